@@ -1,0 +1,195 @@
+"""Decode audio files block by block, so memory does not grow with the file's duration.
+
+libsndfile (through ``soundfile``) streams WAV, AIFF, FLAC, OGG/Vorbis/Opus and MP3 in
+blocks. Formats it does not decode (M4A/AAC and the rest of what FFmpeg knows) go through
+Essentia's ``AudioLoader``, which decodes the whole file at once: fine for songs, and the
+only way Essentia offers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from expert.audio.info import AudioInfo
+from expert.errors import AudioError
+
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3",
+     ".m4a", ".mp4", ".aac", ".w64", ".rf64", ".caf", ".wma"}
+)
+MIN_SAMPLE_RATE_HZ = 8000
+MAX_SAMPLE_RATE_HZ = 192000
+DEFAULT_BLOCK_FRAMES = 1 << 16
+
+_LOSSY_SUBTYPES = {"MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "VORBIS", "OPUS"}
+_BIT_DEPTH = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32,
+              "FLOAT": 32, "DOUBLE": 64, "ALAC_16": 16, "ALAC_20": 20, "ALAC_24": 24,
+              "ALAC_32": 32}
+# ITU-R BS.775 stereo downmix of a 5.1 file in SMPTE/WAV order L R C LFE Ls Rs (LFE dropped).
+_DOWNMIX_5_1 = np.array(
+    [[1.0, 0.0], [0.0, 1.0], [0.7071, 0.7071], [0.0, 0.0], [0.7071, 0.0], [0.0, 0.7071]],
+    dtype=np.float32,
+)
+
+
+def find_audio_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Expand files and folders (searched recursively) into a sorted list of audio files.
+
+    A path named explicitly is kept whatever its extension, so that a bad file given on
+    the command line gets its own error instead of being silently skipped.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*")
+                       if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+class AudioSource:
+    """An opened audio file: ``info`` plus ``blocks()``, float32 arrays of shape (n, channels).
+
+    Samples are in full-scale units (1.0 = 0 dBFS). Stereo stays stereo, mono stays mono;
+    more than two channels is an error unless ``downmix`` is set (5.1 only, BS.775).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, downmix: bool = False) -> None:
+        self.path = str(path)
+        self._downmix = downmix
+        self._whole: np.ndarray | None = None
+        self.info = self._probe()
+
+    # -- probing -------------------------------------------------------------------
+    def _probe(self) -> AudioInfo:
+        path = self.path
+        if not os.path.exists(path):
+            raise AudioError(path, "no such file")
+        if os.path.isdir(path):
+            raise AudioError(path, "is a folder, not an audio file")
+        size = os.path.getsize(path)
+        if size == 0:
+            raise AudioError(path, "empty file (0 bytes)")
+        try:
+            meta = sf.info(path)
+        except (sf.LibsndfileError, RuntimeError, TypeError):
+            return self._probe_with_essentia(size)
+        channels = meta.channels
+        self._check_rate_and_channels(meta.samplerate, channels)
+        duration = meta.frames / meta.samplerate if meta.samplerate else 0.0
+        return AudioInfo(
+            duration_s=duration,
+            sample_rate_hz=int(meta.samplerate),
+            channels=min(channels, 2),
+            source_channels=channels,
+            frames=int(meta.frames),
+            container=meta.format,
+            codec=meta.subtype,
+            bit_depth=_BIT_DEPTH.get(meta.subtype),
+            bit_rate_kbps=round(size * 8 / duration / 1000, 1) if duration > 0 else None,
+            lossy=meta.subtype in _LOSSY_SUBTYPES,
+            downmixed=channels > 2,
+        )
+
+    def _probe_with_essentia(self, size: int) -> AudioInfo:
+        with open(self.path, "rb") as handle:
+            head = handle.read(16)
+        if not _looks_like_media(head, self.path):
+            raise AudioError(self.path, "not an audio file (no known audio header)")
+        import essentia
+        import essentia.standard as es
+
+        essentia.log.warningActive = False
+        essentia.log.infoActive = False
+        try:
+            audio, rate, channels, _md5, bit_rate, codec = es.AudioLoader(filename=self.path)()
+        except RuntimeError as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else "decoder error"
+            raise AudioError(self.path, f"cannot decode ({message})") from None
+        if audio.shape[0] == 0:
+            raise AudioError(self.path, "decodes to no samples (truncated or corrupt?)")
+        self._check_rate_and_channels(int(rate), int(channels))
+        # AudioLoader always returns two columns; a mono file comes back duplicated.
+        data = np.ascontiguousarray(audio[:, :1] if channels == 1 else audio, dtype=np.float32)
+        self._whole = data
+        duration = data.shape[0] / rate
+        return AudioInfo(
+            duration_s=duration,
+            sample_rate_hz=int(rate),
+            channels=int(min(channels, 2)),
+            source_channels=int(channels),
+            frames=int(data.shape[0]),
+            container=Path(self.path).suffix.lstrip(".").upper() or "unknown",
+            codec=str(codec),
+            bit_depth=None,
+            bit_rate_kbps=round(bit_rate / 1000, 1) if bit_rate else round(size * 8 / duration / 1000, 1),
+            lossy=str(codec).lower() not in {"pcm_s16le", "pcm_s24le", "flac", "alac"},
+            downmixed=False,
+        )
+
+    def _check_rate_and_channels(self, rate: int, channels: int) -> None:
+        if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
+            raise AudioError(
+                self.path,
+                f"sample rate {rate} Hz is outside the supported 8-192 kHz",
+            )
+        if channels > 2 and not (self._downmix and channels == 6):
+            hint = " (use --downmix to fold 5.1 to stereo)" if channels == 6 else ""
+            raise AudioError(
+                self.path, f"{channels} channels: only mono and stereo mixes are analysed{hint}"
+            )
+
+    # -- reading -------------------------------------------------------------------
+    def blocks(self, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[np.ndarray]:
+        """Yield consecutive float32 blocks of shape (n <= block_frames, channels).
+
+        Raises ``AudioError`` if the file holds NaN or infinite samples.
+        """
+        rate = self.info.sample_rate_hz
+        if self._whole is not None:
+            for start in range(0, self._whole.shape[0], block_frames):
+                yield self._checked(self._whole[start:start + block_frames], start, rate)
+            return
+        position = 0
+        try:
+            with sf.SoundFile(self.path) as handle:
+                for block in handle.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+                    if self.info.downmixed:
+                        block = block @ _DOWNMIX_5_1
+                    yield self._checked(block, position, rate)
+                    position += block.shape[0]
+        except sf.LibsndfileError as exc:
+            raise AudioError(self.path, f"decoding failed at {position / rate:.2f} s ({exc})") from None
+
+    def _checked(self, block: np.ndarray, start: int, rate: int) -> np.ndarray:
+        if not np.isfinite(block).all():
+            bad = int(np.argmin(np.isfinite(block).all(axis=1)))
+            raise AudioError(
+                self.path, f"contains NaN or infinite samples (first at {(start + bad) / rate:.3f} s)"
+            )
+        return np.ascontiguousarray(block, dtype=np.float32)
+
+
+def open_audio(path: str | os.PathLike[str], *, downmix: bool = False) -> AudioSource:
+    """Open ``path`` for block-wise analysis; raises ``AudioError`` with a one-line reason."""
+    return AudioSource(path, downmix=downmix)
+
+
+def _looks_like_media(head: bytes, path: str) -> bool:
+    """Cheap sniffing so that text or random files get a clear error, not a decoder dump."""
+    if head[4:8] in (b"ftyp",) or head[:3] == b"ID3" or head[:4] in (b"OggS", b"fLaC", b"RIFF", b"FORM"):
+        return True
+    if head[:2] in (b"\xff\xf1", b"\xff\xf9") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return True  # ADTS AAC or an MPEG audio frame sync
+    if head[:4] == b"\x30\x26\xb2\x75":
+        return True  # ASF/WMA
+    return Path(path).suffix.lower() in {".m4a", ".mp4", ".aac", ".wma"} and len(head) >= 8

@@ -1,0 +1,28 @@
+"""The descriptor catalogue: every descriptor's dotted name, unit, meaning and method.
+
+One module per group holds that group's ``SPECS``; this package joins them. The catalogue is
+plain data with no signal-processing imports, so that rule validation (which checks every
+name a rule uses against it) starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from expert.features.catalogue import artifacts, audio, codec, loudness, spectrum, stereo
+from expert.features.catalogue.spec import DescriptorSpec
+
+_GROUPS = (audio, loudness, spectrum, stereo, artifacts, codec)
+
+
+def _build() -> dict[str, DescriptorSpec]:
+    catalogue: dict[str, DescriptorSpec] = {}
+    for group in _GROUPS:
+        for spec in group.SPECS:
+            if spec.name in catalogue:
+                raise ValueError(f"descriptor {spec.name!r} is declared twice in the catalogue")
+            catalogue[spec.name] = spec
+    return catalogue
+
+
+CATALOGUE: dict[str, DescriptorSpec] = _build()
+
+__all__ = ["CATALOGUE", "DescriptorSpec"]

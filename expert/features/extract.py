@@ -1,0 +1,148 @@
+"""Run every analyzer over a file in one decode pass (two when both cores are used).
+
+The analyzers split into two groups of similar cost. For files longer than
+``PARALLEL_MIN_S`` the second group runs in a forked child process that decodes the file
+on its own, so a long file uses both cores and the parent still holds only one block.
+Results do not depend on whether the split happened: each analyzer always sees the whole
+file, in order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import multiprocessing
+import os
+import pickle
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from expert.audio import open_audio
+from expert.audio.info import AudioInfo
+from expert.errors import AudioError, MixExpertError
+from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
+from expert.features.featureset import FeatureSet, Timeline
+
+# Import paths keep `mixexpert --help` and rule validation free of signal-processing imports.
+GROUPS: tuple[tuple[str, ...], ...] = (
+    ("expert.features.loudness:LoudnessAnalyzer", "expert.features.artifacts:ArtifactsAnalyzer"),
+    ("expert.features.spectral:SpectralAnalyzer",),
+)
+CODEC_ANALYZER = "expert.features.codec:CodecRoundTripAnalyzer"
+PARALLEL_MIN_S = 60.0
+
+
+def _load(path: str) -> type[Analyzer]:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def analyzer_classes(*, codec_check: bool = False) -> list[type[Analyzer]]:
+    """All analyzer classes, in report order."""
+    paths = [p for group in GROUPS for p in group] + ([CODEC_ANALYZER] if codec_check else [])
+    return [_load(p) for p in paths]
+
+
+def _run_group(path: str, paths: Sequence[str], downmix: bool) -> list[Measurements]:
+    source = open_audio(path, downmix=downmix)
+    info = source.info
+    context = AnalysisContext(info.sample_rate_hz, info.channels, info.frames)
+    analyzers = [_load(p)(context) for p in paths]
+    for block in source.blocks():
+        for analyzer in analyzers:
+            analyzer.process(block)
+    return [analyzer.finish() for analyzer in analyzers]
+
+
+def _child(conn: Any, path: str, paths: Sequence[str], downmix: bool) -> None:
+    try:
+        result: Any = ("ok", _run_group(path, paths, downmix))
+    except MixExpertError as exc:
+        result = ("error", exc)
+    except Exception:  # noqa: BLE001 - shipped back to the parent, which re-raises
+        result = ("crash", traceback.format_exc())
+    conn.send_bytes(pickle.dumps(result))
+    conn.close()
+
+
+def extract(
+    path: str | os.PathLike[str],
+    *,
+    codec_check: bool = False,
+    downmix: bool = False,
+    parallel: bool = True,
+) -> FeatureSet:
+    """Measure every descriptor of the catalogue on one file.
+
+    Raises ``AudioError`` (one line, naming the file) when the file cannot be analysed.
+    """
+    path = str(path)
+    info = open_audio(path, downmix=downmix).info
+    if info.frames == 0:
+        raise AudioError(path, "holds no audio samples")
+    groups = [list(g) for g in GROUPS]
+    if codec_check:
+        groups[-1].append(CODEC_ANALYZER)
+    fork = parallel and info.duration_s >= PARALLEL_MIN_S and (os.cpu_count() or 1) > 1 \
+        and "fork" in multiprocessing.get_all_start_methods()
+    measurements: list[Measurements] = []
+    if fork:
+        ctx = multiprocessing.get_context("fork")
+        receiver, sender = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_child, args=(sender, path, groups[1], downmix), daemon=True)
+        child.start()
+        sender.close()
+        measurements += _run_group(path, groups[0], downmix)
+        status, payload = pickle.loads(receiver.recv_bytes())
+        child.join()
+        if status == "error":
+            raise payload
+        if status == "crash":
+            raise RuntimeError(f"analysis worker failed:\n{payload}")
+        measurements += payload
+    else:
+        measurements += _run_group(path, [p for g in groups for p in g], downmix)
+    return assemble(info, measurements)
+
+
+def assemble(info: AudioInfo, measurements: Sequence[Measurements]) -> FeatureSet:
+    """Join the analyzers' measurements with the file facts into one ``FeatureSet``."""
+    grid = TimeGrid(info.sample_rate_hz)
+    n_ticks = grid.n_ticks(info.frames)
+    starts = grid.window_starts_s(n_ticks)
+    descriptors: dict[str, Any] = {
+        "audio.duration_s": round(info.duration_s, 6),
+        "audio.sample_rate_hz": info.sample_rate_hz,
+        "audio.nyquist_hz": info.sample_rate_hz / 2,
+        "audio.channels": info.channels,
+        "audio.bit_depth": info.bit_depth,
+        "audio.lossy": info.lossy,
+    }
+    series: dict[str, list[float | None]] = {}
+    notes: list[str] = []
+    for m in measurements:
+        descriptors.update({k: _clean(v) for k, v in m.values.items()})
+        for name, values in m.series.items():
+            values = np.asarray(values, dtype=np.float64)
+            if values.shape[0] != len(starts):
+                raise RuntimeError(f"series {name} has {values.shape[0]} windows, expected {len(starts)}")
+            series[name] = [_clean(float(v)) for v in values]
+        notes.extend(m.notes)
+    timeline = Timeline(window_s=grid.window_s, hop_s=grid.hop_s, starts_s=starts, series=series)
+    return FeatureSet(audio=info, descriptors=descriptors, timeline=timeline, notes=notes)
+
+
+def _clean(value: Any) -> Any:
+    """NaN/inf -> None, numpy scalars -> Python, recursively through lists."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
