@@ -16,7 +16,9 @@ class AudioInfo(BaseModel):
     source_channels: int = Field(description="Number of channels in the file before any downmix.")
     frames: int = Field(description="Number of sample frames per channel.")
     container: str = Field(description="Container format, e.g. WAV, FLAC, MP3, M4A.")
-    codec: str = Field(description="Sample encoding or codec, e.g. PCM_24, FLOAT, MPEG_LAYER_III, aac.")
+    codec: str = Field(
+        description="Sample encoding or codec, e.g. PCM_24, FLOAT, MPEG_LAYER_III, aac."
+    )
     bit_depth: int | None = Field(
         default=None, description="Bits per sample for PCM/float data; null for lossy codecs."
     )
@@ -24,4 +26,6 @@ class AudioInfo(BaseModel):
         default=None, description="Average bit rate of the file in kbit/s (file size / duration)."
     )
     lossy: bool = Field(description="True when the codec is a lossy perceptual codec.")
-    downmixed: bool = Field(default=False, description="True when >2 channels were folded to stereo.")
+    downmixed: bool = Field(
+        default=False, description="True when >2 channels were folded to stereo."
+    )

@@ -19,17 +19,44 @@ from expert.audio.info import AudioInfo
 from expert.errors import AudioError
 
 AUDIO_EXTENSIONS = frozenset(
-    {".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3",
-     ".m4a", ".mp4", ".aac", ".w64", ".rf64", ".caf", ".wma"}
+    {
+        ".wav",
+        ".wave",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".mp3",
+        ".m4a",
+        ".mp4",
+        ".aac",
+        ".w64",
+        ".rf64",
+        ".caf",
+        ".wma",
+    }
 )
 MIN_SAMPLE_RATE_HZ = 8000
 MAX_SAMPLE_RATE_HZ = 192000
 DEFAULT_BLOCK_FRAMES = 1 << 16
 
 _LOSSY_SUBTYPES = {"MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "VORBIS", "OPUS"}
-_BIT_DEPTH = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32,
-              "FLOAT": 32, "DOUBLE": 64, "ALAC_16": 16, "ALAC_20": 20, "ALAC_24": 24,
-              "ALAC_32": 32}
+_BIT_DEPTH = {
+    "PCM_S8": 8,
+    "PCM_U8": 8,
+    "PCM_16": 16,
+    "PCM_24": 24,
+    "PCM_32": 32,
+    "FLOAT": 32,
+    "DOUBLE": 64,
+    "ALAC_16": 16,
+    "ALAC_20": 20,
+    "ALAC_24": 24,
+    "ALAC_32": 32,
+}
 # ITU-R BS.775 stereo downmix of a 5.1 file in SMPTE/WAV order L R C LFE Ls Rs (LFE dropped).
 _DOWNMIX_5_1 = np.array(
     [[1.0, 0.0], [0.0, 1.0], [0.7071, 0.7071], [0.0, 0.0], [0.7071, 0.0], [0.0, 0.7071]],
@@ -48,8 +75,11 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*")
-                       if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+                )
             )
         else:
             found.append(path)
@@ -131,7 +161,9 @@ class AudioSource:
             container=Path(self.path).suffix.lstrip(".").upper() or "unknown",
             codec=str(codec),
             bit_depth=None,
-            bit_rate_kbps=round(bit_rate / 1000, 1) if bit_rate else round(size * 8 / duration / 1000, 1),
+            bit_rate_kbps=round(bit_rate / 1000, 1)
+            if bit_rate
+            else round(size * 8 / duration / 1000, 1),
             lossy=str(codec).lower() not in {"pcm_s16le", "pcm_s24le", "flac", "alac"},
             downmixed=False,
         )
@@ -157,7 +189,7 @@ class AudioSource:
         rate = self.info.sample_rate_hz
         if self._whole is not None:
             for start in range(0, self._whole.shape[0], block_frames):
-                yield self._checked(self._whole[start:start + block_frames], start, rate)
+                yield self._checked(self._whole[start : start + block_frames], start, rate)
             return
         position = 0
         try:
@@ -168,13 +200,16 @@ class AudioSource:
                     yield self._checked(block, position, rate)
                     position += block.shape[0]
         except sf.LibsndfileError as exc:
-            raise AudioError(self.path, f"decoding failed at {position / rate:.2f} s ({exc})") from None
+            raise AudioError(
+                self.path, f"decoding failed at {position / rate:.2f} s ({exc})"
+            ) from None
 
     def _checked(self, block: np.ndarray, start: int, rate: int) -> np.ndarray:
         if not np.isfinite(block).all():
             bad = int(np.argmin(np.isfinite(block).all(axis=1)))
             raise AudioError(
-                self.path, f"contains NaN or infinite samples (first at {(start + bad) / rate:.3f} s)"
+                self.path,
+                f"contains NaN or infinite samples (first at {(start + bad) / rate:.3f} s)",
             )
         return np.ascontiguousarray(block, dtype=np.float32)
 
@@ -186,9 +221,15 @@ def open_audio(path: str | os.PathLike[str], *, downmix: bool = False) -> AudioS
 
 def _looks_like_media(head: bytes, path: str) -> bool:
     """Cheap sniffing so that text or random files get a clear error, not a decoder dump."""
-    if head[4:8] in (b"ftyp",) or head[:3] == b"ID3" or head[:4] in (b"OggS", b"fLaC", b"RIFF", b"FORM"):
+    if (
+        head[4:8] in (b"ftyp",)
+        or head[:3] == b"ID3"
+        or head[:4] in (b"OggS", b"fLaC", b"RIFF", b"FORM")
+    ):
         return True
-    if head[:2] in (b"\xff\xf1", b"\xff\xf9") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+    if head[:2] in (b"\xff\xf1", b"\xff\xf9") or (
+        len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+    ):
         return True  # ADTS AAC or an MPEG audio frame sync
     if head[:4] == b"\x30\x26\xb2\x75":
         return True  # ASF/WMA

@@ -86,8 +86,12 @@ def extract(
     groups = [list(g) for g in GROUPS]
     if codec_check:
         groups[-1].append(CODEC_ANALYZER)
-    fork = parallel and info.duration_s >= PARALLEL_MIN_S and (os.cpu_count() or 1) > 1 \
+    fork = (
+        parallel
+        and info.duration_s >= PARALLEL_MIN_S
+        and (os.cpu_count() or 1) > 1
         and "fork" in multiprocessing.get_all_start_methods()
+    )
     measurements: list[Measurements] = []
     if fork:
         ctx = multiprocessing.get_context("fork")
@@ -128,7 +132,9 @@ def assemble(info: AudioInfo, measurements: Sequence[Measurements]) -> FeatureSe
         for name, values in m.series.items():
             values = np.asarray(values, dtype=np.float64)
             if values.shape[0] != len(starts):
-                raise RuntimeError(f"series {name} has {values.shape[0]} windows, expected {len(starts)}")
+                raise RuntimeError(
+                    f"series {name} has {values.shape[0]} windows, expected {len(starts)}"
+                )
             series[name] = [_clean(float(v)) for v in values]
         notes.extend(m.notes)
     timeline = Timeline(window_s=grid.window_s, hop_s=grid.hop_s, starts_s=starts, series=series)

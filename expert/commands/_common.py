@@ -1,0 +1,37 @@
+"""Options and helpers shared by the subcommands that analyse audio."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from expert.audio import find_audio_files
+from expert.errors import UsageError
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="files in parallel")
+    parser.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
+    parser.add_argument(
+        "--codec-check",
+        action="store_true",
+        help="also measure true peak after a lossy encode/decode round trip (slower)",
+    )
+    parser.add_argument(
+        "--downmix", action="store_true", help="fold 5.1 files to stereo (ITU-R BS.775)"
+    )
+
+
+def input_files(paths: list[str]) -> list[str]:
+    files = [str(p) for p in find_audio_files(paths)]
+    if not files:
+        raise UsageError("no audio files found in " + ", ".join(paths))
+    if len(set(files)) != len(files):
+        files = list(dict.fromkeys(files))
+    return files
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"mixexpert: {message}\n")

@@ -1,0 +1,28 @@
+"""``mixexpert descriptors``: the catalogue of descriptor names, units and meanings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "descriptors", help="list the descriptor catalogue (names, units, meanings)"
+    )
+    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+
+
+def run(args: argparse.Namespace) -> int:
+    from expert.features.catalogue import CATALOGUE
+
+    if args.format == "json":
+        specs = [spec.model_dump(mode="json") for spec in CATALOGUE.values()]
+        json.dump({"descriptors": specs}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from expert.report.terminal import catalogue_table, console
+
+    console().print(catalogue_table(CATALOGUE.values()))
+    return 0

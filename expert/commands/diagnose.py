@@ -1,0 +1,97 @@
+"""``mixexpert diagnose PATH...``: measure, reason, explain."""
+
+from __future__ import annotations
+
+import argparse
+
+from expert.commands._common import add_input_options, input_files
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+EXIT_OK, EXIT_FAIL_ON, EXIT_NO_INPUT = 0, 1, 2
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(code.strip().upper() for code in text.split(",") if code.strip())
+
+
+def add_session_options(parser: argparse.ArgumentParser) -> None:
+    """Options that choose the knowledge and targets (shared with ``compare``)."""
+    parser.add_argument("--profile", default="streaming", help="delivery profile (see `profiles`)")
+    parser.add_argument("--genre", help="genre profile adjusting the targets")
+    parser.add_argument("--reference", metavar="FILE", help="derive targets from a reference mix")
+    parser.add_argument(
+        "--select",
+        type=_codes,
+        default=(),
+        metavar="CODES",
+        help="only these rule ids or prefixes, comma-separated (e.g. LD,TB1)",
+    )
+    parser.add_argument(
+        "--ignore",
+        type=_codes,
+        default=(),
+        metavar="CODES",
+        help="skip these rule ids or prefixes, comma-separated",
+    )
+    parser.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="an extra rule file or folder (repeatable)",
+    )
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("diagnose", help="diagnose the mix problems of audio files")
+    add_input_options(parser)
+    add_session_options(parser)
+    parser.add_argument("--format", choices=("rich", "json", "markdown", "html"), default="rich")
+    parser.add_argument(
+        "--fail-on",
+        choices=tuple(SEVERITY_RANK),
+        default=None,
+        help="exit 1 when a diagnosis has at least this severity",
+    )
+    parser.add_argument(
+        "--near-misses",
+        type=int,
+        default=5,
+        metavar="N",
+        help="list the N rules that came closest to firing (default 5)",
+    )
+
+
+def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
+    from expert.pipeline import RunOptions
+
+    return RunOptions(
+        profile=args.profile,
+        genre=args.genre,
+        reference=args.reference,
+        select=args.select,
+        ignore=args.ignore,
+        rule_paths=tuple(args.rules),
+        codec_check=getattr(args, "codec_check", False),
+        downmix=getattr(args, "downmix", False),
+        use_cache=not getattr(args, "no_cache", False),
+        near_misses=getattr(args, "near_misses", 5),
+        jobs=getattr(args, "jobs", 1),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from expert.pipeline import Session, run_batch
+    from expert.report.output import emit
+
+    files = input_files(args.paths)
+    session = Session(options_from(args))
+    report = run_batch(files, session)
+    emit(report, args.format, args.output)
+    if not any(entry.ok for entry in report.reports):
+        return EXIT_NO_INPUT
+    if args.fail_on is not None:
+        floor = SEVERITY_RANK[args.fail_on]
+        if any(SEVERITY_RANK[d.severity] >= floor for e in report.reports for d in e.diagnoses):
+            return EXIT_FAIL_ON
+    return EXIT_OK

@@ -1,0 +1,38 @@
+"""``mixexpert features PATH...``: the measured descriptors, with units."""
+
+from __future__ import annotations
+
+import argparse
+
+from expert.commands._common import add_input_options, input_files
+
+EXIT_NO_INPUT = 2
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("features", help="measure and print the descriptors")
+    add_input_options(parser)
+    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+
+
+def run(args: argparse.Namespace) -> int:
+    from expert.pipeline import RunOptions, features_report, map_files
+    from expert.report.models import Report
+    from expert.report.output import emit
+
+    options = RunOptions(
+        codec_check=args.codec_check,
+        downmix=args.downmix,
+        use_cache=not args.no_cache,
+        jobs=args.jobs,
+    )
+    files = input_files(args.paths)
+    reports = map_files(
+        lambda p, parallel: features_report(p, options, parallel=parallel), files, options.jobs
+    )
+    report = Report(
+        profile={"name": None, "description": "features only: no profile applied"},
+        reports=reports,
+    )
+    emit(report, args.format, args.output, diagnoses=False)
+    return 0 if any(r.ok for r in reports) else EXIT_NO_INPUT

@@ -1,0 +1,38 @@
+"""Small formatting helpers shared by the renderers (numbers, times, units)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def fmt_value(value: Any, unit: str = "") -> str:
+    """A descriptor value for humans: 'n/a' for undefined, 2 decimals, lists shortened."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:.0f}" if abs(value) >= 1000 else f"{value:.2f}"
+    elif isinstance(value, list):
+        if value and all(isinstance(v, (int, float)) or v is None for v in value):
+            shown = ", ".join(fmt_value(v) for v in value[:8])
+            more = f", … ({len(value)} values)" if len(value) > 8 else ""
+            return f"[{shown}{more}]"
+        shown = "; ".join(fmt_value(v) for v in value[:5])
+        return f"[{shown}{' …' if len(value) > 5 else ''}]"
+    else:
+        text = str(value)
+    return f"{text} {unit}".rstrip() if unit and unit not in ("bool", "count") else text
+
+
+def fmt_time(seconds: float) -> str:
+    """m:ss.s for positions in a song."""
+    minutes, rest = divmod(max(seconds, 0.0), 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def fmt_ranges(ranges: list[list[float]] | list[tuple[float, float]]) -> str:
+    """'whole track' or '0:12.0-0:31.5, 1:02.0-1:10.0'."""
+    if not ranges:
+        return "whole track"
+    return ", ".join(f"{fmt_time(a)}–{fmt_time(b)}" for a, b in ranges)

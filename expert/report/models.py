@@ -1,0 +1,53 @@
+"""The JSON report (schema_version "1"), as pydantic models: the JSON is generated from them.
+
+See ../shared/CONTRACT.md: these field names are what users and scripts rely on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from expert import __version__
+from expert.audio.info import AudioInfo
+from expert.engine import Diagnosis, NearMiss
+from expert.features.featureset import Timeline
+
+SCHEMA_VERSION = "1"
+
+
+class ToolInfo(BaseModel):
+    name: Literal["mixexpert"] = "mixexpert"
+    version: str = __version__
+
+
+class FileReport(BaseModel):
+    """Everything said about one input file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    ok: bool
+    error: str | None = Field(default=None, description="One-line message when ok is false.")
+    audio: AudioInfo | None = None
+    descriptors: dict[str, Any] = Field(default_factory=dict)
+    diagnoses: list[Diagnosis] = Field(default_factory=list)
+    near_misses: list[NearMiss] = Field(
+        default_factory=list, description="Rules that did not fire but came closest to it."
+    )
+    timeline: Timeline | None = Field(
+        default=None, description="Time-resolved descriptors (3 s windows, 1 s hop)."
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
+class Report(BaseModel):
+    """The whole document written by ``diagnose``/``features --format json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    tool: ToolInfo = Field(default_factory=ToolInfo)
+    profile: dict[str, Any]
+    reports: list[FileReport]

@@ -1,0 +1,49 @@
+"""Write a report in the requested format to stdout or, atomically, to a file."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from expert.fileio import write_atomic
+from expert.report.models import Report
+
+FORMATS = ("rich", "json", "markdown", "html")
+
+
+def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None) -> str:
+    """The report as text in ``fmt``; rich output is rendered without colour codes."""
+    if fmt == "json":
+        return report.model_dump_json(indent=2) + "\n"
+    if fmt == "markdown":
+        from expert.report.markdown import to_markdown
+
+        return to_markdown(report, diagnoses=diagnoses)
+    if fmt == "html":
+        from expert.report.html import to_html
+
+        return to_html(report, diagnoses=diagnoses)
+    from rich.console import Console
+
+    from expert.report.terminal import ReportView
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=width or 110, force_terminal=False, no_color=True).print(
+        ReportView(report, diagnoses=diagnoses)
+    )
+    return buffer.getvalue()
+
+
+def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True) -> None:
+    """Print to the terminal (rich: with colour when it is one) or write ``output``."""
+    if output:
+        write_atomic(Path(output), render(report, fmt, diagnoses=diagnoses).encode("utf-8"))
+        return
+    if fmt == "rich":
+        from expert.report.terminal import ReportView, console
+
+        console().print(ReportView(report, diagnoses=diagnoses))
+        return
+    sys.stdout.write(render(report, fmt, diagnoses=diagnoses))
+    sys.stdout.flush()

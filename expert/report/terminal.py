@@ -1,0 +1,232 @@
+"""Terminal renderables (rich): the catalogue, measured descriptors and diagnoses.
+
+Each view is an object that renders itself (``__rich_console__``); none computes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import groupby
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from expert.features.catalogue import CATALOGUE, DescriptorSpec
+from expert.report.format import fmt_ranges, fmt_value
+from expert.report.models import FileReport, Report
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def console(*, stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def _group(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def catalogue_table(specs: Iterable[DescriptorSpec]) -> Table:
+    """The catalogue as a table: name, unit, scope, meaning and method."""
+    table = Table(title="Descriptor catalogue", show_lines=False, expand=True)
+    table.add_column("descriptor", style="bold", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("scope", no_wrap=True)
+    table.add_column("meaning / method", ratio=1)
+    for _name, members in groupby(specs, key=lambda s: _group(s.name)):
+        table.add_section()
+        for spec in members:
+            scope = spec.scope + (" · stereo" if spec.stereo_only else "")
+            body = Text(spec.meaning)
+            body.append("\n" + spec.method, style="dim")
+            table.add_row(spec.name, spec.unit, scope, body)
+    return table
+
+
+def audio_line(report: FileReport) -> Text:
+    audio = report.audio
+    if audio is None:
+        return Text("")
+    parts = [
+        f"{audio.duration_s:.1f} s",
+        f"{audio.sample_rate_hz} Hz",
+        {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} ch"),
+        f"{audio.container}/{audio.codec}",
+    ]
+    if audio.bit_depth:
+        parts.append(f"{audio.bit_depth}-bit")
+    if audio.bit_rate_kbps:
+        parts.append(f"{audio.bit_rate_kbps:.0f} kbps")
+    if audio.downmixed:
+        parts.append(f"downmixed from {audio.source_channels} channels")
+    return Text(" · ".join(parts), style="dim")
+
+
+class FeaturesView:
+    """The measured descriptors of one file, grouped, with units and meanings."""
+
+    def __init__(self, report: FileReport) -> None:
+        self.report = report
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        report = self.report
+        if not report.ok:
+            yield Text(f"{report.path}: {report.error}", style="bold red")
+            return
+        table = Table(title=report.path, caption=audio_line(report), expand=True)
+        table.add_column("descriptor", style="bold", no_wrap=True)
+        table.add_column("value", justify="right", no_wrap=True)
+        table.add_column("meaning", ratio=1, style="dim")
+        names = sorted(report.descriptors, key=_catalogue_order)
+        for _name, members in groupby(names, key=_group):
+            table.add_section()
+            for name in members:
+                spec = CATALOGUE.get(name)
+                value = report.descriptors[name]
+                shown = fmt_value(value, spec.unit if spec else "")
+                table.add_row(name, shown, spec.meaning if spec else "")
+        yield table
+        if report.timeline is not None:
+            yield Text(
+                f"time-resolved: {len(report.timeline.series)} descriptors over "
+                f"{len(report.timeline.starts_s)} windows of {report.timeline.window_s:g} s "
+                f"(hop {report.timeline.hop_s:g} s); see --format json",
+                style="dim",
+            )
+        for note in report.notes:
+            yield Text(f"note: {note}", style="yellow")
+
+
+_ORDER = {name: i for i, name in enumerate(CATALOGUE)}
+
+
+def _catalogue_order(name: str) -> tuple[int, str]:
+    return (_ORDER.get(name, len(_ORDER)), name)
+
+
+class DiagnosisView:
+    """One diagnosis: what, where, why (evidence), what to do, and what it explains."""
+
+    def __init__(self, diagnosis: Any) -> None:
+        self.diagnosis = diagnosis
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        d = self.diagnosis
+        style = SEVERITY_STYLE.get(d.severity, "")
+        head = Text()
+        head.append(f"{d.severity.upper():8}", style=style)
+        head.append(f"{d.rule_id}  ", style="bold")
+        head.append(d.title, style="bold")
+        head.append(f"   [{d.problem}]  certainty {d.certainty:.0%}", style="dim")
+        body: list[Any] = [Text(f"where: {fmt_ranges(d.time_ranges)}")]
+        if d.evidence:
+            evidence = Table(box=None, show_header=True, header_style="dim", padding=(0, 1))
+            evidence.add_column("evidence")
+            evidence.add_column("measured", justify="right")
+            evidence.add_column("condition")
+            for item in d.evidence:
+                evidence.add_row(item.descriptor, fmt_value(item.value, item.unit), item.condition)
+            body.append(evidence)
+        body.append(Text(d.explanation))
+        for remedy in d.remedies:
+            params = ", ".join(f"{k}={fmt_value(v)}" for k, v in remedy.parameters.items())
+            line = Text("→ ", style="green")
+            line.append(remedy.action)
+            if params:
+                line.append(f"  ({params})", style="dim")
+            body.append(line)
+        if d.caused_by:
+            body.append(Text(f"explained by: {', '.join(d.caused_by)}", style="dim"))
+        yield Panel(Group(*body), title=head, title_align="left", border_style=style)
+
+
+class FileDiagnosisView:
+    """All diagnoses of one file, most severe first, then the nearest misses."""
+
+    def __init__(self, report: FileReport) -> None:
+        self.report = report
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        report = self.report
+        if not report.ok:
+            yield Text(f"✗ {report.path}: {report.error}", style="bold red")
+            return
+        title = Text(report.path, style="bold")
+        yield title
+        yield audio_line(report)
+        if not report.diagnoses:
+            yield Text("✓ no problems found for this profile", style="green")
+        for diagnosis in report.diagnoses:
+            yield DiagnosisView(diagnosis)
+        if report.near_misses:
+            table = Table(title="nearest misses (did not fire)", title_justify="left", box=None)
+            table.add_column("rule")
+            table.add_column("problem")
+            table.add_column("failed condition")
+            for miss in report.near_misses:
+                table.add_row(miss.rule_id, miss.problem, miss.summary)
+            yield table
+        for note in report.notes:
+            yield Text(f"note: {note}", style="yellow")
+
+
+class ReportView:
+    """A whole batch report with a summary line."""
+
+    def __init__(self, report: Report, *, diagnoses: bool = True) -> None:
+        self.report = report
+        self.diagnoses = diagnoses
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        profile = self.report.profile
+        if self.diagnoses:
+            yield Text(
+                f"profile: {profile.get('name')} — {profile.get('description', '')}", style="dim"
+            )
+        for entry in self.report.reports:
+            yield FileDiagnosisView(entry) if self.diagnoses else FeaturesView(entry)
+            yield Text("")
+        total = len(self.report.reports)
+        failed = sum(not r.ok for r in self.report.reports)
+        if self.diagnoses:
+            count = sum(len(r.diagnoses) for r in self.report.reports)
+            yield Text(f"{total} file(s), {count} diagnosis(es), {failed} unreadable", style="bold")
+
+
+class ComparisonView:
+    """Before/after: problems fixed, introduced and remaining, and key descriptor deltas."""
+
+    def __init__(self, comparison: Any) -> None:
+        self.comparison = comparison
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        c = self.comparison
+        for side in (c.before, c.after):
+            if not side.ok:
+                yield Text(f"✗ {side.path}: {side.error}", style="bold red")
+        if not (c.before.ok and c.after.ok):
+            return
+        yield Text(f"{c.before.path}  →  {c.after.path}", style="bold")
+        for label, items, style in (
+            ("fixed", c.fixed, "green"),
+            ("introduced", c.introduced, "red"),
+            ("remaining", c.remaining, "yellow"),
+        ):
+            yield Text(f"{label:11}{', '.join(items) or '—'}", style=style)
+        table = Table(title="key descriptors", title_justify="left")
+        table.add_column("descriptor")
+        table.add_column("before", justify="right")
+        table.add_column("after", justify="right")
+        table.add_column("change", justify="right")
+        for change in c.changes:
+            delta = "n/a" if change.delta is None else f"{change.delta:+.2f}"
+            table.add_row(
+                change.descriptor,
+                fmt_value(change.before, change.unit),
+                fmt_value(change.after, change.unit),
+                delta,
+            )
+        yield table
