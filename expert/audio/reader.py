@@ -1,9 +1,11 @@
 """Decode audio files block by block, so memory does not grow with the file's duration.
 
-libsndfile (through ``soundfile``) streams WAV, AIFF, FLAC, OGG/Vorbis/Opus and MP3 in
-blocks. Formats it does not decode (M4A/AAC and the rest of what FFmpeg knows) go through
-Essentia's ``AudioLoader``, which decodes the whole file at once: fine for songs, and the
-only way Essentia offers.
+libsndfile (through ``soundfile``) streams WAV, AIFF, FLAC and OGG/Vorbis/Opus in blocks.
+MP3 and the formats libsndfile does not decode (M4A/AAC and the rest of what FFmpeg knows)
+go through Essentia's ``AudioLoader``, which decodes the whole file at once: fine for songs,
+and the only way Essentia offers. MP3 is not read block-wise because libsndfile 1.2.2 returns
+wrong samples after the first block of some MP3 files (those written by libsndfile itself;
+see tests/audio/test_reader.py::test_libsndfile_mp3_block_reading_is_unreliable).
 """
 
 from __future__ import annotations
@@ -57,6 +59,18 @@ _BIT_DEPTH = {
     "ALAC_24": 24,
     "ALAC_32": 32,
 }
+# Container signatures: a file named like one of these must start with its magic bytes.
+_MAGIC: dict[str, tuple[bytes, ...]] = {
+    ".wav": (b"RIFF", b"RF64", b"RIFX", b"riff"),
+    ".wave": (b"RIFF", b"RF64", b"RIFX"),
+    ".aif": (b"FORM",),
+    ".aiff": (b"FORM",),
+    ".aifc": (b"FORM",),
+    ".flac": (b"fLaC", b"ID3"),
+    ".ogg": (b"OggS",),
+    ".oga": (b"OggS",),
+    ".opus": (b"OggS",),
+}
 # ITU-R BS.775 stereo downmix of a 5.1 file in SMPTE/WAV order L R C LFE Ls Rs (LFE dropped).
 _DOWNMIX_5_1 = np.array(
     [[1.0, 0.0], [0.0, 1.0], [0.7071, 0.7071], [0.0, 0.0], [0.7071, 0.0], [0.0, 0.7071]],
@@ -109,10 +123,18 @@ class AudioSource:
         size = os.path.getsize(path)
         if size == 0:
             raise AudioError(path, "empty file (0 bytes)")
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+        expected = _MAGIC.get(Path(path).suffix.lower())
+        if expected and not head.startswith(expected):
+            kind = Path(path).suffix.lstrip(".").upper()
+            raise AudioError(path, f"not an audio file (no {kind} header)")
         try:
             meta = sf.info(path)
         except (sf.LibsndfileError, RuntimeError, TypeError):
-            return self._probe_with_essentia(size)
+            return self._probe_with_essentia(size, head)
+        if meta.format == "MP3":
+            return self._probe_with_essentia(size, head)
         channels = meta.channels
         self._check_rate_and_channels(meta.samplerate, channels)
         duration = meta.frames / meta.samplerate if meta.samplerate else 0.0
@@ -130,9 +152,7 @@ class AudioSource:
             downmixed=channels > 2,
         )
 
-    def _probe_with_essentia(self, size: int) -> AudioInfo:
-        with open(self.path, "rb") as handle:
-            head = handle.read(16)
+    def _probe_with_essentia(self, size: int, head: bytes) -> AudioInfo:
         if not _looks_like_media(head, self.path):
             raise AudioError(self.path, "not an audio file (no known audio header)")
         import essentia
