@@ -1,0 +1,174 @@
+"""Speed and memory of the full extraction against two anchors, measured in one run.
+
+    python benchmarks/bench_features.py [--skip-long] [--out DIR]
+
+Generates (once, cached in benchmarks/out/) a 4-minute 44.1 kHz and a 60-minute 48 kHz
+stereo 16-bit WAV of deterministic music-like noise, then times whole processes:
+
+- ours: ``mixexpert features FILE --format json --no-cache`` (every descriptor);
+- ffmpeg: ``ffmpeg -af ebur128=peak=true -f null -`` (loudness + true peak only);
+- Essentia's MusicExtractor (mono descriptors only; 4-minute file only unless --long-me).
+
+Wall time is the median of ``--repeat`` runs; peak RSS is the largest sum of resident
+memory over the process tree, sampled every 10 ms (our long-file run forks a worker).
+Targets (issue "Measure a mix"): 4 min within 2.5x ffmpeg and at least 4x faster than
+MusicExtractor; 60 min no slower than ffmpeg and under 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+HERE = Path(__file__).resolve().parent
+
+
+def make_music_like(path: Path, minutes: float, rate: int, seed: int = 7) -> None:
+    """Write beats, a bass line and band-limited noise, block by block (bounded memory)."""
+    if path.exists():
+        return
+    rng = np.random.default_rng(seed)
+    block = rate * 10
+    total = int(minutes * 60 * rate)
+    tmp = path.with_suffix(".tmp.wav")
+    with sf.SoundFile(tmp, "w", rate, 2, subtype="PCM_16") as out:
+        for start in range(0, total, block):
+            n = min(block, total - start)
+            t = (start + np.arange(n)) / rate
+            beat = np.exp(-((t * 2.0) % 1.0) * 12.0)  # 120 bpm kick envelope
+            kick = beat * np.sin(2 * np.pi * 55 * t)
+            bass = 0.3 * np.sin(2 * np.pi * (55 * 2 ** (np.floor(t / 2) % 4 / 12)) * t)
+            noise = rng.standard_normal((n, 2)) * 0.05
+            noise = np.cumsum(noise, axis=0) * 0.02 + noise  # some low-frequency weight
+            left = 0.5 * kick + bass + noise[:, 0]
+            right = 0.5 * kick + bass + noise[:, 1]
+            out.write(np.clip(np.stack([left, right], axis=1) * 0.4, -1, 1).astype(np.float32))
+    tmp.rename(path)
+
+
+def _tree_rss_kb(pid: int) -> int:
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak tree RSS in MB) of one whole-process run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.01)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, peak / 1024
+
+
+MUSIC_EXTRACTOR = (
+    "import sys, essentia, essentia.standard as es; essentia.log.infoActive=False; "
+    "es.MusicExtractor(lowlevelStats=['mean'], rhythmStats=['mean'], tonalStats=['mean'])"
+    "(sys.argv[1])"
+)
+
+
+def run(file: Path, tools: list[str], repeat: int) -> dict[str, tuple[float, float]]:
+    commands = {
+        "mixexpert": [
+            sys.executable,
+            "-m",
+            "expert.cli",
+            "features",
+            str(file),
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+        "ffmpeg ebur128": [
+            "ffmpeg",
+            "-nostats",
+            "-hide_banner",
+            "-i",
+            str(file),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        "MusicExtractor": [sys.executable, "-c", MUSIC_EXTRACTOR, str(file)],
+    }
+    results = {}
+    for name in tools:
+        runs = [measure(commands[name]) for _ in range(repeat)]
+        results[name] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs))
+    return results
+
+
+def report(title: str, results: dict[str, tuple[float, float]]) -> None:
+    print(f"\n{title}")
+    print(f"  {'tool':16} {'wall s':>8} {'peak RSS MB':>12} {'vs ffmpeg':>10}")
+    base = results["ffmpeg ebur128"][0]
+    for name, (wall, rss) in results.items():
+        print(f"  {name:16} {wall:8.2f} {rss:12.0f} {wall / base:9.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-long", action="store_true", help="only the 4-minute file")
+    parser.add_argument("--long-me", action="store_true", help="MusicExtractor on 60 min too")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    if shutil.which("ffmpeg") is None:
+        raise SystemExit("needs ffmpeg (scripts/install-system-deps.sh)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    short = args.out / "music-4min-44k1.wav"
+    make_music_like(short, 4, 44100)
+    res = run(short, ["mixexpert", "ffmpeg ebur128", "MusicExtractor"], args.repeat)
+    report("4-minute 44.1 kHz stereo WAV", res)
+    me, ff, ours = res["MusicExtractor"][0], res["ffmpeg ebur128"][0], res["mixexpert"][0]
+    print(
+        f"  targets: <= 2.5x ffmpeg: {ours / ff:.2f}x {'PASS' if ours <= 2.5 * ff else 'FAIL'}; "
+        f">= 4x faster than MusicExtractor: {me / ours:.1f}x {'PASS' if me >= 4 * ours else 'FAIL'}"
+    )
+    if args.skip_long:
+        return
+    long = args.out / "music-60min-48k.wav"
+    make_music_like(long, 60, 48000)
+    tools = ["mixexpert", "ffmpeg ebur128"] + (["MusicExtractor"] if args.long_me else [])
+    res = run(long, tools, 1)
+    report("60-minute 48 kHz stereo WAV", res)
+    ours, ff = res["mixexpert"], res["ffmpeg ebur128"][0]
+    print(
+        f"  targets: no slower than ffmpeg: {ours[0] / ff:.2f}x "
+        f"{'PASS' if ours[0] <= ff else 'FAIL'}; peak RSS < 300 MB: {ours[1]:.0f} MB "
+        f"{'PASS' if ours[1] < 300 else 'FAIL'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
