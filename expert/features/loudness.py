@@ -1,0 +1,374 @@
+"""Loudness, peak levels and dynamics of a mix, measured block by block.
+
+Standards followed (equations quoted by number in the code):
+
+- ITU-R BS.1770-4 (2015), Annex 1: K-weighting, mean square per 400 ms block, loudness
+  l = -0.691 + 10 log10(sum_i G_i z_i) (eq. 2 and 4) with G = 1 for left, right and mono,
+  gating with blocks of 400 ms overlapping by 75 %, absolute gate -70 LUFS, relative gate
+  -10 LU (eq. 5-7). Annex 2: true peak (see ``expert.features.truepeak``).
+- EBU Tech 3341 (2016): momentary loudness (400 ms) and short-term loudness (3 s),
+  ungated. Both are evaluated every 10 ms: Tech 3341 cases 13-14 place 400 ms bursts at
+  20 ms offsets, and a 100 ms evaluation step reads them up to 0.46 LU low.
+- EBU Tech 3342 (2016): loudness range = 95th minus 10th percentile of the short-term
+  loudness (3 s windows every 100 ms) after an absolute gate of -70 LUFS and a relative
+  gate 20 LU below the mean of the absolute-gated windows.
+
+A mono file is measured as one channel (BS.1770-4: G = 1), so a mono file reads 3.01 LU
+below the same signal played identically on both channels of a stereo file.
+
+State kept per file: filter memories and, per 10 ms, two float64 sums (K-weighted power
+of the stereo signal and of its mono fold-down); per 100 ms tick a few sums and maxima.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, db
+from expert.features.kweighting import KWeighting
+from expert.features.truepeak import TruePeakEnvelope
+
+LOUDNESS_OFFSET_DB = -0.691  # BS.1770-4 eq. 2: a 997 Hz sine at 0 dBFS on one channel reads -3.01
+ABSOLUTE_GATE_LUFS = -70.0  # BS.1770-4 eq. 5, Tech 3342
+RELATIVE_GATE_LU = -10.0  # BS.1770-4 eq. 6
+LRA_RELATIVE_GATE_LU = -20.0  # Tech 3342 section 3
+LRA_PERCENTILES = (10.0, 95.0)  # Tech 3342 section 3
+
+STEPS_PER_S = 100  # evaluation step of momentary and short-term loudness: 10 ms
+MOMENTARY_STEPS = 40  # 400 ms
+SHORT_TERM_STEPS = 300  # 3 s
+BLOCK_HOP_STEPS = 10  # gating blocks (BS.1770-4) and LRA windows (Tech 3342) every 100 ms
+
+#: Reported when the mono fold-down cancels completely (a polarity-inverted channel):
+#: the true loss is infinite; 60 dB says "nothing is left" in a finite number.
+MONO_FOLD_LOSS_CAP_DB = 60.0
+#: Full scale of the true peak: ticks above it are "overs" (clipping in a D/A converter).
+OVER_LEVEL = 1.0
+
+
+class _Segments:
+    """The file cut into segments of 1/``per_second`` s.
+
+    Segment k covers samples [rint(k * rate / per_second), rint((k + 1) * rate / per_second)),
+    the same rounding as ``TimeGrid``, so with ``per_second`` = 10 these are its ticks and
+    every tick holds exactly ten 10 ms steps.
+    """
+
+    def __init__(self, rate_hz: int, per_second: int) -> None:
+        self.rate_hz = rate_hz
+        self.per_second = per_second
+
+    def start(self, index: np.ndarray | int) -> np.ndarray:
+        """First sample of each segment index."""
+        scaled = np.asarray(index, dtype=np.int64) * self.rate_hz / self.per_second
+        return np.rint(scaled).astype(np.int64)
+
+    def index(self, sample: int) -> int:
+        """Index of the segment holding a sample."""
+        k = sample * self.per_second // self.rate_hz
+        while int(self.start(k + 1)) <= sample:
+            k += 1
+        while int(self.start(k)) > sample:
+            k -= 1
+        return int(k)
+
+    def lengths(self, frames: int) -> np.ndarray:
+        """Samples in each segment of a file of ``frames`` samples (the last may be partial)."""
+        if frames <= 0:
+            return np.zeros(0, dtype=np.int64)
+        edges = np.minimum(self.start(np.arange(self.index(frames - 1) + 2)), frames)
+        return np.diff(edges)
+
+    def complete(self, frames: int) -> int:
+        """Number of leading segments that lie wholly inside the file."""
+        if frames <= 0:
+            return 0
+        count = self.index(frames - 1) + 1
+        return count if int(self.start(count)) == frames else count - 1
+
+
+class _PerSegment:
+    """Per-segment reduction (sum or maximum) of per-sample rows, fed in file order.
+
+    ``add(position, values)`` takes values of shape (rows, n) for samples
+    [position, position + n); segments split between two calls are merged.
+    """
+
+    def __init__(self, segments: _Segments, rows: int, reduce: np.ufunc) -> None:
+        self._segments = segments
+        self._rows = rows
+        self._reduce = reduce
+        self._chunks: list[np.ndarray] = []
+        self._next = 0  # index of the first segment not yet started
+
+    def add(self, position: int, values: np.ndarray) -> None:
+        n = values.shape[1]
+        if n == 0:
+            return
+        first = self._segments.index(position)
+        last = self._segments.index(position + n - 1)
+        starts = self._segments.start(np.arange(first, last + 1)) - position
+        starts[0] = 0
+        reduced = self._reduce.reduceat(values, starts, axis=1)
+        if first < self._next:  # the first segment continues the previous call's last
+            previous = self._chunks[-1]
+            previous[:, -1] = self._reduce(previous[:, -1], reduced[:, 0])
+            reduced = reduced[:, 1:]
+        if reduced.shape[1]:
+            self._chunks.append(reduced)
+        self._next = last + 1
+
+    def result(self) -> np.ndarray:
+        """Array (rows, segments)."""
+        if not self._chunks:
+            return np.zeros((self._rows, 0))
+        return np.concatenate(self._chunks, axis=1)
+
+
+def _power_db(power: float) -> float | None:
+    """10 log10 of a power ratio; None (undefined) for zero."""
+    return None if power <= 0.0 else 10.0 * float(np.log10(power))
+
+
+def _lufs(mean_power: float) -> float | None:
+    """BS.1770-4 eq. 2 for a mean square already summed over channels; None for silence."""
+    level = _power_db(mean_power)
+    return None if level is None else LOUDNESS_OFFSET_DB + level
+
+
+def _dbfs(amplitude: float) -> float | None:
+    """Peak amplitude (1.0 = full scale) in dB; None for zero."""
+    return None if amplitude <= 0.0 else 20.0 * float(np.log10(amplitude))
+
+
+def _sliding_power(sums: np.ndarray, counts: np.ndarray, width: int, hop: int) -> np.ndarray:
+    """Mean power of windows of ``width`` steps every ``hop`` steps, per row of ``sums``."""
+    total = np.concatenate([np.zeros((sums.shape[0], 1)), np.cumsum(sums, axis=1)], axis=1)
+    frames = np.concatenate([[0], np.cumsum(counts)])
+    starts = np.arange(0, sums.shape[1] - width + 1, hop)
+    return (total[:, starts + width] - total[:, starts]) / (frames[starts + width] - frames[starts])
+
+
+def _gate(block_power: np.ndarray, relative_lu: float) -> np.ndarray | None:
+    """Blocks kept by the absolute gate and the relative gate (BS.1770-4 eq. 5-7).
+
+    Returns a boolean mask, or None when no block passes the absolute gate.
+    """
+    with np.errstate(divide="ignore"):
+        level = LOUDNESS_OFFSET_DB + 10.0 * np.log10(block_power)
+    loud = level > ABSOLUTE_GATE_LUFS
+    if not loud.any():
+        return None
+    relative = LOUDNESS_OFFSET_DB + 10.0 * np.log10(block_power[loud].mean()) + relative_lu
+    return loud & (level > relative)
+
+
+class LoudnessAnalyzer(Analyzer):
+    """BS.1770-4 / EBU R 128 loudness, true and sample peaks, RMS and crest factor.
+
+    Fed float32 blocks (n, channels) with 1 or 2 channels at 8-192 kHz. Stereo-only
+    values (per-channel true peaks, mono fold-down) are None for mono files.
+    """
+
+    provides: ClassVar[tuple[str, ...]] = (
+        "loudness.integrated_lufs",
+        "loudness.momentary_max_lufs",
+        "loudness.short_term_max_lufs",
+        "loudness.range_lu",
+        "loudness.true_peak_dbtp",
+        "loudness.true_peak_left_dbtp",
+        "loudness.true_peak_right_dbtp",
+        "loudness.sample_peak_dbfs",
+        "loudness.plr_db",
+        "loudness.rms_dbfs",
+        "loudness.crest_factor_db",
+        "loudness.mono_integrated_lufs",
+        "loudness.mono_fold_loss_db",
+        "loudness.true_peak_over_count",
+        "loudness.short_term_lufs",
+    )
+
+    def __init__(self, context: AnalysisContext) -> None:
+        super().__init__(context)
+        rate, channels = context.sample_rate_hz, context.channels
+        self._stereo = channels == 2
+        self._grid = TimeGrid(rate)
+        self._steps = _Segments(rate, STEPS_PER_S)
+        self._ticks = _Segments(rate, round(1.0 / TimeGrid.TICK_S))
+        self._weighting = KWeighting(rate, channels)
+        self._envelope = TruePeakEnvelope(rate, channels)
+        # Per 10 ms: K-weighted power summed over channels, and (stereo) of the mono fold-down.
+        self._weighted = _PerSegment(self._steps, 2 if self._stereo else 1, np.add)
+        # Per 100 ms tick: unweighted sum of squares, sample peak and true peak per channel.
+        self._squares = _PerSegment(self._ticks, 1, np.add)
+        self._sample_peak = _PerSegment(self._ticks, channels, np.maximum)
+        self._true_peak = _PerSegment(self._ticks, channels, np.maximum)
+        self._frames = 0
+
+    def process(self, block: np.ndarray) -> None:
+        n = block.shape[0]
+        if n == 0:
+            return
+        position = self._frames
+        signal = np.ascontiguousarray(block.T, dtype=np.float32)  # (channels, n)
+        weighted = self._weighting.apply(signal)
+        rows = [np.einsum("cn,cn->n", weighted, weighted)]
+        if self._stereo:
+            # Mono fold-down (L+R)/2 fed to both channels: 2 * ((l + r) / 2)^2.
+            folded = weighted[0] + weighted[1]
+            rows.append(0.5 * folded * folded)
+        self._weighted.add(position, np.stack(rows))
+        wide = signal.astype(np.float64)
+        self._squares.add(position, np.einsum("cn,cn->n", wide, wide)[None, :])
+        self._sample_peak.add(position, np.abs(signal))
+        first = self._envelope.emitted
+        self._true_peak.add(first, self._envelope.push(signal))
+        self._frames += n
+
+    def finish(self) -> Measurements:
+        first = self._envelope.emitted
+        self._true_peak.add(first, self._envelope.flush())
+        out = Measurements()
+        self._loudness(out)
+        self._peaks_and_dynamics(out)
+        self._series(out)
+        return out
+
+    # -- loudness (BS.1770-4, Tech 3341, Tech 3342) -----------------------------------
+    def _loudness(self, out: Measurements) -> None:
+        values = out.values
+        frames, rate = self._frames, self.context.sample_rate_hz
+        complete = self._steps.complete(frames)
+        sums = self._weighted.result()[:, :complete]
+        counts = self._steps.lengths(frames)[:complete]
+        for name in ("integrated_lufs", "momentary_max_lufs", "short_term_max_lufs",
+                     "range_lu", "mono_integrated_lufs", "mono_fold_loss_db"):
+            values[f"loudness.{name}"] = None
+        if complete < MOMENTARY_STEPS:
+            out.notes.append(
+                f"gated loudness undefined: the file lasts {frames / rate:.3f} s, shorter than "
+                "one 400 ms block (ITU-R BS.1770-4)"
+            )
+            return
+        momentary = _sliding_power(sums, counts, MOMENTARY_STEPS, 1)
+        values["loudness.momentary_max_lufs"] = _lufs(float(momentary[0].max()))
+        blocks = momentary[:, ::BLOCK_HOP_STEPS]  # 400 ms gating blocks every 100 ms
+        kept = _gate(blocks[0], RELATIVE_GATE_LU)
+        if kept is None:
+            out.notes.append(
+                "gated loudness undefined: no 400 ms block rises above the -70 LUFS "
+                "absolute gate (silent or near-silent file)"
+            )
+        else:
+            values["loudness.integrated_lufs"] = _lufs(float(blocks[0][kept].mean()))
+        if self._stereo:
+            self._mono_fold(blocks, kept, out)
+        if complete < SHORT_TERM_STEPS:
+            out.notes.append(
+                "short-term loudness and loudness range undefined: the file is shorter than "
+                "one 3 s window"
+            )
+            return
+        short_term = _sliding_power(sums[:1], counts, SHORT_TERM_STEPS, 1)[0]
+        values["loudness.short_term_max_lufs"] = _lufs(float(short_term.max()))
+        values["loudness.range_lu"] = self._loudness_range(short_term[::BLOCK_HOP_STEPS], out)
+
+    @staticmethod
+    def _loudness_range(short_term: np.ndarray, out: Measurements) -> float | None:
+        """EBU Tech 3342 loudness range of short-term mean powers taken every 100 ms."""
+        kept = _gate(short_term, LRA_RELATIVE_GATE_LU)
+        if kept is None:
+            out.notes.append(
+                "loudness range undefined: no 3 s window rises above the -70 LUFS absolute gate"
+            )
+            return None
+        levels = LOUDNESS_OFFSET_DB + 10.0 * np.log10(short_term[kept])
+        low, high = np.percentile(levels, LRA_PERCENTILES)
+        return float(high - low)
+
+    @staticmethod
+    def _mono_fold(blocks: np.ndarray, kept: np.ndarray | None, out: Measurements) -> None:
+        """Loudness of the mono fold-down, on its own gates and on the stereo gates."""
+        mono_kept = _gate(blocks[1], RELATIVE_GATE_LU)
+        if mono_kept is not None:
+            out.values["loudness.mono_integrated_lufs"] = _lufs(float(blocks[1][mono_kept].mean()))
+        if kept is None:
+            return
+        stereo_power = float(blocks[0][kept].mean())
+        mono_power = float(blocks[1][kept].mean())
+        loss = MONO_FOLD_LOSS_CAP_DB
+        if mono_power > 0.0:
+            loss = min(10.0 * float(np.log10(stereo_power / mono_power)), MONO_FOLD_LOSS_CAP_DB)
+        if loss >= MONO_FOLD_LOSS_CAP_DB:
+            out.notes.append(
+                "mono fold-down cancels: left and right are (nearly) polarity-inverted copies, "
+                f"mono fold loss capped at {MONO_FOLD_LOSS_CAP_DB:.0f} dB"
+            )
+        out.values["loudness.mono_fold_loss_db"] = loss
+
+    # -- peaks, RMS, crest factor -----------------------------------------------------
+    def _peaks_and_dynamics(self, out: Measurements) -> None:
+        values = out.values
+        channels = self.context.channels
+        true_peak = self._true_peak.result().max(axis=1, initial=0.0)
+        sample_peak = float(self._sample_peak.result().max(initial=0.0))
+        squares = float(self._squares.result().sum())
+        values["loudness.true_peak_dbtp"] = _dbfs(float(true_peak.max()))
+        for side, name in enumerate(("left", "right")):
+            values[f"loudness.true_peak_{name}_dbtp"] = (
+                _dbfs(float(true_peak[side])) if self._stereo else None
+            )
+        values["loudness.sample_peak_dbfs"] = _dbfs(sample_peak)
+        # 0 dBFS RMS = a full-scale square wave; a full-scale sine reads -3.01 dBFS.
+        values["loudness.rms_dbfs"] = (
+            _power_db(squares / (self._frames * channels)) if self._frames else None
+        )
+        peak_db, rms_db = values["loudness.sample_peak_dbfs"], values["loudness.rms_dbfs"]
+        values["loudness.crest_factor_db"] = (
+            None if peak_db is None or rms_db is None else peak_db - rms_db
+        )
+        integrated = values["loudness.integrated_lufs"]
+        true_peak_db = values["loudness.true_peak_dbtp"]
+        values["loudness.plr_db"] = (
+            None if integrated is None or true_peak_db is None else true_peak_db - integrated
+        )
+        per_tick = self._true_peak.result().max(axis=0, initial=0.0)
+        values["loudness.true_peak_over_count"] = int(np.count_nonzero(per_tick > OVER_LEVEL))
+        if sample_peak == 0.0:
+            out.notes.append("peak and RMS levels undefined: every sample is zero")
+
+    # -- time-resolved ----------------------------------------------------------------
+    def _series(self, out: Measurements) -> None:
+        grid, frames, channels = self._grid, self._frames, self.context.channels
+        weighted = self._weighted.result()[0]
+        tick_count = self._ticks.lengths(frames).astype(np.float64)
+        tick_power = (np.add.reduceat(weighted, np.arange(0, weighted.size, 10))
+                      if weighted.size else np.zeros(0))
+        power = grid.reduce_windows(tick_power, "sum")
+        count = grid.reduce_windows(tick_count, "sum")
+        squares = grid.reduce_windows(self._squares.result()[0], "sum")
+        true_peak = grid.reduce_windows(self._true_peak.result().max(axis=0, initial=0.0), "max")
+        sample_peak = grid.reduce_windows(self._sample_peak.result().max(axis=0, initial=0.0),
+                                          "max")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            short_term = np.where(power > 0, LOUDNESS_OFFSET_DB + db(power / count), np.nan)
+            rms_db = np.where(squares > 0, db(squares / (count * channels)), np.nan)
+            true_peak_db = np.where(true_peak > 0, 2.0 * db(true_peak), np.nan)
+            sample_peak_db = np.where(sample_peak > 0, 2.0 * db(sample_peak), np.nan)
+        expected = len(grid.windows(grid.n_ticks(self.context.expected_frames)))
+        for name, series in (("short_term_lufs", short_term), ("true_peak_dbtp", true_peak_db),
+                             ("sample_peak_dbfs", sample_peak_db),
+                             ("crest_factor_db", sample_peak_db - rms_db)):
+            out.series[f"loudness.{name}"] = _fit(series, expected)
+
+
+def _fit(series: np.ndarray, windows: int) -> np.ndarray:
+    """Match the window count the container announced (decoders of lossy files may
+    deliver a few frames more or fewer): cut, or pad with NaN (undefined)."""
+    fitted = np.full(windows, np.nan)
+    keep = min(windows, series.size)
+    fitted[:keep] = series[:keep]
+    return fitted
+
