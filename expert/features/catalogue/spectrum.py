@@ -1,5 +1,222 @@
-"""Catalogue entries of the spectrum descriptors."""
+"""Catalogue entries of the spectrum descriptors, and the band edges they are defined on.
+
+The band edges live here (plain data, no signal processing) so that the analyzer, the stereo
+catalogue and the rules all refer to one definition of "sub", "bass", ... and of the 1/3-octave
+bands.
+"""
+
+from __future__ import annotations
 
 from expert.features.catalogue.spec import DescriptorSpec
 
-SPECS: tuple[DescriptorSpec, ...] = ()
+#: The range every relative level refers to ("the whole"), in Hz.
+AUDIBLE_HZ: tuple[float, float] = (20.0, 20000.0)
+
+#: IEC 61260-1 base-10 1/3-octave bands: exact midband f_m = 1000 * 10**(x / 10) Hz and edges
+#: f_m * 10**(+-1 / 20), for x = -17 .. 13 (the 31 bands whose nominal centres run 20 Hz-20 kHz).
+THIRD_OCTAVE_INDICES: tuple[int, ...] = tuple(range(-17, 14))
+#: Nominal (labelling) midband frequencies of those bands, IEC 61260-1 / ISO 266.
+THIRD_OCTAVE_NOMINAL_HZ: tuple[float, ...] = (
+    20, 25, 31.5, 40, 50, 63, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800,
+    1000, 1250, 1600, 2000, 2500, 3150, 4000, 5000, 6300, 8000, 10000, 12500, 16000, 20000,
+)
+#: Nominal range of the 1/3-octave bands the spectral tilt is fitted over.
+TILT_RANGE_HZ: tuple[float, float] = (31.5, 16000.0)
+
+#: The named bands (Hz, lower edge inclusive): together they tile 20 Hz-20 kHz.
+NAMED_BANDS_HZ: dict[str, tuple[float, float]] = {
+    "sub": (20.0, 60.0),
+    "bass": (60.0, 250.0),
+    "low_mid": (250.0, 500.0),
+    "mid": (500.0, 2000.0),
+    "high_mid": (2000.0, 4000.0),
+    "presence": (4000.0, 6000.0),
+    "brilliance": (6000.0, 20000.0),
+}
+
+ROLLOFF_FRACTION = 0.95
+#: A cutoff is where the long-term spectrum stays this far below its level an octave lower.
+CUTOFF_DROP_DB = 30.0
+#: Where cutoffs are searched: above this, and below this fraction of the Nyquist frequency
+#: (the last 10 % below Nyquist is the anti-alias filter's slope in every recording).
+CUTOFF_MIN_HZ = 2000.0
+CUTOFF_MAX_NYQUIST = 0.9
+#: Resonance search range and the thresholds that make a peak a resonance.
+RESONANCE_RANGE_HZ: tuple[float, float] = (40.0, 12000.0)
+RESONANCE_MIN_PROMINENCE_DB = 6.0
+RESONANCE_MIN_PERSISTENCE_PCT = 85.0
+RESONANCE_MAX_COUNT = 5
+#: Level floor of relative band levels: a band holding no energy at all reads this.
+LEVEL_FLOOR_DB = -120.0
+#: Windows and segments quieter than this (RMS over the channels) are silent: no spectrum or
+#: stereo value for them (the BS.1770 absolute gate and Essentia's detectors use -70 too).
+SILENCE_DBFS = -70.0
+
+_REFS_BANDS = (
+    "IEC 61260-1:2014, Electroacoustics - Octave-band and fractional-octave-band filters",
+    "ISO 266:1997, Acoustics - Preferred frequencies",
+)
+_REF_WELCH = (
+    "P. D. Welch, The use of fast Fourier transform for the estimation of power spectra, "
+    "IEEE Trans. Audio Electroacoustics 15(2), 1967"
+)
+_REF_PEETERS = (
+    "G. Peeters, A large set of audio features for sound description, CUIDADO project "
+    "report, IRCAM, 2004"
+)
+_REF_RBJ = "R. Bristow-Johnson, Cookbook formulae for audio EQ biquad filter coefficients"
+
+_LTAS = (
+    "Long-term average spectrum: Welch average of Hann-windowed STFT frames (186 ms, "
+    "50 % overlap, 5.4 Hz bins at any rate), power averaged over L and R; band powers by "
+    "fractional overlap of each bin's band with the band. "
+)
+
+
+def _hz(value: float) -> str:
+    return f"{value / 1000:g} kHz" if value >= 1000 else f"{value:g} Hz"
+
+
+def _named_band_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorSpec:
+    return DescriptorSpec(
+        name=f"spectrum.{name}_db", unit="dB", scope="both",
+        meaning=(
+            f"Share of the {name.replace('_', '-')} band ({_hz(lo_hz)}-{_hz(hi_hz)}) in the "
+            f"power 20 Hz-20 kHz (<= 0; -3 dB = half of it)."
+        ),
+        method=(
+            _LTAS + f"10*log10(power {_hz(lo_hz)}-{_hz(hi_hz)} / power 20 Hz-20 kHz), floored at "
+            f"{LEVEL_FLOOR_DB:g} dB; null when the band lies above the Nyquist frequency or the "
+            f"window is silent (below {SILENCE_DBFS:g} dBFS RMS)."
+        ),
+        references=(_REF_WELCH,),
+    )
+
+
+SPECS: tuple[DescriptorSpec, ...] = (
+    DescriptorSpec(
+        name="spectrum.third_octave_db", unit="dB", kind="list",
+        meaning=(
+            "Long-term spectrum in the 31 1/3-octave bands 20 Hz-20 kHz, each relative to the "
+            "power 20 Hz-20 kHz."
+        ),
+        method=(
+            _LTAS + "IEC 61260-1 base-10 band edges f_m * 10**(+-1/20); 10*log10(band power / "
+            f"power 20 Hz-20 kHz), floored at {LEVEL_FLOOR_DB:g} dB; a band whose centre lies "
+            "above the Nyquist frequency is null. Below ~80 Hz the bands are narrower than the "
+            "frame's resolution (Hann main lobe 21 Hz) and share energy with their neighbours."
+        ),
+        references=_REFS_BANDS + (_REF_WELCH,),
+    ),
+    DescriptorSpec(
+        name="spectrum.third_octave_centers_hz", unit="Hz", kind="list",
+        meaning="Nominal centre frequencies of spectrum.third_octave_db, for labelling.",
+        method="IEC 61260-1 / ISO 266 nominal midband frequencies 20, 25, 31.5, ... 20000 Hz.",
+        references=_REFS_BANDS,
+    ),
+    *(_named_band_spec(name, lo, hi) for name, (lo, hi) in NAMED_BANDS_HZ.items()),
+    DescriptorSpec(
+        name="spectrum.tilt_db_per_octave", unit="dB/oct", scope="both",
+        meaning=(
+            "Overall slope of the spectrum: 0 = pink (equal power per octave), +3 = white, "
+            "typical mixes -3 to -5 (darker is more negative)."
+        ),
+        method=(
+            "Least-squares slope of the 1/3-octave band levels (dB) against log2 of the band "
+            "centre, over the bands 31.5 Hz-16 kHz whose upper edge lies below both the Nyquist "
+            "frequency and spectrum.cutoff_hz (a band-limited source would otherwise read as "
+            "dark); pink noise has equal power per band, so 0; white noise gains 10*log10(2) = "
+            "3.01 dB per octave."
+        ),
+        references=_REFS_BANDS,
+    ),
+    DescriptorSpec(
+        name="spectrum.centroid_hz", unit="Hz", scope="both",
+        meaning="Power-weighted mean frequency 20 Hz-20 kHz: higher = brighter.",
+        method=_LTAS + "sum(f * P(f)) / sum(P(f)) over the bins 20 Hz-20 kHz.",
+        references=(_REF_PEETERS,),
+    ),
+    DescriptorSpec(
+        name="spectrum.rolloff_hz", unit="Hz", scope="both",
+        meaning=(
+            f"Frequency below which {ROLLOFF_FRACTION:.0%} of the power 20 Hz-20 kHz lies."
+        ),
+        method=(
+            "Cumulative power of the 1/3-octave bands from 20 Hz; the crossing of "
+            f"{ROLLOFF_FRACTION:.0%} of their sum is interpolated geometrically inside its band "
+            "(the same computation for the track and for each window)."
+        ),
+        references=(_REF_PEETERS,),
+    ),
+    DescriptorSpec(
+        name="spectrum.cutoff_hz", unit="Hz",
+        meaning=(
+            "Effective bandwidth of a band-limited source (lossy encode, upsampled or telephone "
+            "audio); null when the spectrum reaches the Nyquist frequency."
+        ),
+        method=(
+            "Long-term power spectral density on a 1/48-octave grid; the lowest frequency "
+            f"f >= {_hz(CUTOFF_MIN_HZ)} (and <= {CUTOFF_MAX_NYQUIST:g} x Nyquist) above which "
+            f"every grid cell up to Nyquist stays at least {CUTOFF_DROP_DB:g} dB below the mean "
+            "density of the half octave around f/2. Natural high-frequency roll-off of music "
+            "(6-12 dB per octave) does not qualify; an encoder low-pass or resampling filter does."
+        ),
+    ),
+    DescriptorSpec(
+        name="spectrum.cutoff_drop_db", unit="dB",
+        meaning="How far the spectrum falls above spectrum.cutoff_hz (null without a cutoff).",
+        method=(
+            "Mean density of the half octave around cutoff/2 minus the median density of the "
+            "grid cells from the cutoff to Nyquist, capped at 120 dB (digital silence)."
+        ),
+    ),
+    DescriptorSpec(
+        name="spectrum.resonance_hz", unit="Hz",
+        meaning="Frequency of the strongest persistent narrow peak (resonance); null if none.",
+        method=(
+            "Long-term spectrum on a 1/48-octave grid, 40 Hz-12 kHz, against its running median "
+            "over one octave (which ignores peaks narrower than half an octave). A peak counts "
+            f"as a resonance when it stands >= {RESONANCE_MIN_PROMINENCE_DB:g} dB above that "
+            "median in the long-term spectrum and >= 3 dB above the same median in at least "
+            f"{RESONANCE_MIN_PERSISTENCE_PCT:g} % of the non-silent 1 s segments: a resonance "
+            "(room mode, ringing drum, EQ boost) colours whatever plays, whereas musical notes "
+            "come and go with the harmony. A note held through the whole track (drone, pedal tone) "
+            "cannot be told apart from a spectrum and is reported too. Frequency refined by "
+            "parabolic interpolation."
+        ),
+        references=(_REF_WELCH,),
+    ),
+    DescriptorSpec(
+        name="spectrum.resonance_prominence_db", unit="dB",
+        meaning="How far the strongest resonance stands above the smoothed spectrum.",
+        method="Level of the peak minus the one-octave running median at the peak (see "
+               "spectrum.resonance_hz).",
+    ),
+    DescriptorSpec(
+        name="spectrum.resonance_q", unit="Q",
+        meaning="Sharpness of the strongest resonance: centre frequency / bandwidth.",
+        method=(
+            "f0 / (f_hi - f_lo), where f_lo and f_hi are where the peak has fallen by half its "
+            "prominence in dB (the bandwidth convention of a peaking EQ, so a notch with this Q "
+            "matches it). Limited by the 5.4 Hz analysis resolution: below ~200 Hz a pure tone "
+            "reads as Q ~ f / 8 Hz."
+        ),
+        references=(_REF_RBJ,),
+    ),
+    DescriptorSpec(
+        name="spectrum.resonance_persistence_pct", unit="%",
+        meaning="Share of the non-silent seconds in which the strongest resonance stands out.",
+        method=(
+            "Percentage of the non-silent 1 s segments whose spectrum is >= 3 dB above its own "
+            "one-octave running median within 1/48 octave of the resonance."
+        ),
+    ),
+    DescriptorSpec(
+        name="spectrum.resonances", unit="[Hz, dB]", kind="list",
+        meaning=(
+            f"Up to {RESONANCE_MAX_COUNT} resonances as [frequency Hz, prominence dB], strongest "
+            "first."
+        ),
+        method="As spectrum.resonance_hz, every peak that qualifies.",
+    ),
+)

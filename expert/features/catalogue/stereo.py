@@ -1,5 +1,121 @@
-"""Catalogue entries of the stereo descriptors."""
+"""Catalogue entries of the stereo descriptors (all null for mono files: not applicable)."""
+
+from __future__ import annotations
 
 from expert.features.catalogue.spec import DescriptorSpec
+from expert.features.catalogue.spectrum import NAMED_BANDS_HZ, SILENCE_DBFS
 
-SPECS: tuple[DescriptorSpec, ...] = ()
+#: "Low" for the bass-mono checks: 20-150 Hz.
+LOW_BAND_HZ: tuple[float, float] = (20.0, 150.0)
+#: Channels whose difference is this far below their level are the same signal.
+IDENTICAL_DIFFERENCE_DB = -90.0
+#: Ratios of zero or infinity (identical or exactly opposite channels) read as -/+ this.
+RATIO_LIMIT_DB = 120.0
+
+_REF_BLUMLEIN = "A. D. Blumlein, British Patent 394,325 (1933): sum and difference (M/S) stereo"
+_REF_ESSENTIA = "Essentia FalseStereoDetector (Pearson correlation of the channels)"
+_MS = "M = (L + R) / 2, S = (L - R) / 2"
+_SPECTRAL = (
+    "From the long-term auto- and cross-spectra of L and R (Hann STFT, 186 ms, 50 % overlap), "
+    "bins weighted by their overlap with the band: "
+)
+
+
+def _band_correlation_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorSpec:
+    return DescriptorSpec(
+        name=f"stereo.correlation_{name}", unit="coefficient", stereo_only=True,
+        meaning=(
+            f"Correlation of L and R in the {name.replace('_', '-')} band "
+            f"({lo_hz:g}-{hi_hz:g} Hz): +1 mono, 0 unrelated, -1 opposite polarity."
+        ),
+        method=(
+            _SPECTRAL + "sum Re(L R*) / sqrt(sum |L|^2 sum |R|^2); null above the Nyquist "
+            "frequency or when a channel is silent in the band."
+        ),
+        references=(_REF_ESSENTIA,),
+    )
+
+
+SPECS: tuple[DescriptorSpec, ...] = (
+    DescriptorSpec(
+        name="stereo.correlation", unit="coefficient", scope="both", stereo_only=True,
+        meaning=(
+            "Phase correlation of L and R: +1 mono, 0 unrelated, < 0 cancels when summed to mono."
+        ),
+        method=(
+            "sum(L R) / sqrt(sum L^2 sum R^2) over all samples (track) or the 3 s window "
+            f"(windows below {SILENCE_DBFS:g} dBFS RMS are null); -1..1."
+        ),
+        references=(_REF_ESSENTIA,),
+    ),
+    DescriptorSpec(
+        name="stereo.correlation_min", unit="coefficient", stereo_only=True,
+        meaning="Lowest stereo.correlation over the non-silent 3 s windows.",
+        method=(
+            "Minimum of the per-window stereo.correlation, skipping windows below "
+            f"{SILENCE_DBFS:g} dBFS RMS; null if every window is silent."
+        ),
+    ),
+    *(_band_correlation_spec(name, lo, hi) for name, (lo, hi) in NAMED_BANDS_HZ.items()),
+    _band_correlation_spec("low", *LOW_BAND_HZ),
+    DescriptorSpec(
+        name="stereo.side_to_mid_db", unit="dB", scope="both", stereo_only=True,
+        meaning=(
+            "Side energy relative to mid energy: very negative = near mono, 0 = as much side as "
+            "mid (uncorrelated), > 0 = anti-phase content dominates."
+        ),
+        method=(
+            f"{_MS}; 10*log10(sum S^2 / sum M^2) over samples, limited to +-{RATIO_LIMIT_DB:g} dB "
+            f"(-{RATIO_LIMIT_DB:g} = identical channels, +{RATIO_LIMIT_DB:g} = exact opposites)."
+        ),
+        references=(_REF_BLUMLEIN,),
+    ),
+    DescriptorSpec(
+        name="stereo.side_to_mid_low_db", unit="dB", stereo_only=True,
+        meaning=(
+            f"Side relative to mid below {LOW_BAND_HZ[1]:g} Hz: how mono the bass is "
+            "(very negative = mono bass)."
+        ),
+        method=(
+            _SPECTRAL + f"{_MS} per bin, |S|^2 = (|L|^2 + |R|^2 - 2 Re(L R*)) / 4 and |M|^2 "
+            f"likewise with +, summed over {LOW_BAND_HZ[0]:g}-{LOW_BAND_HZ[1]:g} Hz; "
+            f"limited to +-{RATIO_LIMIT_DB:g} dB."
+        ),
+        references=(_REF_BLUMLEIN,),
+    ),
+    DescriptorSpec(
+        name="stereo.balance_db", unit="dB", scope="both", stereo_only=True,
+        meaning="Left level minus right level: + = left louder, - = right louder.",
+        method=(
+            f"10*log10(sum L^2 / sum R^2) over samples, limited to +-{RATIO_LIMIT_DB:g} dB (one "
+            "channel silent)."
+        ),
+    ),
+    DescriptorSpec(
+        name="stereo.width_pct", unit="%", scope="both", stereo_only=True,
+        meaning="Stereo width: 0 mono, 50 unrelated channels, 100 exact opposites.",
+        method=f"{_MS}; 100 * sum S^2 / (sum M^2 + sum S^2) over samples.",
+        references=(_REF_BLUMLEIN,),
+    ),
+    DescriptorSpec(
+        name="stereo.identical_channels", unit="bool", kind="bool", stereo_only=True,
+        meaning="True when L and R carry the same signal (a mono mix stored as stereo).",
+        method=(
+            f"stereo.channel_difference_db <= {IDENTICAL_DIFFERENCE_DB:g} dB. Essentia's "
+            "FalseStereoDetector (correlation >= 0.9995 in any 512-sample frame) is checked "
+            "against it in the tests."
+        ),
+        references=(_REF_ESSENTIA,),
+    ),
+    DescriptorSpec(
+        name="stereo.channel_difference_db", unit="dB", stereo_only=True,
+        meaning=(
+            "Energy of L - R relative to the channels' mean energy: -120 identical, about -30 "
+            "a barely widened mono, +3 unrelated, +6 opposite polarity."
+        ),
+        method=(
+            "10*log10(sum (L - R)^2 / (sum (L^2 + R^2) / 2)) over samples, computed from the "
+            f"sample difference (exact, not by cancellation), floored at -{RATIO_LIMIT_DB:g} dB."
+        ),
+    ),
+)

@@ -1,0 +1,470 @@
+"""Spectrum and stereo descriptors from one short-time Fourier transform pass.
+
+``SpectralAnalyzer`` frames the signal once (Hann, ~186 ms, 50 % overlap: 8192 samples at
+44.1 kHz, scaled with the rate so that bins stay ~5.4 Hz apart), carrying the partial frame
+across blocks, and computes the L and R spectra of all frames of a block in one call. From
+them it keeps, with memory bounded by a few numbers per second of audio:
+
+* per 1 s group of the ``TimeGrid`` (frames assigned by their centre): the channel-averaged
+  power in the 1/3-octave bands, the named bands, 20-150 Hz and 20 Hz-20 kHz, and the
+  frequency-weighted power for the centroid, so the 3 s windows are sums of three groups;
+* per FFT bin, over the whole file: |L|^2, |R|^2 and Re(L R*) (the long-term spectra, for the
+  fine-resolution cutoff and resonance search and the per-band correlations);
+* per 1/48-octave cell, the number of non-silent groups in which the spectrum stood out above
+  its own running median (the persistence that separates resonances from passing notes);
+* per group, from the samples themselves: sum L^2, sum R^2, sum (L-R)^2 and sum (L+R)^2, so the
+  broadband stereo measures are exact (no cancellation error for near-identical channels).
+
+Frames are centred on multiples of the hop, with half a frame of zeros before the first
+sample and after the last, so every sample is weighted alike (Hann at 50 % overlap sums to 1).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import sliding_window_view
+
+from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
+from expert.features.catalogue.spectrum import (
+    AUDIBLE_HZ,
+    NAMED_BANDS_HZ,
+    RESONANCE_RANGE_HZ,
+    ROLLOFF_FRACTION,
+    SILENCE_DBFS,
+    THIRD_OCTAVE_INDICES,
+    THIRD_OCTAVE_NOMINAL_HZ,
+    TILT_RANGE_HZ,
+)
+from expert.features.catalogue.spectrum import SPECS as SPECTRUM_SPECS
+from expert.features.catalogue.stereo import (
+    IDENTICAL_DIFFERENCE_DB,
+    LOW_BAND_HZ,
+    RATIO_LIMIT_DB,
+)
+from expert.features.catalogue.stereo import SPECS as STEREO_SPECS
+from expert.features.spectral_shape import (
+    SEGMENT_EXCESS_DB,
+    cutoff,
+    level_db,
+    log_grid,
+    overlap_weights,
+    peak_excess_db,
+    resonances,
+    rolloff_hz,
+    tilt_db_per_octave,
+)
+
+#: Frame length at 44.1 kHz; other rates scale it to keep the same resolution in Hz.
+FRAME_AT_44K1 = 8192
+#: Ticks per group: the largest unit of which every window is a whole number.
+GROUP_TICKS = math.gcd(TimeGrid.WINDOW_TICKS, TimeGrid.HOP_TICKS)
+#: Completed groups held before their per-group work is done in one vectorized batch.
+BATCH_GROUPS = 32
+#: Longest piece of a block framed at once, in frames (bounds the temporary arrays).
+MAX_CHUNK_FRAMES = 64
+#: Resolution of the resonance and cutoff grids.
+CELLS_PER_OCTAVE = 48
+
+_SILENCE_POWER = 10.0 ** (SILENCE_DBFS / 10.0)
+_BAND_NAMES = tuple(NAMED_BANDS_HZ)
+
+
+def frame_length(sample_rate_hz: int) -> int:
+    """Even FFT length of ~186 ms at ``sample_rate_hz`` that the FFT computes fast."""
+    n = scipy.fft.next_fast_len(round(FRAME_AT_44K1 * sample_rate_hz / 44100), real=True)
+    while n % 2:
+        n = scipy.fft.next_fast_len(n + 1, real=True)
+    return n
+
+
+class _Layout:
+    """The frequency bands of one sample rate as sparse weight matrices over the FFT bins.
+
+    Columns of ``bands``: the 31 1/3-octave bands, the named bands, 20-150 Hz, 20 Hz-20 kHz
+    and, last, the same 20 Hz-20 kHz weighted by the bin frequency (the centroid's numerator).
+    """
+
+    def __init__(self, bins_hz: np.ndarray, nyquist_hz: float) -> None:
+        centres = 1000.0 * 10.0 ** (np.asarray(THIRD_OCTAVE_INDICES) / 10.0)
+        self.third_lo = centres * 10.0 ** (-1 / 20)
+        self.third_hi = centres * 10.0 ** (1 / 20)
+        self.third_centres = centres
+        self.third_defined = centres <= nyquist_hz
+        named = np.array(list(NAMED_BANDS_HZ.values()))
+        self.named_defined = np.sqrt(named[:, 0] * named[:, 1]) <= nyquist_hz
+        lo = np.concatenate([self.third_lo, named[:, 0], [LOW_BAND_HZ[0], AUDIBLE_HZ[0]]])
+        hi = np.concatenate([self.third_hi, named[:, 1], [LOW_BAND_HZ[1], AUDIBLE_HZ[1]]])
+        weights = overlap_weights(bins_hz, lo, hi)
+        audible = weights[:, [-1]].toarray()[:, 0] * bins_hz
+        self.bands = _hstack_column(weights, audible)
+        n3, nn = len(centres), len(named)
+        self.third = slice(0, n3)
+        self.named = slice(n3, n3 + nn)
+        self.low = n3 + nn
+        self.total = n3 + nn + 1
+        self.centroid = n3 + nn + 2
+        # Bands of the tilt fit: 31.5 Hz-16 kHz, entirely below Nyquist (and a cutoff, later).
+        self.tilt_candidates = (
+            (centres >= TILT_RANGE_HZ[0] / 1.01)
+            & (centres <= TILT_RANGE_HZ[1] * 1.01)
+            & (self.third_hi <= nyquist_hz)
+        )
+        # 1/48-octave cells for resonances (with half an octave of context either side).
+        top = min(RESONANCE_RANGE_HZ[1] * 2**0.5, nyquist_hz)
+        edges, self.cell_centres = log_grid(RESONANCE_RANGE_HZ[0] / 2**0.5, top, CELLS_PER_OCTAVE)
+        self.cell_width = np.diff(edges)
+        self.cells = overlap_weights(bins_hz, edges[:-1], edges[1:])
+        # 1/48-octave cells from 250 Hz to Nyquist for the cutoff search.
+        self.cut_edges, self.cut_centres = log_grid(250.0, nyquist_hz, CELLS_PER_OCTAVE)
+        self.cut = overlap_weights(bins_hz, self.cut_edges[:-1], self.cut_edges[1:])
+
+
+def _hstack_column(matrix: Any, column: np.ndarray) -> Any:
+    from scipy import sparse
+
+    return sparse.hstack([matrix, sparse.csr_array(column[:, None])], format="csr")
+
+
+class SpectralAnalyzer(Analyzer):
+    """Spectrum (long-term and per window) and stereo image, from one STFT pass."""
+
+    provides = tuple(spec.name for spec in SPECTRUM_SPECS + STEREO_SPECS)
+
+    def __init__(self, context: AnalysisContext) -> None:
+        super().__init__(context)
+        rate = context.sample_rate_hz
+        self.grid = TimeGrid(rate)
+        self.stereo = context.channels == 2
+        self.n_fft = frame_length(rate)
+        self.hop = self.n_fft // 2
+        n = np.arange(self.n_fft)
+        self.window = (0.5 - 0.5 * np.cos(2 * np.pi * n / self.n_fft)).astype(np.float32)
+        self.bins_hz = np.fft.rfftfreq(self.n_fft, 1.0 / rate)
+        self.nyquist_hz = rate / 2
+        self.layout = _Layout(self.bins_hz, self.nyquist_hz)
+        # One-sided power normalised so a frame's bins sum to its window-weighted mean square.
+        scale = np.full(len(self.bins_hz), 2.0)
+        scale[0] = scale[-1] = 1.0
+        self.bin_scale = scale / (self.n_fft * float(np.sum(self.window.astype(np.float64) ** 2)))
+        channels = context.channels
+        self._carry = np.zeros((channels, self.n_fft // 2), dtype=np.float32)
+        self._samples = 0
+        self._frames_done = 0
+        # Open spectral group and completed groups awaiting their batch.
+        self._open_group = -1
+        self._open_power = np.zeros((channels, len(self.bins_hz)))
+        self._open_frames = 0
+        self._pending: list[tuple[int, np.ndarray, int]] = []
+        # Per group results, and whole-file per-bin sums.
+        self._group_ids: list[np.ndarray] = []
+        self._group_bands: list[np.ndarray] = []
+        self._group_frames: list[np.ndarray] = []
+        self._long_power = np.zeros((channels, len(self.bins_hz)))
+        self._long_cross = np.zeros(len(self.bins_hz))
+        self._stand_out = np.zeros(len(self.layout.cell_centres))
+        self._active_groups = 0
+        # Per group sums over samples: count, L^2, R^2, (L-R)^2, (L+R)^2.
+        self._time_rows: list[np.ndarray] = []
+
+    # -- streaming -----------------------------------------------------------------
+    def process(self, block: np.ndarray) -> None:
+        step = MAX_CHUNK_FRAMES * self.hop
+        for start in range(0, block.shape[0], step):
+            x = np.ascontiguousarray(block[start : start + step].T, dtype=np.float32)
+            self._add_time_sums(x)
+            self._samples += x.shape[1]
+            self._add_frames(np.concatenate([self._carry, x], axis=1), last_sample=None)
+
+    def _add_time_sums(self, x: np.ndarray) -> None:
+        """Add the block's sample sums into the rows of the groups it touches."""
+        n = x.shape[1]
+        if n == 0:
+            return
+        grid, pos = self.grid, self._samples
+        first = int(grid.tick_of_sample(pos)) // GROUP_TICKS
+        last = int(grid.tick_of_sample(pos + n - 1)) // GROUP_TICKS
+        inner = grid.tick_start(np.arange(first + 1, last + 1) * GROUP_TICKS) - pos
+        bounds = np.concatenate([[0], inner, [n]])
+        for group, a, b in zip(range(first, last + 1), bounds[:-1], bounds[1:], strict=True):
+            if group == len(self._time_rows):
+                self._time_rows.append(np.zeros(5))
+            left = x[0, a:b]
+            row = self._time_rows[group]
+            row[0] += b - a
+            row[1] += float(np.dot(left, left))
+            if self.stereo:
+                right = x[1, a:b]
+                diff, total = left - right, left + right
+                row[2:] += (np.dot(right, right), np.dot(diff, diff), np.dot(total, total))
+
+    def _add_frames(self, buf: np.ndarray, last_sample: int | None) -> None:
+        """Analyse every whole frame of ``buf`` (channels, n); keep the rest as the carry.
+
+        ``last_sample`` (at the end of the file) clamps frame centres that fall past it.
+        """
+        n_fft, hop = self.n_fft, self.hop
+        count = (buf.shape[1] - n_fft) // hop + 1 if buf.shape[1] >= n_fft else 0
+        self._carry = buf[:, count * hop :].copy()
+        if count == 0:
+            return
+        frames = sliding_window_view(buf, n_fft, axis=1)[:, ::hop][:, :count]
+        spectra = scipy.fft.rfft(frames * self.window, axis=-1)
+        power = spectra.real**2 + spectra.imag**2
+        if self.stereo:
+            cross = spectra[0].real * spectra[1].real + spectra[0].imag * spectra[1].imag
+            self._long_cross += cross.sum(axis=0, dtype=np.float64)
+        centres = (self._frames_done + np.arange(count)) * hop
+        if last_sample is not None:
+            centres = np.minimum(centres, last_sample)
+        self._frames_done += count
+        groups = self.grid.tick_of_sample(centres) // GROUP_TICKS
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(groups)) + 1])
+        sums = np.add.reduceat(power, starts, axis=1)
+        counts = np.diff(np.append(starts, count))
+        for r, group in enumerate(groups[starts]):
+            if group != self._open_group:
+                self._close_group()
+                self._open_group = int(group)
+            self._open_power += sums[:, r]
+            self._open_frames += int(counts[r])
+
+    def _close_group(self) -> None:
+        if self._open_frames:
+            self._pending.append((self._open_group, self._open_power, self._open_frames))
+            self._open_power = np.zeros_like(self._open_power)
+            self._open_frames = 0
+        if len(self._pending) >= BATCH_GROUPS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Per-group work for the completed groups: band sums and resonance persistence."""
+        if not self._pending:
+            return
+        ids = np.array([g for g, _, _ in self._pending])
+        power = np.stack([p for _, p, _ in self._pending])  # (groups, channels, bins)
+        frames = np.array([f for _, _, f in self._pending], dtype=np.float64)
+        self._pending = []
+        self._long_power += power.sum(axis=0)
+        mean = power.mean(axis=1) * self.bin_scale  # channel average
+        bands = np.asarray(mean @ self.layout.bands)
+        self._group_ids.append(ids)
+        self._group_bands.append(bands)
+        self._group_frames.append(frames)
+        active = bands[:, self.layout.total] / frames >= _SILENCE_POWER
+        if active.any():
+            cells = np.asarray(mean[active] @ self.layout.cells) / self.layout.cell_width
+            excess = peak_excess_db(_db(cells), CELLS_PER_OCTAVE)
+            self._stand_out += (excess >= SEGMENT_EXCESS_DB).sum(axis=0)
+            self._active_groups += int(active.sum())
+
+    # -- the end -------------------------------------------------------------------
+    def finish(self) -> Measurements:
+        n = self._samples
+        n_ticks = self.grid.n_ticks(n)
+        spans = [(a // GROUP_TICKS, -(-b // GROUP_TICKS)) for a, b in self.grid.windows(n_ticks)]
+        if n > 0:
+            # Frames up to the one centred after the last sample, with zeros past the end.
+            total_frames = (n - 1) // self.hop + 2
+            length = (total_frames - self._frames_done - 1) * self.hop + self.n_fft
+            pad = np.zeros((self._carry.shape[0], length - self._carry.shape[1]), np.float32)
+            self._add_frames(np.concatenate([self._carry, pad], axis=1), last_sample=n - 1)
+        self._close_group()
+        self._flush()
+        n_groups = -(-n_ticks // GROUP_TICKS)
+        bands = np.zeros((n_groups, self.layout.centroid + 1))
+        frames = np.zeros(n_groups)
+        if self._group_ids:
+            ids = np.concatenate(self._group_ids)
+            np.add.at(bands, ids, np.concatenate(self._group_bands))
+            np.add.at(frames, ids, np.concatenate(self._group_frames))
+        times = np.zeros((n_groups, 5))
+        times[: len(self._time_rows)] = np.array(self._time_rows).reshape(-1, 5)
+        win_bands = _window_sums(bands, spans)
+        win_times = _window_sums(times, spans)
+        silent = _mean_square(win_times, self.stereo) < _SILENCE_POWER
+
+        out = Measurements()
+        cut_hz = self._spectrum_track(bands.sum(axis=0), out)
+        self._spectrum_windows(win_bands, silent, cut_hz, out)
+        self._stereo(times.sum(axis=0), win_times, silent, out)
+        return out
+
+    def _long_term_mean(self) -> np.ndarray:
+        """Channel-averaged long-term power per bin."""
+        return self._long_power.mean(axis=0) * self.bin_scale
+
+    def _spectrum_track(self, track: np.ndarray, out: Measurements) -> float | None:
+        lay = self.layout
+        values = out.values
+        values["spectrum.third_octave_centers_hz"] = list(THIRD_OCTAVE_NOMINAL_HZ)
+        total = track[lay.total]
+        names = [s.name for s in SPECTRUM_SPECS if s.name != "spectrum.third_octave_centers_hz"]
+        if not total > 0:
+            values.update(dict.fromkeys(names))
+            values["spectrum.resonances"] = []
+            out.notes.append("spectrum: the file holds no energy 20 Hz-20 kHz; spectrum undefined")
+            return None
+        if self.nyquist_hz < AUDIBLE_HZ[1]:
+            out.notes.append(
+                f"spectrum: bands above the Nyquist frequency ({self.nyquist_hz:g} Hz) are null"
+            )
+        long_term = self._long_term_mean()
+        cut_power = np.asarray(long_term @ lay.cut) / np.diff(lay.cut_edges)
+        cut_hz, drop_db = cutoff(cut_power, lay.cut_centres, lay.cut_edges, self.nyquist_hz)
+        values["spectrum.cutoff_hz"] = cut_hz
+        values["spectrum.cutoff_drop_db"] = drop_db
+        shape = self._shape(track[None, :], cut_hz)
+        third = level_db(track[lay.third], total)
+        values["spectrum.third_octave_db"] = [
+            float(v) if ok else None for v, ok in zip(third, lay.third_defined, strict=True)
+        ]
+        values.update({name: _scalar(series[0]) for name, series in shape.items()})
+        # Resonances: the long-term spectrum on the 1/48-octave cells, and the persistence.
+        cells = np.asarray(long_term @ lay.cells) / lay.cell_width
+        persistence = 100.0 * self._stand_out / max(self._active_groups, 1)
+        found = resonances(
+            _db(cells), lay.cell_centres, CELLS_PER_OCTAVE, persistence, RESONANCE_RANGE_HZ
+        )
+        strongest = found[0] if found else None
+        values["spectrum.resonance_hz"] = strongest and round(strongest.frequency_hz, 1)
+        values["spectrum.resonance_prominence_db"] = strongest and strongest.prominence_db
+        values["spectrum.resonance_q"] = strongest and strongest.q
+        values["spectrum.resonance_persistence_pct"] = strongest and strongest.persistence_pct
+        values["spectrum.resonances"] = [
+            [round(r.frequency_hz, 1), round(r.prominence_db, 2)] for r in found
+        ]
+        return cut_hz
+
+    def _spectrum_windows(
+        self, win_bands: np.ndarray, silent: np.ndarray, cut_hz: float | None, out: Measurements
+    ) -> None:
+        for name, series in self._shape(win_bands, cut_hz).items():
+            out.series[name] = np.where(silent, np.nan, series)
+
+    def _shape(self, bands: np.ndarray, cut_hz: float | None) -> dict[str, np.ndarray]:
+        """Named-band levels, tilt, centroid and roll-off for each row of band sums."""
+        lay = self.layout
+        total = bands[:, lay.total]
+        result: dict[str, np.ndarray] = {}
+        named = level_db(bands[:, lay.named], total[:, None])
+        for j, name in enumerate(_BAND_NAMES):
+            result[f"spectrum.{name}_db"] = np.where(lay.named_defined[j], named[:, j], np.nan)
+        use = lay.tilt_candidates & (lay.third_hi <= (cut_hz or np.inf))
+        third = level_db(bands[:, lay.third], total[:, None])
+        result["spectrum.tilt_db_per_octave"] = tilt_db_per_octave(
+            third[:, use], lay.third_centres[use]
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result["spectrum.centroid_hz"] = bands[:, lay.centroid] / total
+        defined = lay.third_defined
+        result["spectrum.rolloff_hz"] = rolloff_hz(
+            bands[:, lay.third][:, defined], lay.third_lo[defined],
+            np.minimum(lay.third_hi[defined], self.nyquist_hz), ROLLOFF_FRACTION,
+        )
+        return result
+
+    def _stereo(
+        self, track: np.ndarray, windows: np.ndarray, silent: np.ndarray, out: Measurements
+    ) -> None:
+        names = [spec.name for spec in STEREO_SPECS]
+        if not self.stereo:
+            out.values.update(dict.fromkeys(names))
+            for spec in STEREO_SPECS:
+                if spec.scope != "track":
+                    out.series[spec.name] = np.full(len(windows), np.nan)
+            return
+        track_values = _broadband_stereo(track[None, :])
+        for name, series in _broadband_stereo(windows).items():
+            out.values[name] = _scalar(track_values[name][0])
+            out.series[name] = np.where(silent, np.nan, series)
+        correlation = out.series["stereo.correlation"]
+        out.values["stereo.correlation_min"] = (
+            None if np.all(np.isnan(correlation)) else float(np.nanmin(correlation))
+        )
+        difference = _channel_difference_db(track)
+        out.values["stereo.channel_difference_db"] = _scalar(difference)
+        out.values["stereo.identical_channels"] = (
+            None if np.isnan(difference) else bool(difference <= IDENTICAL_DIFFERENCE_DB)
+        )
+        self._band_stereo(out)
+
+    def _band_stereo(self, out: Measurements) -> None:
+        """Per-band correlation and the low side-to-mid ratio from the long-term spectra."""
+        lay = self.layout
+        columns = list(range(lay.named.start, lay.named.stop)) + [lay.low]
+        weights = lay.bands[:, columns]
+        left = np.asarray(self._long_power[0] @ weights)
+        right = np.asarray(self._long_power[1] @ weights)
+        cross = np.asarray(self._long_cross @ weights)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            correlation = np.clip(cross / np.sqrt(left * right), -1.0, 1.0)
+        defined = np.append(lay.named_defined, True)
+        for j, name in enumerate((*_BAND_NAMES, "low")):
+            value = correlation[j] if defined[j] else np.nan
+            out.values[f"stereo.correlation_{name}"] = _scalar(value)
+        side, mid = left[-1] + right[-1] - 2 * cross[-1], left[-1] + right[-1] + 2 * cross[-1]
+        out.values["stereo.side_to_mid_low_db"] = _scalar(_limited_ratio_db(side, mid))
+
+
+def _broadband_stereo(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Stereo measures from rows of sample sums [count, L^2, R^2, (L-R)^2, (L+R)^2]."""
+    left, right, diff, total = sums[:, 1], sums[:, 2], sums[:, 3], sums[:, 4]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # sum LR = (sum (L+R)^2 - sum (L-R)^2) / 4; S^2 and M^2 are (L-R)^2 / 4 and (L+R)^2 / 4.
+        correlation = np.clip((total - diff) / 4 / np.sqrt(left * right), -1.0, 1.0)
+        width = 100.0 * diff / (diff + total)
+    return {
+        "stereo.correlation": correlation,
+        "stereo.side_to_mid_db": _limited_ratio_db(diff, total),
+        "stereo.balance_db": _limited_ratio_db(left, right),
+        "stereo.width_pct": width,
+    }
+
+
+def _channel_difference_db(sums: np.ndarray) -> float:
+    """10*log10(sum (L-R)^2 / mean channel energy), floored at -RATIO_LIMIT_DB; NaN if silent."""
+    left, right, diff = sums[1], sums[2], sums[3]
+    if left + right <= 0:
+        return math.nan
+    return 10.0 * math.log10(max(diff / ((left + right) / 2), 10.0 ** (-RATIO_LIMIT_DB / 10.0)))
+
+
+def _limited_ratio_db(numerator: Any, denominator: Any) -> Any:
+    """10*log10(numerator / denominator) within +-RATIO_LIMIT_DB; NaN when both are zero."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    limit = 10.0 ** (RATIO_LIMIT_DB / 10.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.clip(numerator / denominator, 1 / limit, limit)
+        out = 10.0 * np.log10(ratio)
+    return np.where((numerator > 0) | (denominator > 0), out, np.nan)
+
+
+def _window_sums(per_group: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Sum the group rows of each window (spans in groups)."""
+    cum = np.vstack([np.zeros((1, per_group.shape[1])), np.cumsum(per_group, axis=0)])
+    lo = np.array([a for a, _ in spans])
+    hi = np.minimum(np.array([b for _, b in spans]), per_group.shape[0])
+    return cum[hi] - cum[lo]
+
+
+def _mean_square(sums: np.ndarray, stereo: bool) -> np.ndarray:
+    """Mean square over the channels from rows of sample sums."""
+    energy = sums[:, 1] + sums[:, 2] if stereo else sums[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sums[:, 0] > 0, energy / (sums[:, 0] * (2 if stereo else 1)), 0.0)
+
+
+def _db(power: np.ndarray) -> np.ndarray:
+    """10*log10 of a power array, with zeros floored far below anything audible."""
+    return 10.0 * np.log10(np.maximum(power, 1e-30))
+
+
+def _scalar(value: Any) -> float | None:
+    """A Python float, or None for NaN/inf (undefined)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
