@@ -26,26 +26,26 @@ from typing import ClassVar
 
 import numpy as np
 
+from expert.audio.reader import DEFAULT_BLOCK_FRAMES
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, db
+from expert.features.catalogue.loudness import (
+    ABSOLUTE_GATE_LUFS,
+    LOUDNESS_OFFSET_DB,
+    LOUDNESS_STEP_S,
+    LRA_PERCENTILES,
+    LRA_RELATIVE_GATE_LU,
+    MONO_FOLD_LOSS_CAP_DB,
+    OVER_LEVEL_DBTP,
+    RELATIVE_GATE_LU,
+)
 from expert.features.kweighting import KWeighting
 from expert.features.truepeak import TruePeakEnvelope
 
-LOUDNESS_OFFSET_DB = -0.691  # BS.1770-4 eq. 2: a 997 Hz sine at 0 dBFS on one channel reads -3.01
-ABSOLUTE_GATE_LUFS = -70.0  # BS.1770-4 eq. 5, Tech 3342
-RELATIVE_GATE_LU = -10.0  # BS.1770-4 eq. 6
-LRA_RELATIVE_GATE_LU = -20.0  # Tech 3342 section 3
-LRA_PERCENTILES = (10.0, 95.0)  # Tech 3342 section 3
-
-STEPS_PER_S = 100  # evaluation step of momentary and short-term loudness: 10 ms
+STEPS_PER_S = round(1.0 / LOUDNESS_STEP_S)  # momentary and short-term evaluated every 10 ms
 MOMENTARY_STEPS = 40  # 400 ms
 SHORT_TERM_STEPS = 300  # 3 s
 BLOCK_HOP_STEPS = 10  # gating blocks (BS.1770-4) and LRA windows (Tech 3342) every 100 ms
-
-#: Reported when the mono fold-down cancels completely (a polarity-inverted channel):
-#: the true loss is infinite; 60 dB says "nothing is left" in a finite number.
-MONO_FOLD_LOSS_CAP_DB = 60.0
-#: Full scale of the true peak: ticks above it are "overs" (clipping in a D/A converter).
-OVER_LEVEL = 1.0
+OVER_LEVEL = 10.0 ** (OVER_LEVEL_DBTP / 20.0)
 
 
 class _Segments:
@@ -143,6 +143,12 @@ def _dbfs(amplitude: float) -> float | None:
     return None if amplitude <= 0.0 else 20.0 * float(np.log10(amplitude))
 
 
+def _levels(mean_power: np.ndarray) -> np.ndarray:
+    """BS.1770-4 eq. 2 elementwise; NaN (undefined) where the power is zero."""
+    with np.errstate(divide="ignore"):
+        return np.where(mean_power > 0, LOUDNESS_OFFSET_DB + db(mean_power), np.nan)
+
+
 def _sliding_power(sums: np.ndarray, counts: np.ndarray, width: int, hop: int) -> np.ndarray:
     """Mean power of windows of ``width`` steps every ``hop`` steps, per row of ``sums``."""
     total = np.concatenate([np.zeros((sums.shape[0], 1)), np.cumsum(sums, axis=1)], axis=1)
@@ -206,6 +212,11 @@ class LoudnessAnalyzer(Analyzer):
         self._sample_peak = _PerSegment(self._ticks, channels, np.maximum)
         self._true_peak = _PerSegment(self._ticks, channels, np.maximum)
         self._frames = 0
+        #: After ``finish``: momentary and short-term loudness (LUFS) every 10 ms, for
+        #: complete windows only (entry k covers the window starting at k x 10 ms); NaN
+        #: where the window is digital silence. Kept for inspection (tests, plots).
+        self.momentary_lufs = np.zeros(0)
+        self.short_term_lufs = np.zeros(0)
 
     def process(self, block: np.ndarray) -> None:
         n = block.shape[0]
@@ -253,6 +264,7 @@ class LoudnessAnalyzer(Analyzer):
             )
             return
         momentary = _sliding_power(sums, counts, MOMENTARY_STEPS, 1)
+        self.momentary_lufs = _levels(momentary[0])
         values["loudness.momentary_max_lufs"] = _lufs(float(momentary[0].max()))
         blocks = momentary[:, ::BLOCK_HOP_STEPS]  # 400 ms gating blocks every 100 ms
         kept = _gate(blocks[0], RELATIVE_GATE_LU)
@@ -272,6 +284,7 @@ class LoudnessAnalyzer(Analyzer):
             )
             return
         short_term = _sliding_power(sums[:1], counts, SHORT_TERM_STEPS, 1)[0]
+        self.short_term_lufs = _levels(short_term)
         values["loudness.short_term_max_lufs"] = _lufs(float(short_term.max()))
         values["loudness.range_lu"] = self._loudness_range(short_term[::BLOCK_HOP_STEPS], out)
 
@@ -284,7 +297,7 @@ class LoudnessAnalyzer(Analyzer):
                 "loudness range undefined: no 3 s window rises above the -70 LUFS absolute gate"
             )
             return None
-        levels = LOUDNESS_OFFSET_DB + 10.0 * np.log10(short_term[kept])
+        levels = _levels(short_term[kept])
         low, high = np.percentile(levels, LRA_PERCENTILES)
         return float(high - low)
 
@@ -353,7 +366,7 @@ class LoudnessAnalyzer(Analyzer):
         sample_peak = grid.reduce_windows(self._sample_peak.result().max(axis=0, initial=0.0),
                                           "max")
         with np.errstate(divide="ignore", invalid="ignore"):
-            short_term = np.where(power > 0, LOUDNESS_OFFSET_DB + db(power / count), np.nan)
+            short_term = _levels(power / count)
             rms_db = np.where(squares > 0, db(squares / (count * channels)), np.nan)
             true_peak_db = np.where(true_peak > 0, 2.0 * db(true_peak), np.nan)
             sample_peak_db = np.where(sample_peak > 0, 2.0 * db(sample_peak), np.nan)
@@ -372,3 +385,18 @@ def _fit(series: np.ndarray, windows: int) -> np.ndarray:
     fitted[:keep] = series[:keep]
     return fitted
 
+
+def measure_loudness(samples: np.ndarray, rate_hz: int, *,
+                     block_frames: int = DEFAULT_BLOCK_FRAMES,
+                     ) -> tuple[LoudnessAnalyzer, Measurements]:
+    """Run a ``LoudnessAnalyzer`` over an in-memory signal, block by block.
+
+    ``samples``: (n,) mono or (n, channels) with 1 or 2 channels, full scale = 1.0.
+    Returns the finished analyzer (for its 10 ms level series) and its measurements.
+    """
+    frames = np.asarray(samples, dtype=np.float32)
+    frames = frames[:, None] if frames.ndim == 1 else frames
+    analyzer = LoudnessAnalyzer(AnalysisContext(rate_hz, frames.shape[1], frames.shape[0]))
+    for start in range(0, frames.shape[0], block_frames):
+        analyzer.process(frames[start:start + block_frames])
+    return analyzer, analyzer.finish()

@@ -70,15 +70,18 @@ class TruePeakEnvelope:
             return np.abs(block)
         taps = 2 * HALF_TAPS
         joined = np.concatenate([self._history, block], axis=1)
-        self._history = joined[:, -(taps - 1):]
+        self._history = joined[:, -(taps - 1):].copy()
         n = block.shape[1]
-        # Row j of each channel's stack is the signal delayed by j: one BLAS matmul then
-        # evaluates every phase at every point (much faster than strided sliding windows).
-        stack = np.empty((joined.shape[0], taps, n), dtype=np.float32)
+        channels = joined.shape[0]
+        # Row j of the stack is the signal delayed by j: one BLAS matmul then evaluates
+        # every phase at every point (much faster than matmul over strided windows).
+        stack = np.empty((taps, channels, n), dtype=np.float32)
         for j in range(taps):
-            stack[:, j, :] = joined[:, j:j + n]
-        between = np.abs(self._phases @ stack).max(axis=1)
-        envelope = np.maximum(between, np.abs(stack[:, HALF_TAPS - 1, :]))
+            stack[j] = joined[:, j:j + n]
+        between = self._phases @ stack.reshape(taps, channels * n)
+        np.abs(between, out=between)
+        envelope = np.maximum(between.max(axis=0).reshape(channels, n),
+                              np.abs(stack[HALF_TAPS - 1]))
         # Output column c is the point m = seen - HALF_TAPS + c; drop points before the file.
         first = self._seen - HALF_TAPS
         self._seen += n
