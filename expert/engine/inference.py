@@ -1,0 +1,479 @@
+"""The inference engine: forward chaining over descriptors, profile targets and findings.
+
+Algorithm (one run over one file):
+
+1. The fact base holds the descriptors, ``target.*`` values of the profile, ``profile.*``
+   text and ``finding.*`` truth values (closed world: a finding is false until a rule
+   concludes it).
+2. Rules run in the rulebase's topological order (every rule after the rules whose
+   findings it uses; ties by id). Because the dependency graph is acyclic (checked when
+   loading), this single pass reaches the fixpoint of forward chaining and the result does
+   not depend on file order.
+3. A rule that fires concludes its problem or derived finding, with certainty
+   ``rule certainty x weakest finding used`` (``expert.engine.certainty``). Window-scoped
+   rules are evaluated on all windows at once (each name with a series takes the window's
+   value, others the track value); firing windows are merged into time ranges.
+4. Reported rules become diagnoses; several diagnoses of the same problem merge into one
+   (certainties combined, MYCIN), then selection (select / ignore) applies, then root causes
+   suppress the symptoms they ``explain``.
+
+Every rule's evaluation is kept (observed values, thresholds, outcomes), from which
+``EngineResult`` builds WHY / HOW / WHY NOT traces and near misses on demand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from expert.engine.certainty import combine_all, conclude
+from expert.engine.facts import Facts
+from expert.engine.result import (
+    Condition,
+    DerivedFinding,
+    Diagnosis,
+    EngineResult,
+    Evidence,
+    NearMiss,
+    RemedyResult,
+    RuleTrace,
+    Status,
+    Suppressed,
+)
+from expert.rules.expr import Call, Compare, Name, Node, distance, format_value, shortfall
+from expert.rules.loader import Rule, RuleBase
+from expert.rules.model import SEVERITY_RANK, Profile
+from expert.rules.project import Selector
+
+#: A rule that did not fire is a near miss when its normalised distance is at most this.
+NEAR_MISS_DISTANCE = 0.1
+_NAN = math.nan
+
+
+def _is_vec(x: Any) -> bool:
+    return type(x) is not float and type(x) is not str and x is not None
+
+
+@dataclass
+class _Raw:
+    """What one rule did in one run (kept to build the trace later)."""
+
+    rule: Rule
+    status: Status
+    reason: str = ""
+    rec: list[Any] | None = None
+    mask: Any = None  # per-window bool array of firing windows (window scope)
+    ranges: list[tuple[float, float]] = field(default_factory=list)
+    certainty: float | None = None
+    findings_used: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Engine:
+    """Runs a ``RuleBase`` against the ``Facts`` of a file for one ``Profile``.
+
+    ``select`` / ``ignore``: rule codes, prefixes or problem keys (ruff semantics, see
+    ``expert.rules.project``); default: the project settings of the rulebase. Selection
+    decides what is reported; every rule still takes part in the reasoning.
+    """
+
+    def __init__(
+        self,
+        rulebase: RuleBase,
+        profile: Profile,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        *,
+        near_miss_distance: float = NEAR_MISS_DISTANCE,
+    ) -> None:
+        self.rulebase = rulebase
+        self.profile = profile
+        project = rulebase.project
+        self.selector = Selector(select if select is not None else project.select,
+                                 ignore if ignore is not None else project.ignore)
+        self.near_miss_distance = near_miss_distance
+        self._base_env: dict[str, Any] = {
+            f"target.{k}": (_NAN if v is None else float(v))
+            for k, v in profile.targets.model_dump().items()
+        }
+        self._base_env.update({"profile.name": profile.name, "profile.kind": profile.kind,
+                               "profile.genre": profile.genre})
+        self._base_env.update({f"finding.{f}": 0.0 for f in rulebase.findings})
+        self._base_env.update({f"finding.{p}": 0.0 for p in rulebase.problems})
+        self._skip = {r.id: self._not_applicable(r) for r in rulebase.rules}
+
+    def _not_applicable(self, rule: Rule) -> str:
+        a = rule.spec.applies_to
+        name, genre = self.profile.name, self.profile.genre or "general"
+        if (a.profiles and name not in a.profiles) or name in a.not_profiles:
+            return f"does not apply to profile {name}"
+        if (a.genres and genre not in a.genres) or genre in a.not_genres:
+            return f"does not apply to genre {genre}"
+        return ""
+
+    def run(self, facts: Facts, *, given_findings: Mapping[str, bool] | None = None
+            ) -> EngineResult:
+        """Evaluate every rule; return diagnoses, findings and the (lazy) traces."""
+        env = {**self._base_env, **facts.track_env()}
+        n_windows = len(facts.window_starts_s)
+        windowed = n_windows > 0 and any(r.spec.scope == "window" for r in self.rulebase.rules)
+        notes: list[str] = []
+        wenv: dict[str, Any] | None = None
+        if windowed:
+            arrays, notes = facts.window_arrays()
+            wenv = {**env, **arrays}
+        duration = env.get("audio.duration_s")
+        duration = duration if isinstance(duration, float) and duration == duration else None
+
+        cf: dict[str, list[float]] = {}
+        producers: dict[str, list[str]] = {}
+        for name, value in (given_findings or {}).items():
+            env[f"finding.{name}"] = 1.0 if value else 0.0
+            if wenv is not None:
+                wenv[f"finding.{name}"] = env[f"finding.{name}"]
+            if value:
+                cf[name], producers[name] = [1.0], ["given"]
+
+        raws: list[_Raw] = []
+        fired: list[tuple[_Raw, Diagnosis]] = []
+        window_ranges: dict[str, list[tuple[float, float]]] = {}
+        for rule in self.rulebase.rules:
+            reason = self._skip.get(rule.id, "")
+            if reason:
+                raws.append(_Raw(rule, "skipped", reason))
+                continue
+            use_windows = wenv is not None and rule.spec.scope == "window"
+            ctx = rule.when.evaluate(wenv if use_windows else env, rule.thresholds)
+            value = ctx.rec[-1]
+            raw = _Raw(rule, "not_fired", rec=ctx.rec)
+            raw.findings_used = {f: producers.get(f, []) for f in sorted(rule.uses)}
+            raws.append(raw)
+            if _is_vec(value):
+                import numpy as np
+
+                mask = value == 1.0
+                raw.ranges, raw.mask = _ranges(mask, facts, duration, rule.spec.min_duration_s)
+                is_fired = bool(raw.mask.any())
+                unknown = bool(np.isnan(value).all())
+            else:
+                is_fired, unknown = value == 1.0, value != value
+            if not is_fired:
+                if unknown:
+                    raw.status, raw.reason = "not_applicable", "a value it needs is undefined"
+                continue
+            raw.status = "fired"
+            premises = [max(cf[f]) if f in cf else 1.0 for f in rule.uses
+                        if env.get(f"finding.{f}") == 1.0]
+            raw.certainty = conclude(rule.spec.certainty, premises)
+            conclusion = rule.conclusion
+            cf.setdefault(conclusion, []).append(raw.certainty)
+            producers.setdefault(conclusion, []).append(rule.id)
+            key = f"finding.{conclusion}"
+            env[key] = 1.0
+            if wenv is not None:
+                previous = wenv.get(key, 0.0)
+                if raw.mask is not None and previous != 1.0:
+                    mask_f = raw.mask.astype(float)
+                    wenv[key] = mask_f if not _is_vec(previous) else (mask_f + previous > 0) * 1.0
+                else:
+                    wenv[key] = 1.0
+            if raw.ranges:
+                window_ranges.setdefault(conclusion, []).extend(raw.ranges)
+            if rule.reported:
+                fired.append((raw, self._diagnosis(raw, env, wenv)))
+
+        result = self._report(fired, producers)
+        result.findings = [
+            DerivedFinding(name=name, certainty=round(combine_all(values), 4),
+                           rules=producers[name],
+                           time_ranges=_merge_ranges(window_ranges.get(name, [])))
+            for name, values in sorted(cf.items()) if name in self.rulebase.findings
+        ]
+        result._tracer = _Tracer(raws, facts, self, notes)
+        return result
+
+    # ----------------------------------------------------------------------------------
+
+    def _diagnosis(self, raw: _Raw, env: dict[str, Any], wenv: dict[str, Any] | None
+                   ) -> Diagnosis:
+        rule = raw.rule
+        report_env = env
+        if raw.mask is not None and wenv is not None:
+            report_env = dict(env)
+            for name in _names_of(rule):
+                v = wenv.get(name)
+                if _is_vec(v):
+                    report_env[name] = _mean(v, raw.mask)
+        th = rule.thresholds
+        remedies = [
+            RemedyResult(action=r.action, parameters={
+                k: _number(e.value(report_env, th)) for k, e in r.parameters.items()})
+            for r in rule.remedies
+        ]
+        return Diagnosis(
+            rule_id=rule.id, problem=rule.conclusion, title=rule.spec.title,
+            severity=rule.severity,  # type: ignore[arg-type]
+            certainty=round(raw.certainty or 0.0, 4), time_ranges=raw.ranges,
+            evidence=_evidence(rule, raw, report_env),
+            explanation=rule.explanation.render(report_env, th).strip(),
+            remedies=remedies,
+        )
+
+    def _report(self, fired: list[tuple[_Raw, Diagnosis]], producers: dict[str, list[str]]
+                ) -> EngineResult:
+        by_problem: dict[str, list[tuple[_Raw, Diagnosis]]] = {}
+        for raw, d in fired:
+            if self.selector.enabled(raw.rule):
+                by_problem.setdefault(d.problem, []).append((raw, d))
+        merged: dict[str, list[str]] = {}
+        diagnoses: dict[str, tuple[_Raw, Diagnosis]] = {}
+        for problem, items in by_problem.items():
+            items.sort(key=lambda it: (-it[1].certainty, it[1].rule_id))
+            raw, d = items[0]
+            if len(items) > 1:
+                d = _merge(d, [x[1] for x in items[1:]])
+            merged[d.rule_id] = [x[1].rule_id for x in items]
+            diagnoses[problem] = (raw, d)
+        suppressed: list[Suppressed] = []
+        for problem in sorted(diagnoses):
+            raw, cause = diagnoses[problem]
+            for symptom_key in raw.rule.spec.explains:
+                if symptom_key in diagnoses and symptom_key != problem:
+                    _, symptom = diagnoses.pop(symptom_key)
+                    symptom = symptom.model_copy(update={
+                        "caused_by": symptom.caused_by + [cause.rule_id, cause.problem]})
+                    suppressed.append(Suppressed(diagnosis=symptom, explained_by=cause.rule_id))
+                    cause.explanation += (f" This also explains {symptom.problem.replace('_', ' ')}"
+                                          f" ({symptom.rule_id}: {format_value(symptom.title)}).")
+        out: list[Diagnosis] = []
+        for raw, d in diagnoses.values():
+            causes = [rid for f in sorted(raw.rule.uses) for rid in producers.get(f, [])
+                      if rid in self.rulebase.by_id and self.rulebase.by_id[rid].reported]
+            d.caused_by = list(dict.fromkeys(d.caused_by + causes))
+            out.append(d)
+        out.sort(key=lambda d: (-SEVERITY_RANK[d.severity], -d.certainty, d.rule_id))
+        return EngineResult(profile=self.profile.name, diagnoses=out, suppressed=suppressed,
+                            merged={k: v for k, v in merged.items() if len(v) > 1})
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+_NAMES_CACHE: dict[int, set[str]] = {}
+
+
+def _names_of(rule: Rule) -> set[str]:
+    """Every name the rule's condition, explanation and remedies read."""
+    key = id(rule)
+    names = _NAMES_CACHE.get(key)
+    if names is None:
+        exprs = [rule.when, *rule.explanation.expressions()]
+        for r in rule.remedies:
+            exprs += list(r.parameters.values()) + r.text.expressions()
+        names = {n for e in exprs for n in e.names}
+        _NAMES_CACHE[key] = names
+    return names
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, float) and math.isfinite(value):
+        return round(value, 2)
+    return None
+
+
+def _mean(values: Any, mask: Any) -> float:
+    import numpy as np
+
+    picked = np.asarray(values, dtype=float)[mask]
+    picked = picked[~np.isnan(picked)]
+    return float(picked.mean()) if picked.size else _NAN
+
+
+def _ranges(mask: Any, facts: Facts, duration: float | None, min_s: float
+            ) -> tuple[list[tuple[float, float]], Any]:
+    """Merge firing windows into time ranges; drop ranges shorter than ``min_s``."""
+    import numpy as np
+
+    starts = facts.window_starts_s
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return [], mask
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    runs = np.split(idx, breaks + 1)
+    kept = np.zeros_like(mask)
+    spans: list[tuple[float, float]] = []
+    for run in runs:
+        a = float(starts[run[0]])
+        b = float(starts[run[-1]]) + facts.window_s
+        if duration is not None:
+            b = min(b, duration)
+        if b - a >= min_s:
+            spans.append((a, b))
+            kept[run] = True
+    return _merge_ranges(spans), kept
+
+
+def _merge_ranges(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return [(round(a, 3), round(b, 3)) for a, b in out]
+
+
+def _merge(first: Diagnosis, others: list[Diagnosis]) -> Diagnosis:
+    """One diagnosis from several rules concluding the same problem."""
+    seen = {e.descriptor for e in first.evidence}
+    evidence = list(first.evidence)
+    for d in others:
+        evidence += [e for e in d.evidence if e.descriptor not in seen]
+        seen.update(e.descriptor for e in d.evidence)
+    actions = {r.action for r in first.remedies}
+    remedies = list(first.remedies) + [r for d in others for r in d.remedies
+                                       if r.action not in actions]
+    everything = [first, *others]
+    return first.model_copy(update={
+        "certainty": round(combine_all(d.certainty for d in everything), 4),
+        "severity": max((d.severity for d in everything), key=SEVERITY_RANK.__getitem__),
+        "time_ranges": ([] if any(not d.time_ranges for d in everything)
+                        else _merge_ranges([r for d in everything for r in d.time_ranges])),
+        "evidence": evidence,
+        "remedies": remedies,
+    })
+
+
+def _aggregate(value: Any, raw: _Raw, index: int | None) -> Any:
+    if not _is_vec(value):
+        return value
+    if raw.mask is not None and raw.status == "fired":
+        return _mean(value, raw.mask)
+    if index is not None:
+        return float(value[index])
+    return _NAN
+
+
+def _descriptor_names(node: Node) -> list[Name]:
+    return [n for n in node.walk() if isinstance(n, Name) and n.info.kind == "descriptor"]
+
+
+def _evidence(rule: Rule, raw: _Raw, report_env: Mapping[str, Any]) -> list[Evidence]:
+    out: list[Evidence] = []
+    seen: set[str] = set()
+    assert raw.rec is not None
+    for node in rule.when.conditions:
+        a, b, r = raw.rec[node.slot]  # type: ignore[attr-defined]
+        r = _aggregate(r, raw, None)
+        if not r or r != r:  # evidence = the conditions that hold
+            continue
+        text = _condition_text(node, _aggregate(a, raw, None), _aggregate(b, raw, None))
+        for name in _descriptor_names(node):
+            if name.key in seen:
+                continue
+            seen.add(name.key)
+            value = report_env.get(name.key)
+            shown: Any
+            if name.info.type == "bool":
+                shown = None if value is None or value != value else value == 1.0
+            elif isinstance(value, float):
+                shown = round(value, 3) if value == value else None
+            else:
+                shown = value
+            out.append(Evidence(descriptor=name.key, value=shown, unit=name.info.unit,
+                                condition=text))
+    return out
+
+
+def _condition_text(node: Node, a: Any, b: Any) -> str:
+    if isinstance(node, Compare) and node.op not in ("in", "not in"):
+        return f"{node.text} ({format_value(a)} {node.op} {format_value(b)})"
+    return node.text
+
+
+class _Tracer:
+    """Builds ``RuleTrace`` and ``NearMiss`` records from the raw evaluation on demand."""
+
+    def __init__(self, raws: list[_Raw], facts: Facts, engine: Engine, notes: list[str]) -> None:
+        self.raws = raws
+        self.facts = facts
+        self.engine = engine
+        self.notes = notes
+
+    def traces(self) -> dict[str, RuleTrace]:
+        return {raw.rule.id: self._trace(raw) for raw in self.raws}
+
+    def _trace(self, raw: _Raw) -> RuleTrace:
+        rule = raw.rule
+        trace = RuleTrace(rule_id=rule.id, conclusion=rule.conclusion, reported=rule.reported,
+                          status=raw.status, reason=raw.reason, certainty=raw.certainty,
+                          findings_used=raw.findings_used, time_ranges=raw.ranges,
+                          notes=list(self.notes) if rule.spec.scope == "window" else [])
+        if raw.rec is None:
+            return trace
+        import numpy as np
+
+        dist = np.asarray(distance(rule.when.root, raw.rec), dtype=float)
+        index: int | None = None
+        if dist.ndim and dist.size:
+            finite = np.where(np.isnan(dist), np.inf, dist)
+            index = int(np.argmin(finite))
+            best = float(finite[index])
+        else:
+            best = float(dist) if dist.size else _NAN
+        trace.distance = None if not math.isfinite(best) else round(best, 4)
+        starts = self.facts.window_starts_s
+        for node in rule.when.conditions:
+            rec = raw.rec[node.slot]  # type: ignore[attr-defined]
+            a, b, r = (_aggregate(x, raw, index) for x in rec)
+            gap = shortfall(node, rec)
+            gap = _aggregate(gap if np.ndim(gap) else float(gap), raw, index)
+            at = (starts[index] if index is not None and raw.status != "fired"
+                  and any(_is_vec(x) for x in rec) else None)
+            trace.conditions.append(_condition(node, a, b, r, gap, at))
+        return trace
+
+    def near_misses(self, traces: Mapping[str, RuleTrace]) -> list[NearMiss]:
+        out: list[NearMiss] = []
+        limit = self.engine.near_miss_distance
+        for raw in self.raws:
+            t = traces[raw.rule.id]
+            if (raw.status != "not_fired" or not raw.rule.reported or t.distance is None
+                    or t.distance > limit or not self.engine.selector.enabled(raw.rule)):
+                continue
+            out.append(NearMiss(rule_id=t.rule_id, problem=t.conclusion,
+                                title=raw.rule.spec.title, distance=t.distance,
+                                failed=[c for c in t.conditions if c.outcome is False]))
+        out.sort(key=lambda m: (m.distance, m.rule_id))
+        return out
+
+
+def _plain(x: Any) -> float | str | None:
+    if isinstance(x, str) or x is None:
+        return x
+    x = float(x)
+    return round(x, 4) if math.isfinite(x) else None
+
+
+def _condition(node: Node, a: Any, b: Any, r: Any, gap: Any, at: float | None) -> Condition:
+    outcome = None if r is None or r != r else bool(r == 1.0)
+    if isinstance(node, Compare):
+        observed, threshold = _plain(a), (_plain(b) if node.op not in ("in", "not in")
+                                         else str(list(node.right.items)))  # type: ignore[attr-defined]
+        margin = None
+        if isinstance(observed, float) and isinstance(threshold, float) and node.op in (
+                "<", "<=", ">", ">="):
+            margin = round(observed - threshold if node.op in (">", ">=")
+                           else threshold - observed, 4)
+        op = node.op
+    else:
+        observed = None if a is None or a != a else bool(a == 1.0)
+        threshold, margin, op = None, None, "is"
+        if isinstance(node, Call):
+            observed = outcome
+    g = _plain(gap) if not isinstance(gap, str) else None
+    return Condition(text=node.text, observed=observed, operator=op, threshold=threshold,
+                     outcome=outcome, margin=margin,
+                     shortfall=None if g is None or isinstance(g, str) else g, at_s=at)

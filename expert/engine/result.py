@@ -1,0 +1,261 @@
+"""What the engine concludes: diagnoses (the contract's JSON objects) and their traces.
+
+``Diagnosis`` serialises to exactly the diagnosis object of the JSON contract. The
+reasoning behind it lives beside it, in ``EngineResult.traces`` (``RuleTrace`` models that
+may be included in a report) and renders as a rich ``Tree`` with WHY (each condition with
+observed value, threshold and margin), HOW (the chain of rules behind the findings used)
+and WHY NOT (for rules that did not fire: which condition failed and by how much).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+Status = Literal["fired", "not_fired", "not_applicable", "skipped"]
+
+
+class Evidence(BaseModel):
+    """One measured value behind a diagnosis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    descriptor: str
+    value: float | bool | str | None
+    unit: str
+    condition: str
+
+
+class RemedyResult(BaseModel):
+    """A concrete action with computed parameters (None when not computable)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str
+    parameters: dict[str, float | None]
+
+
+class Diagnosis(BaseModel):
+    """A problem found in a mix: exactly the diagnosis object of the JSON contract."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    problem: str
+    title: str
+    severity: Literal["info", "warning", "error"]
+    certainty: float = Field(ge=0.0, le=1.0)
+    time_ranges: list[tuple[float, float]] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    explanation: str
+    remedies: list[RemedyResult] = Field(default_factory=list)
+    caused_by: list[str] = Field(default_factory=list)
+
+
+class Condition(BaseModel):
+    """One condition of a rule as evaluated: observed value, operator, threshold, outcome.
+
+    ``outcome`` is True, False or None (not applicable: a value was undefined).
+    ``margin``: for ordered comparisons, by how much the condition holds (positive) or
+    fails (negative), in the unit of the compared values.
+    ``shortfall`` is the normalised distance to being true (0 when true; see
+    ``expert.rules.expr.shortfall``). For window rules the values are those of the firing
+    windows (mean) or, when the rule did not fire, of the window closest to firing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    observed: bool | float | str | None
+    operator: str
+    threshold: float | str | None
+    outcome: bool | None
+    margin: float | None = None
+    shortfall: float | None = None
+    at_s: float | None = None
+
+
+class RuleTrace(BaseModel):
+    """Everything recorded about one rule in one run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    conclusion: str
+    reported: bool
+    status: Status
+    reason: str = ""
+    certainty: float | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    findings_used: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "finding -> rule ids that concluded it (HOW)."))
+    time_ranges: list[tuple[float, float]] = Field(default_factory=list)
+    distance: float | None = Field(None, description="Normalised distance to firing.")
+    notes: list[str] = Field(default_factory=list)
+
+
+class NearMiss(BaseModel):
+    """A rule that almost fired: the conditions that failed and by how much."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    problem: str
+    title: str
+    distance: float
+    failed: list[Condition]
+
+
+class DerivedFinding(BaseModel):
+    """An intermediate conclusion (e.g. low_end_heavy) with its certainty and sources."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    certainty: float
+    rules: list[str]
+    time_ranges: list[tuple[float, float]] = Field(default_factory=list)
+
+
+class Suppressed(BaseModel):
+    """A symptom not reported on its own because a root cause explains it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    diagnosis: Diagnosis
+    explained_by: str
+
+
+_MARK = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]?[/]"}
+
+
+def _fmt(value: Any) -> str:
+    from expert.rules.expr import format_value
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return format_value(value if value is not None else None)
+
+
+def condition_line(c: Condition) -> str:
+    """One line of WHY / WHY NOT, with rich markup."""
+    from rich.markup import escape
+
+    where = f" at {c.at_s:g} s" if c.at_s is not None else ""
+    head = f"{_MARK[c.outcome]} {escape(c.text)}"
+    if c.operator == "is":
+        return f"{head} [dim]({_fmt(c.observed)}{where})[/]"
+    body = f"{_fmt(c.observed)} {c.operator} {_fmt(c.threshold)}"
+    if c.outcome is None:
+        tail = "not applicable: a value is undefined"
+    elif c.outcome:
+        tail = f"margin {c.margin:+.2f}" if c.margin is not None else "true"
+    else:
+        tail = (f"fails by {abs(c.margin):.2f}" if c.margin is not None else "false")
+    return f"{head} [dim]→ {escape(body)}{where}; {tail}[/]"
+
+
+class EngineResult(BaseModel):
+    """The outcome of one engine run over one file.
+
+    ``diagnoses``: reported problems after selection, merging and suppression, most severe
+    first. ``traces``: every rule's record by id. Render with rich to see the reasoning
+    (``explain(rule_id)`` for one rule).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str
+    diagnoses: list[Diagnosis] = Field(default_factory=list)
+    suppressed: list[Suppressed] = Field(default_factory=list)
+    findings: list[DerivedFinding] = Field(default_factory=list)
+    merged: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "rule_id of a diagnosis -> all rules that concluded its problem (certainty combined)."))
+    _tracer: Any = PrivateAttr(default=None)
+    _traces: dict[str, RuleTrace] | None = PrivateAttr(default=None)
+    _near: list[NearMiss] | None = PrivateAttr(default=None)
+
+    @property
+    def traces(self) -> dict[str, RuleTrace]:
+        """Every rule's record by id (built on first use: a run stays fast without it)."""
+        if self._traces is None:
+            self._traces = self._tracer.traces() if self._tracer is not None else {}
+        return self._traces
+
+    @property
+    def near_misses(self) -> list[NearMiss]:
+        """Reported rules that did not fire but came close, nearest first."""
+        if self._near is None:
+            self._near = self._tracer.near_misses(self.traces) if self._tracer else []
+        return self._near
+
+    def trace_dump(self) -> dict[str, Any]:
+        """JSON-ready traces and near misses, for reports that include the reasoning."""
+        return {"traces": {k: t.model_dump() for k, t in self.traces.items()},
+                "near_misses": [m.model_dump() for m in self.near_misses]}
+
+    def explain(self, rule_id: str) -> Any:
+        """A rich ``Tree``: WHY (or WHY NOT) and HOW for one rule."""
+        from rich.markup import escape
+        from rich.tree import Tree
+
+        trace = self.traces[rule_id]
+        label = {"fired": "[bold red]fired[/]", "not_fired": "did not fire",
+                 "not_applicable": "[dim]not applicable[/]", "skipped": "[dim]skipped[/]"}
+        cert = f", certainty {trace.certainty:.2f}" if trace.certainty is not None else ""
+        tree = Tree(f"[bold]{rule_id}[/] {escape(trace.conclusion)} — "
+                    f"{label[trace.status]}{cert}")
+        if trace.reason:
+            tree.add(f"[dim]{escape(trace.reason)}[/]")
+        why = tree.add("WHY" if trace.status == "fired" else "WHY NOT")
+        for c in trace.conditions:
+            why.add(condition_line(c))
+        if trace.time_ranges:
+            why.add("in " + ", ".join(f"{a:g}–{b:g} s" for a, b in trace.time_ranges))
+        for note in trace.notes:
+            why.add(f"[yellow]{escape(note)}[/]")
+        if trace.findings_used:
+            how = tree.add("HOW")
+            self._how(how, trace, set())
+        return tree
+
+    def _how(self, node: Any, trace: RuleTrace, seen: set[str]) -> None:
+        from rich.markup import escape
+
+        for finding, producers in trace.findings_used.items():
+            if not producers:
+                node.add(f"finding.{escape(finding)}: [dim]not concluded[/]")
+                continue
+            for rid in producers:
+                sub = node.add(f"finding.{escape(finding)} ← [bold]{rid}[/]")
+                if rid in seen or rid not in self.traces:
+                    continue
+                inner = self.traces[rid]
+                for c in inner.conditions:
+                    if c.outcome:
+                        sub.add(condition_line(c))
+                self._how(sub, inner, seen | {rid})
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.markup import escape
+        from rich.tree import Tree
+
+        root = Tree(f"[bold]Reasoning[/] (profile {escape(self.profile)})")
+        if not self.diagnoses:
+            root.add("[green]no problems found[/]")
+        for d in self.diagnoses:
+            branch = root.add(self.explain(d.rule_id))
+            for other in self.merged.get(d.rule_id, [])[1:]:
+                branch.add(f"also concluded by {other} (certainty combined)")
+            for s in self.suppressed:
+                if s.explained_by == d.rule_id:
+                    branch.add(f"explains {s.diagnosis.rule_id} {escape(s.diagnosis.problem)} "
+                               "(not reported separately)")
+        if self.near_misses:
+            near = root.add("[bold]Near misses[/] (rules that almost fired)")
+            for m in self.near_misses:
+                sub = near.add(f"{m.rule_id} {escape(m.problem)}: distance {m.distance:.3f}")
+                for c in m.failed:
+                    sub.add(condition_line(c))
+        yield root

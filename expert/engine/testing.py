@@ -1,0 +1,81 @@
+"""Run the examples written inside rule files (``mixexpert rules test``).
+
+Each example evaluates its rule alone, with the given descriptor values, per-window series
+and findings (as if concluded by other rules), against the named profile; it checks whether
+the rule fires and, when it does, the computed remedy parameters and time ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from expert.engine.facts import Facts
+from expert.engine.inference import Engine
+from expert.rules.loader import Rule, RuleBase
+from expert.rules.model import Profile, RuleTestSpec
+from expert.rules.profiles import resolve_profile
+
+_EXPECTED_STATUS = {"fires": ("fired",), "does_not_fire": ("not_fired", "not_applicable", "skipped"),
+                    "not_applicable": ("not_applicable", "skipped")}
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """The result of one example: where it is, whether it passed, and why not."""
+
+    rule_id: str
+    name: str
+    where: str
+    passed: bool
+    message: str = ""
+
+
+def run_rule_tests(rulebase: RuleBase, rule_ids: Iterable[str] | None = None) -> list[TestOutcome]:
+    """Run the examples of the given rules (all rules when None), in rule order."""
+    wanted = set(rule_ids) if rule_ids is not None else None
+    profiles: dict[tuple[str, str | None], Profile] = {}
+    out: list[TestOutcome] = []
+    for rule in rulebase.rules:
+        if wanted is not None and rule.id not in wanted:
+            continue
+        alone = RuleBase(rules=[rule], problems=rulebase.problems, findings=rulebase.findings)
+        for j, test in enumerate(rule.spec.tests):
+            key = (test.profile, test.genre)
+            if key not in profiles:
+                profiles[key] = resolve_profile(test.profile, test.genre)
+            where = f"{rule.file}:{rule.test_lines[j] if j < len(rule.test_lines) else rule.line}"
+            message = _check(rule, test, Engine(alone, profiles[key], select=["ALL"], ignore=[]))
+            out.append(TestOutcome(rule.id, test.name, where, not message, message))
+    return out
+
+
+def _check(rule: Rule, test: RuleTestSpec, engine: Engine) -> str:
+    n = max((len(v) for v in test.series.values()), default=0)
+    facts = Facts(descriptors=dict(test.given), window_s=test.window_s,
+                  window_starts_s=[round(i * test.hop_s, 6) for i in range(n)],
+                  series=dict(test.series))
+    result = engine.run(facts, given_findings=test.findings)
+    trace = result.traces[rule.id]
+    if trace.status not in _EXPECTED_STATUS[test.expect]:
+        failing = [c for c in trace.conditions if c.outcome is not True]
+        detail = "; ".join(f"{c.text} ({c.observed} {c.operator} {c.threshold})"
+                           for c in failing[:3])
+        return f"expected {test.expect}, got {trace.status}" + (f": {detail}" if detail else "")
+    if test.expect != "fires":
+        return ""
+    params: dict[str, float | None] = {}
+    for d in result.diagnoses:
+        for remedy in d.remedies:
+            params.update(remedy.parameters)
+    problems: list[str] = []
+    for name, want in test.remedies.items():
+        got = params.get(name)
+        if got is None or abs(got - want) > test.tolerance:
+            problems.append(f"remedy {name}: expected {want}, got {got}")
+    if test.time_ranges is not None:
+        got_ranges = [list(r) for r in trace.time_ranges]
+        want_ranges = [list(r) for r in test.time_ranges]
+        if got_ranges != want_ranges:
+            problems.append(f"time ranges: expected {want_ranges}, got {got_ranges}")
+    return "; ".join(problems)

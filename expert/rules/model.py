@@ -1,0 +1,196 @@
+"""The rule file format, as pydantic models (they also give ``mixexpert rules schema``).
+
+A rule file is a YAML mapping with optional ``problems`` and ``findings`` declarations and
+a list of ``rules``. Unknown keys are errors everywhere, so a typo is never ignored. These
+models check the shape; ``expert.rules.loader`` then compiles the expressions and checks
+names, types and the dependencies between rules.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Severity = Literal["info", "warning", "error"]
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+
+ID_PATTERN = r"^[A-Z]{2,4}[0-9]{3}$"
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RemedySpec(_Strict):
+    """A concrete action with parameters computed from the evidence."""
+
+    action: str = Field(pattern=KEY_PATTERN, description=(
+        "Stable key of the action, e.g. reduce_gain, true_peak_limit, eq_bell, high_pass."))
+    parameters: dict[str, str | float] = Field(default_factory=dict, description=(
+        "Parameter name (with unit suffix, e.g. gain_db, frequency_hz, q) -> expression "
+        "over descriptors, targets and thresholds; evaluated when the rule fires."))
+    text: str = Field(default="", description=(
+        "What to do, for a person; may quote values as {expression} or {expression:.1f}."))
+
+
+class RuleTestSpec(_Strict):
+    """An example inside the rule file: given these values, the rule must (not) fire."""
+
+    name: str = Field(description="What the example shows.")
+    given: dict[str, float | bool | str | None] = Field(default_factory=dict, description=(
+        "Track-level descriptor values; names not given are undefined."))
+    series: dict[str, list[float | None]] = Field(default_factory=dict, description=(
+        "Per-window descriptor values (window-scoped rules); all series have equal length."))
+    window_s: float = Field(3.0, gt=0, description="Window length in seconds.")
+    hop_s: float = Field(1.0, gt=0, description="Distance between window starts in seconds.")
+    findings: dict[str, bool] = Field(default_factory=dict, description=(
+        "Findings concluded by other rules, e.g. {low_end_heavy: true}."))
+    profile: str = Field("streaming", description="Profile the example is evaluated against.")
+    genre: str | None = Field(None, description="Genre profile, if any.")
+    expect: Literal["fires", "does_not_fire", "not_applicable"]
+    remedies: dict[str, float] = Field(default_factory=dict, description=(
+        "Expected remedy parameter values by parameter name."))
+    time_ranges: list[tuple[float, float]] | None = Field(None, description=(
+        "Expected time ranges in seconds (window-scoped rules)."))
+    tolerance: float = Field(0.05, ge=0, description="Allowed absolute error of remedy values.")
+
+
+class Applicability(_Strict):
+    """Where a rule applies: empty lists mean everywhere."""
+
+    profiles: list[str] = Field(default_factory=list, description="Only for these profiles.")
+    not_profiles: list[str] = Field(default_factory=list, description="Never for these.")
+    genres: list[str] = Field(default_factory=list, description="Only for these genres.")
+    not_genres: list[str] = Field(default_factory=list, description="Never for these genres.")
+
+
+class RuleSpec(_Strict):
+    """One piece of engineering knowledge."""
+
+    id: str = Field(pattern=ID_PATTERN, description=(
+        "Stable code: a category prefix (LD, TB, ST, AR, ...) and three digits."))
+    problem: str | None = Field(None, pattern=KEY_PATTERN, description=(
+        "Problem key reported when the rule fires (contract vocabulary or declared)."))
+    concludes: str | None = Field(None, pattern=KEY_PATTERN, description=(
+        "Derived finding concluded instead of a reported problem (usable as finding.NAME)."))
+    title: str = Field(min_length=3, max_length=120)
+    category: str = Field(pattern=KEY_PATTERN, description="loudness, dynamics, tonal, ...")
+    severity: Severity = "warning"
+    certainty: float = Field(0.8, ge=0.0, le=1.0, description="Confidence when it fires, 0..1.")
+    scope: Literal["track", "window"] = Field("track", description=(
+        "track: one verdict for the file; window: each analysis window, merged into ranges."))
+    min_duration_s: float = Field(0.0, ge=0.0, description=(
+        "Window scope: ignore time ranges shorter than this many seconds."))
+    thresholds: dict[str, float] = Field(default_factory=dict, description=(
+        "Named numbers used by the expressions (overridable per project)."))
+    when: str | bool = Field(description="Condition over descriptors, target.*, finding.*.")
+    description: str = Field("", description="What the rule detects (documentation page).")
+    explanation: str = Field(description=(
+        "Why it matters to a listener; may quote values as {expression:.1f}."))
+    remedies: list[RemedySpec] = Field(default_factory=list)
+    explains: list[str] = Field(default_factory=list, description=(
+        "Problems this root cause explains: when both fire, only this one is reported."))
+    references: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    applies_to: Applicability = Field(default_factory=Applicability)
+    tests: list[RuleTestSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_conclusion(self) -> RuleSpec:
+        if (self.problem is None) == (self.concludes is None):
+            raise ValueError("a rule needs exactly one of 'problem' (reported) or 'concludes' "
+                             "(derived finding)")
+        return self
+
+
+class RuleFileSpec(_Strict):
+    """A rule file."""
+
+    version: Literal[1] = 1
+    problems: dict[str, str] = Field(default_factory=dict, description=(
+        "New problem keys this file introduces -> one-line description."))
+    findings: dict[str, str] = Field(default_factory=dict, description=(
+        "Derived findings this file introduces -> one-line description."))
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+
+class Targets(_Strict):
+    """Targets a profile sets; undefined targets make the rules that use them not apply."""
+
+    integrated_lufs: float | None = Field(None, description="Integrated loudness target, LUFS.")
+    integrated_tolerance_lu: float | None = Field(None, ge=0, description="Allowed deviation, LU.")
+    true_peak_dbtp: float | None = Field(None, description="Maximum true peak, dBTP.")
+    loudness_range_min_lu: float | None = Field(None, description="Expected minimum LRA, LU.")
+    loudness_range_max_lu: float | None = Field(None, description="Expected maximum LRA, LU.")
+    crest_factor_min_db: float | None = Field(None, description="Lowest healthy crest factor, dB.")
+    plr_min_db: float | None = Field(None, description="Lowest healthy peak-to-loudness ratio, dB.")
+    sub_db: float | None = Field(None, description="Expected 20-60 Hz band level, dB rel. total.")
+    bass_db: float | None = Field(None, description="Expected 60-250 Hz band level, dB rel. total.")
+    low_mid_db: float | None = Field(None, description="Expected 250-500 Hz level, dB rel. total.")
+    mid_db: float | None = Field(None, description="Expected 500-2000 Hz level, dB rel. total.")
+    high_mid_db: float | None = Field(None, description="Expected 2-4 kHz level, dB rel. total.")
+    presence_db: float | None = Field(None, description="Expected 4-6 kHz level, dB rel. total.")
+    brilliance_db: float | None = Field(None, description="Expected 6-20 kHz level, dB rel. total.")
+    tonal_tolerance_db: float | None = Field(None, ge=0, description=(
+        "Allowed deviation of a band from its expected level, dB."))
+
+
+#: Unit of each target, from its name suffix (for evidence and near-miss scaling).
+TARGET_UNITS: dict[str, str] = {
+    name: ("LUFS" if name.endswith("_lufs") else "LU" if name.endswith("_lu")
+           else "dBTP" if name.endswith("_dbtp") else "dB")
+    for name in Targets.model_fields
+}
+
+
+class ProfileSpec(_Strict):
+    """A destination (platform, broadcast standard, master format) or a genre."""
+
+    name: str = Field(pattern=KEY_PATTERN)
+    title: str
+    kind: Literal["platform", "broadcast", "master", "genre"]
+    source: str = Field(description="Where the figures come from (standard, spec, practice).")
+    notes: str = ""
+    targets: Targets = Field(default_factory=Targets)
+
+
+class ProfileFileSpec(_Strict):
+    """A profile file."""
+
+    version: Literal[1] = 1
+    profiles: list[ProfileSpec]
+
+
+class Profile(BaseModel):
+    """A resolved profile: destination + genre (+ reference track) with merged targets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str
+    kind: str
+    genre: str | None = None
+    reference: bool = False
+    sources: list[str] = Field(default_factory=list)
+    targets: Targets = Field(default_factory=Targets)
+
+
+class ProjectConfig(BaseModel):
+    """Project settings from ``mixexpert.yaml`` or ``[tool.mixexpert]`` in pyproject.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    select: list[str] = Field(default_factory=lambda: ["ALL"], description=(
+        "Rule codes or prefixes to enable (ruff semantics; the most specific selector wins)."))
+    ignore: list[str] = Field(default_factory=list, description="Codes or prefixes to disable.")
+    severity: dict[str, Severity] = Field(default_factory=dict, description=(
+        "Code or prefix -> severity override (most specific wins)."))
+    thresholds: dict[str, dict[str, float]] = Field(default_factory=dict, description=(
+        "Rule id -> {threshold name: value} overrides; they survive rulebase updates."))
+    rules: list[str] = Field(default_factory=list, description=(
+        "Extra rule folders or files, relative to the config file."))
+    profile: str | None = None
+    genre: str | None = None
+    source: str | None = Field(None, description="File the settings were read from.")

@@ -1,0 +1,140 @@
+"""Profiles: the destination's targets (platform, broadcast, master) and genre expectations.
+
+All figures live in ``rules/profiles/*.yaml`` with their sources. A resolved ``Profile``
+merges a destination (loudness and true-peak targets) with a genre (loudness range, crest,
+tonal-balance curve; the ``general`` genre when none is given) and, optionally, targets
+derived from a reference track the engineer likes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from expert.errors import RuleError
+from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets
+from expert.rules.yamlpos import load_yaml_file
+
+DEFAULT_PROFILE = "streaming"
+DEFAULT_GENRE = "general"
+
+#: Reference track descriptor -> the targets it sets (band levels become the tonal curve).
+_REFERENCE_TARGETS: dict[str, str] = {
+    "loudness.integrated_lufs": "integrated_lufs",
+    "spectrum.sub_db": "sub_db",
+    "spectrum.bass_db": "bass_db",
+    "spectrum.low_mid_db": "low_mid_db",
+    "spectrum.mid_db": "mid_db",
+    "spectrum.high_mid_db": "high_mid_db",
+    "spectrum.presence_db": "presence_db",
+    "spectrum.brilliance_db": "brilliance_db",
+}
+#: How far below the reference a mix may be in loudness range, crest and PLR (LU / dB).
+REFERENCE_DYNAMICS_SLACK_DB = 2.0
+
+
+def builtin_rules_dir() -> Path:
+    """The top-level ``rules/`` folder of the checkout (editable install assumed)."""
+    import expert
+
+    return Path(expert.__file__).resolve().parent.parent / "rules"
+
+
+def load_profile_file(path: Path) -> list[ProfileSpec]:
+    """Load one profile file; errors name ``file:line:col``."""
+    from expert.rules.loader import pydantic_errors
+
+    data, pos = load_yaml_file(path)
+    try:
+        return list(ProfileFileSpec.model_validate(data).profiles)
+    except ValidationError as exc:
+        raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
+
+
+@lru_cache(maxsize=4)
+def _profiles(folder: Path) -> dict[str, ProfileSpec]:
+    out: dict[str, ProfileSpec] = {}
+    for path in sorted((folder / "profiles").glob("*.yaml")):
+        for spec in load_profile_file(path):
+            if spec.name in out:
+                raise RuleError(f"{path}:1:1: profile {spec.name!r} is defined twice")
+            out[spec.name] = spec
+    return out
+
+
+def profiles(folder: Path | None = None) -> dict[str, ProfileSpec]:
+    """All built-in profiles by name (destinations and genres)."""
+    return _profiles(folder or builtin_rules_dir())
+
+
+def _pick(name: str, kinds: tuple[str, ...], table: Mapping[str, ProfileSpec]) -> ProfileSpec:
+    spec = table.get(name)
+    if spec is None or spec.kind not in kinds:
+        pool = [n for n, s in table.items() if s.kind in kinds]
+        close = difflib.get_close_matches(name, pool, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(sorted(pool))
+        what = "genre" if kinds == ("genre",) else "profile"
+        raise RuleError(f"unknown {what} {name!r}; {hint}")
+    return spec
+
+
+def _merge(base: Targets, over: Targets) -> Targets:
+    values = base.model_dump()
+    values.update({k: v for k, v in over.model_dump().items() if v is not None})
+    return Targets(**values)
+
+
+def resolve_profile(
+    name: str = DEFAULT_PROFILE,
+    genre: str | None = None,
+    reference_descriptors: Mapping[str, Any] | None = None,
+    *,
+    folder: Path | None = None,
+) -> Profile:
+    """Merge destination ``name``, ``genre`` and a reference track into one ``Profile``.
+
+    Precedence: reference track > genre > destination for the targets each sets; the
+    destination's true-peak ceiling is kept, because the delivery limit does not change
+    with taste. A reference sets the integrated loudness, the tonal curve (its band levels)
+    and minimum loudness range / crest / PLR (its own values minus
+    ``REFERENCE_DYNAMICS_SLACK_DB``).
+    """
+    table = profiles(folder)
+    dest = _pick(name, ("platform", "broadcast", "master"), table)
+    gen = _pick(genre or DEFAULT_GENRE, ("genre",), table)
+    # Delivery targets come from the destination; a genre sets dynamics and tonal balance.
+    genre_only = gen.targets.model_dump(exclude={"integrated_lufs", "integrated_tolerance_lu",
+                                                 "true_peak_dbtp"})
+    targets = _merge(dest.targets, Targets(**genre_only))
+    sources = [dest.source] + ([gen.source] if gen.source != dest.source else [])
+    if reference_descriptors:
+        ref = _reference_targets(reference_descriptors)
+        if dest.kind != "master":  # platforms and broadcast fix the delivery level
+            ref = ref.model_copy(update={"integrated_lufs": None})
+        targets = _merge(targets, ref)
+        sources.append("reference track")
+    return Profile(name=dest.name, title=dest.title, kind=dest.kind,
+                   genre=genre, reference=bool(reference_descriptors), sources=sources,
+                   targets=targets)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value == value and abs(value) != float("inf") else None
+
+
+def _reference_targets(ref: Mapping[str, Any]) -> Targets:
+    values: dict[str, float | None] = {t: _number(ref.get(d)) for d, t in _REFERENCE_TARGETS.items()}
+    slack = REFERENCE_DYNAMICS_SLACK_DB
+    for descriptor, target in (("loudness.range_lu", "loudness_range_min_lu"),
+                               ("loudness.crest_factor_db", "crest_factor_min_db"),
+                               ("loudness.plr_db", "plr_min_db")):
+        v = _number(ref.get(descriptor))
+        values[target] = None if v is None else round(v - slack, 2)
+    return Targets(**{k: (round(v, 2) if v is not None else None) for k, v in values.items()})

@@ -1,0 +1,113 @@
+"""Project settings and rule selection with ruff's semantics.
+
+Settings come from the nearest ``mixexpert.yaml`` or ``pyproject.toml`` with a
+``[tool.mixexpert]`` table, searching from the start folder upwards. Rule folders in the
+settings are relative to the file that names them.
+
+Selection: a selector is ``ALL``, a code prefix (``TB``, ``TB0``, ``TB003``) or a problem /
+finding key (``muddy``). For each rule the most specific matching selector decides (longer
+prefix beats shorter, a full code or a problem key beats any prefix); when a ``select`` and
+an ``ignore`` selector are equally specific, ``ignore`` wins. Severity overrides use the
+same matching.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from expert.errors import RuleError
+from expert.rules.model import ProjectConfig
+from expert.rules.yamlpos import Positions, load_yaml_file
+
+CONFIG_FILE = "mixexpert.yaml"
+
+
+class _Selectable(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def conclusion(self) -> str: ...
+
+
+def specificity(selector: str, rule: _Selectable) -> int | None:
+    """How specifically ``selector`` names ``rule`` (None = it does not)."""
+    if selector == "ALL":
+        return 0
+    if selector == rule.conclusion or selector.upper() == rule.id:
+        return 100
+    if selector.isupper() and rule.id.startswith(selector):
+        return len(selector)
+    return None
+
+
+def most_specific(selectors: Iterable[str], rule: _Selectable) -> str | None:
+    """The selector that names ``rule`` most specifically, or None."""
+    best: tuple[int, str] | None = None
+    for sel in selectors:
+        s = specificity(sel, rule)
+        if s is not None and (best is None or s > best[0]):
+            best = (s, sel)
+    return best[1] if best else None
+
+
+class Selector:
+    """Decides which rules are reported, from select / ignore lists."""
+
+    def __init__(self, select: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> None:
+        self.select = list(select) if select is not None else ["ALL"]
+        self.ignore = list(ignore)
+
+    def enabled(self, rule: _Selectable) -> bool:
+        sel = most_specific(self.select, rule)
+        if sel is None:
+            return False
+        ign = most_specific(self.ignore, rule)
+        return ign is None or specificity(sel, rule) > specificity(ign, rule)  # type: ignore[operator]
+
+
+def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
+    from expert.rules.loader import pydantic_errors
+
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RuleError(f"{source}:1:1: project settings must be a mapping")
+    try:
+        config = ProjectConfig.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        if pos is not None:
+            raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
+        lines = [f"{source}: [tool.mixexpert] {'.'.join(map(str, e['loc']))}: {e['msg']}"
+                 for e in exc.errors(include_url=False)]
+        raise RuleError("\n".join(lines)) from None
+    base = Path(source).parent
+    folders = [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in config.rules]
+    return config.model_copy(update={"rules": folders})
+
+
+def load_project_config(start_dir: str | Path = ".") -> ProjectConfig:
+    """The nearest project settings above ``start_dir``; defaults when there are none."""
+    here = Path(start_dir).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        yaml_file = folder / CONFIG_FILE
+        if yaml_file.is_file():
+            data, pos = load_yaml_file(yaml_file)
+            return _validate(data, str(yaml_file), pos)
+        toml_file = folder / "pyproject.toml"
+        if toml_file.is_file():
+            try:
+                table = tomllib.loads(toml_file.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise RuleError(f"{toml_file}: invalid TOML: {exc}") from None
+            tool: Mapping[str, Any] = table.get("tool", {})
+            if "mixexpert" in tool:
+                return _validate(tool["mixexpert"], str(toml_file), None)
+    return ProjectConfig()
