@@ -67,7 +67,9 @@ def _check(rule: Rule, test: RuleTestSpec, engine: Engine) -> str:
     params: dict[str, float | None] = {}
     for d in result.diagnoses:
         for remedy in d.remedies:
-            params.update(remedy.parameters)
+            for name, value in remedy.parameters.items():
+                params.setdefault(name, value)
+                params[f"{remedy.action}.{name}"] = value
     problems: list[str] = []
     for name, want in test.remedies.items():
         got = params.get(name)

@@ -310,6 +310,7 @@ def _compile_rule(
             if f"finding.{name}" not in names:
                 errors.append(f"{where(('tests', j, 'findings'))}: unknown finding {name!r}")
         param_names = {k for r in spec.remedies for k in r.parameters}
+        param_names |= {f"{r.action}.{k}" for r in spec.remedies for k in r.parameters}
         for name in test.remedies:
             if name not in param_names:
                 errors.append(f"{where(('tests', j, 'remedies'))}: no remedy parameter "

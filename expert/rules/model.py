@@ -51,7 +51,8 @@ class RuleTestSpec(_Strict):
     genre: str | None = Field(None, description="Genre profile, if any.")
     expect: Literal["fires", "does_not_fire", "not_applicable"]
     remedies: dict[str, float] = Field(default_factory=dict, description=(
-        "Expected remedy parameter values by parameter name."))
+        "Expected remedy parameter values by parameter name, or action.parameter when two "
+        "remedies share a parameter name."))
     time_ranges: list[tuple[float, float]] | None = Field(None, description=(
         "Expected time ranges in seconds (window-scoped rules)."))
     tolerance: float = Field(0.05, ge=0, description="Allowed absolute error of remedy values.")
