@@ -1,0 +1,249 @@
+"""``ArtifactsAnalyzer``: DC offset, clipping, clicks, dropouts, hum, noise, edge silence.
+
+One pass, block by block, all vectorized. Each block is transposed once into a reusable
+work buffer (channels, n); 1 ms cells (``artifacts_cells``) carry the per-cell peaks,
+energies and click-residual statistics that the event detectors (``artifacts_events``)
+work on; hum (``artifacts_hum``) and noise (``artifacts_noise``) keep a few numbers per
+segment or tick. The work buffers are allocated once: fresh large temporaries per block
+cost more in page faults than the arithmetic.
+
+Essentia's detectors were checked against injected faults (tests/features/
+test_essentia_detectors.py); none is called here, for the reasons those tests document.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+
+from expert.features.artifacts_cells import CELLS_PER_TICK, CellSplitter
+from expert.features.artifacts_events import ClickFinder, ClipTracker, EventLog, GapFinder
+from expert.features.artifacts_hum import HumMeter
+from expert.features.artifacts_noise import SILENT_DBFS, TickSpectra
+from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
+
+#: Leading/trailing silence ends at the first/last sample above this level (as StartStopCut).
+SILENCE_THRESHOLD_DBFS = -60.0
+
+
+class ArtifactsAnalyzer(Analyzer):
+    """Defects of the file itself, as opposed to balance decisions of the mix."""
+
+    provides: ClassVar[tuple[str, ...]] = (
+        "artifacts.dc_offset_left", "artifacts.dc_offset_right", "artifacts.dc_offset_dbfs",
+        "artifacts.clipped_samples", "artifacts.clipped_runs", "artifacts.clipped_times_s",
+        "artifacts.click_count", "artifacts.click_times_s", "artifacts.click_rate_per_min",
+        "artifacts.dropout_count", "artifacts.dropout_total_s", "artifacts.dropout_times_s",
+        "artifacts.hum_frequency_hz", "artifacts.hum_salience_db", "artifacts.hum_harmonics",
+        "artifacts.noise_floor_dbfs", "artifacts.snr_db", "artifacts.hiss_db",
+        "artifacts.leading_silence_s", "artifacts.trailing_silence_s",
+    )
+
+    def __init__(self, context: AnalysisContext) -> None:
+        super().__init__(context)
+        rate, ch = context.sample_rate_hz, context.channels
+        self.rate, self.channels = rate, ch
+        self.grid = TimeGrid(rate)
+        self.frames = 0
+        self._sum = np.zeros(ch)
+        self._cells = CellSplitter(rate)
+        self._clips = [ClipTracker(rate, s) for _ in range(ch) for s in (1.0, -1.0)]
+        self._clicks = ClickFinder(rate)
+        self._gaps = GapFinder(rate)
+        self._hum = HumMeter(rate)
+        self._spectra = TickSpectra(rate, ch)
+        self._tick_energy: list[np.ndarray] = []  # per chunk of complete ticks, mean over channels
+        self._tick_open = np.zeros(2)  # energy and samples of the tick being filled
+        self._tick_open_index = 0
+        self._first_loud: int | None = None
+        self._last_loud: int | None = None
+        self._history = np.zeros((ch, 3), np.float32)  # last samples, for the residual
+        self._work_n = 0
+        self._alloc(1 << 16)
+
+    def _alloc(self, n: int) -> None:
+        ch = self.channels
+        self._work_n = n
+        self._x = np.empty((ch, n + 3), np.float32)  # 3 samples of history, then the block
+        self._sq = np.empty((ch, n), np.float32)
+        self._res = np.empty((ch, n), np.float32)
+        self._tmp = np.empty((ch, n), np.float32)
+        self._flat = np.empty(n, np.float32)
+
+    # -- per block -------------------------------------------------------------------------
+    def process(self, block: np.ndarray) -> None:
+        n = block.shape[0]
+        if n == 0:
+            return
+        if n > self._work_n:
+            self._alloc(n)
+        xh = self._x[:, :n + 3]
+        xh[:, :3] = self._history
+        np.copyto(xh[:, 3:], block.T)
+        x = xh[:, 3:]
+        position = self.frames
+        self._history = xh[:, -3:].copy()
+
+        self._sum += x.sum(axis=1, dtype=np.float64)
+        sq = np.multiply(x, x, out=self._sq[:, :n])
+        # 3rd-order difference residual |x[n] - 3x[n-1] + 3x[n-2] - x[n-3]|.
+        res, tmp = self._res[:, :n], self._tmp[:, :n]
+        np.subtract(xh[:, 3:], xh[:, :n], out=res)
+        np.subtract(xh[:, 1:n + 1], xh[:, 2:n + 2], out=tmp)
+        tmp *= 3.0
+        res += tmp
+        np.abs(res, out=res)
+
+        cb = self._cells.reduce([(np.maximum, x), (np.minimum, x), (np.add, sq),
+                                 (np.maximum, res), (np.add, res)])
+        self._edges(x, cb.starts, cb.raw[0], cb.raw[1], position)
+        self._clipping(x, cb.raw[0], cb.raw[1], position)
+        self._cell_stats(cb.first_cell, cb.cells)
+        self._hum.process((x[0] + x[1]) * 0.5 if self.channels > 1 else x[0])
+        self._spectra.process(x, position)
+        self.frames += n
+
+    def _edges(self, x: np.ndarray, starts: np.ndarray, seg_max: np.ndarray,
+               seg_min: np.ndarray, position: int) -> None:
+        """First and last sample above the silence threshold (leading/trailing silence)."""
+        threshold = 10 ** (SILENCE_THRESHOLD_DBFS / 20)
+        loud = np.flatnonzero(np.maximum(seg_max, -seg_min).max(axis=0) > threshold)
+        if loud.size == 0:
+            return
+        bounds = np.append(starts, x.shape[1])
+        if self._first_loud is None:
+            a, b = bounds[loud[0]], bounds[loud[0] + 1]
+            hit = np.abs(x[:, a:b]).max(axis=0) > threshold
+            self._first_loud = position + int(a + np.argmax(hit))
+        a, b = bounds[loud[-1]], bounds[loud[-1] + 1]
+        hit = np.abs(x[:, a:b]).max(axis=0) > threshold
+        self._last_loud = position + int(b - 1 - np.argmax(hit[::-1]))
+
+    def _clipping(self, x: np.ndarray, seg_max: np.ndarray, seg_min: np.ndarray,
+                  position: int) -> None:
+        for c in range(self.channels):
+            pos_tracker, neg_tracker = self._clips[2 * c], self._clips[2 * c + 1]
+            pos_tracker.process(x[c], position, float(seg_max[c].max()), self._flat)
+            neg_tracker.process(x[c], position, float(-seg_min[c].min()), self._flat)
+
+    def _cell_stats(self, first_cell: int, cells: list[np.ndarray]) -> None:
+        cmax, cmin, energy, rmax, rsum = cells
+        k = cmax.shape[1]
+        if k == 0:
+            return
+        bounds = self._cells.boundary(np.arange(first_cell, first_cell + k + 1))
+        sizes = np.diff(bounds).astype(np.float64)
+        self._clicks.process(first_cell, rmax, rsum / sizes)
+        self._gaps.process(first_cell, np.maximum(cmax, -cmin).max(axis=0))
+        self._add_tick_energy(first_cell, energy.mean(axis=0).astype(np.float64), sizes)
+
+    def _add_tick_energy(self, first_cell: int, energy: np.ndarray, sizes: np.ndarray) -> None:
+        """Sum cell energies into ticks (100 cells each); the last tick stays open."""
+        ticks = (first_cell + np.arange(energy.size)) // CELLS_PER_TICK
+        for tick in np.unique(ticks):
+            sel = ticks == tick
+            if tick != self._tick_open_index:
+                self._tick_energy.append(np.array([self._tick_open[0] / max(self._tick_open[1], 1)]))
+                self._tick_open = np.zeros(2)
+                self._tick_open_index = int(tick)
+            self._tick_open += (energy[sel].sum(), sizes[sel].sum())
+
+    # -- end ---------------------------------------------------------------------------------
+    def finish(self) -> Measurements:
+        first, last = self._cells.flush()
+        if last:
+            self._cell_stats(first, last)
+        self._clicks.finish()
+        for tracker in self._clips:
+            tracker.finish()
+        if self._tick_open[1]:
+            self._tick_energy.append(np.array([self._tick_open[0] / self._tick_open[1]]))
+        m = Measurements()
+        v = m.values
+        frames, rate = self.frames, self.rate
+        duration = frames / rate if rate else 0.0
+        n_ticks = self.grid.n_ticks(frames)
+
+        # DC offset: mean sample value per channel (fraction of full scale, signed).
+        dc = self._sum / max(frames, 1)
+        v["artifacts.dc_offset_left"] = float(dc[0]) if frames else None
+        v["artifacts.dc_offset_right"] = float(dc[1]) if frames and self.channels > 1 else None
+        largest = float(np.max(np.abs(dc))) if frames else 0.0
+        v["artifacts.dc_offset_dbfs"] = 20 * math.log10(largest) if largest > 0 else None
+
+        # Clipping: runs at each channel's positive and negative extreme.
+        clip_log = _merge([t.log for t in self._clips])
+        v["artifacts.clipped_samples"] = int(sum(t.samples for t in self._clips))
+        v["artifacts.clipped_runs"] = clip_log.count
+        v["artifacts.clipped_times_s"] = sorted(set(clip_log.times_s))[:50]
+        m.series["artifacts.clipped_samples"] = self.grid.reduce_windows(
+            clip_log.per_tick(n_ticks, weighted=True))
+
+        # Clicks.
+        clicks = self._clicks.log
+        v["artifacts.click_count"] = clicks.count
+        v["artifacts.click_times_s"] = clicks.times_s
+        v["artifacts.click_rate_per_min"] = clicks.count / duration * 60 if duration > 0 else None
+        m.series["artifacts.click_count"] = self.grid.reduce_windows(clicks.per_tick(n_ticks))
+
+        # Dropouts.
+        gaps = self._gaps.log
+        v["artifacts.dropout_count"] = gaps.count
+        v["artifacts.dropout_total_s"] = round(gaps.weight, 4)
+        v["artifacts.dropout_times_s"] = gaps.times_s
+        m.series["artifacts.dropout_count"] = self.grid.reduce_windows(gaps.per_tick(n_ticks))
+
+        # Hum.
+        hum_hz, salience, harmonics = self._hum.result()
+        v["artifacts.hum_frequency_hz"] = hum_hz
+        v["artifacts.hum_salience_db"] = salience
+        v["artifacts.hum_harmonics"] = harmonics
+        if salience is None:
+            m.notes.append("hum: the file is too short (under ~3 s of signal) to resolve 50/60 Hz lines")
+
+        # Noise floor, SNR, hiss.
+        self._noise(v, m)
+
+        # Leading / trailing silence.
+        if self._first_loud is None:
+            v["artifacts.leading_silence_s"] = duration
+            v["artifacts.trailing_silence_s"] = duration
+            m.notes.append(f"no sample above {SILENCE_THRESHOLD_DBFS:.0f} dBFS: the file is silent")
+        else:
+            v["artifacts.leading_silence_s"] = self._first_loud / rate
+            v["artifacts.trailing_silence_s"] = (frames - 1 - self._last_loud) / rate
+        return m
+
+    def _noise(self, v: dict, m: Measurements) -> None:
+        tick_ms = np.concatenate(self._tick_energy) if self._tick_energy else np.zeros(0)
+        with np.errstate(divide="ignore"):
+            level = 10 * np.log10(tick_ms)
+        active = level > SILENT_DBFS
+        floors = self._spectra.floors(level)
+        if floors is None or not np.any(active):
+            v["artifacts.noise_floor_dbfs"] = v["artifacts.snr_db"] = v["artifacts.hiss_db"] = None
+            return
+        programme = 10 * math.log10(float(np.mean(tick_ms[active])))
+        total = float(floors.sum())
+        floor_db = 10 * math.log10(total) if total > 0 else None
+        v["artifacts.noise_floor_dbfs"] = floor_db
+        v["artifacts.snr_db"] = programme - floor_db if floor_db is not None else None
+        hiss = self._spectra.hiss_bands()
+        hiss_power = float(floors[hiss].sum()) if np.any(hiss) else 0.0
+        v["artifacts.hiss_db"] = 10 * math.log10(hiss_power) if hiss_power > 0 else None
+
+
+def _merge(logs: list[EventLog]) -> EventLog:
+    """One log of the events of several channels and polarities."""
+    out = EventLog()
+    for log in logs:
+        out.count += log.count
+        out.weight += log.weight
+        for tick, value in log.per_tick_count.items():
+            out.per_tick_count[tick] += value
+        for tick, value in log.per_tick_weight.items():
+            out.per_tick_weight[tick] += value
+        out.times_s.extend(log.times_s)
+    return out
