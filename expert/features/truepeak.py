@@ -73,12 +73,13 @@ class TruePeakEnvelope:
         self._history = joined[:, -(taps - 1):].copy()
         n = block.shape[1]
         channels = joined.shape[0]
-        # Row j of the stack is the signal delayed by j: one BLAS matmul then evaluates
-        # every phase at every point (much faster than matmul over strided windows).
+        # Row j of the stack is the signal delayed by j; one product then evaluates every
+        # phase at every point. einsum's own loop, not BLAS: as fast here, single-threaded
+        # (BLAS threads would fight the other analysis process for the two cores).
         stack = np.empty((taps, channels, n), dtype=np.float32)
         for j in range(taps):
             stack[j] = joined[:, j:j + n]
-        between = self._phases @ stack.reshape(taps, channels * n)
+        between = np.einsum("pj,jm->pm", self._phases, stack.reshape(taps, channels * n))
         np.abs(between, out=between)
         envelope = np.maximum(between.max(axis=0).reshape(channels, n),
                               np.abs(stack[HALF_TAPS - 1]))
