@@ -68,6 +68,9 @@ BATCH_GROUPS = 32
 MAX_CHUNK_FRAMES = 64
 #: Resolution of the resonance and cutoff grids.
 CELLS_PER_OCTAVE = 48
+#: Peaks narrower than this are single partials (a Hann main lobe spans 4 bins = 21.5 Hz),
+#: removed before the resonance search.
+PARTIAL_WIDTH_HZ = 32.0
 
 _SILENCE_POWER = 10.0 ** (SILENCE_DBFS / 10.0)
 _BAND_NAMES = tuple(NAMED_BANDS_HZ)
@@ -96,17 +99,27 @@ class _Layout:
         self.third_defined = centres <= nyquist_hz
         named = np.array(list(NAMED_BANDS_HZ.values()))
         self.named_defined = np.sqrt(named[:, 0] * named[:, 1]) <= nyquist_hz
-        lo = np.concatenate([self.third_lo, named[:, 0], [LOW_BAND_HZ[0], AUDIBLE_HZ[0]]])
-        hi = np.concatenate([self.third_hi, named[:, 1], [LOW_BAND_HZ[1], AUDIBLE_HZ[1]]])
+        # The outer 1/3-octave bands cut at 20 Hz and 20 kHz, so the roll-off sees 20 Hz-20 kHz.
+        self.third_lo_cut = np.maximum(self.third_lo, AUDIBLE_HZ[0])
+        self.third_hi_cut = np.minimum(self.third_hi, AUDIBLE_HZ[1])
+        lo = np.concatenate([
+            self.third_lo, named[:, 0],
+            [LOW_BAND_HZ[0], AUDIBLE_HZ[0], self.third_lo_cut[0], self.third_lo_cut[-1]],
+        ])
+        hi = np.concatenate([
+            self.third_hi, named[:, 1],
+            [LOW_BAND_HZ[1], AUDIBLE_HZ[1], self.third_hi_cut[0], self.third_hi_cut[-1]],
+        ])
         weights = overlap_weights(bins_hz, lo, hi)
-        audible = weights[:, [-1]].toarray()[:, 0] * bins_hz
-        self.bands = _hstack_column(weights, audible)
         n3, nn = len(centres), len(named)
         self.third = slice(0, n3)
         self.named = slice(n3, n3 + nn)
         self.low = n3 + nn
         self.total = n3 + nn + 1
-        self.centroid = n3 + nn + 2
+        self.outer_cut = [n3 + nn + 2, n3 + nn + 3]
+        self.centroid = n3 + nn + 4
+        audible = weights[:, [self.total]].toarray()[:, 0] * bins_hz
+        self.bands = _hstack_column(weights, audible)
         # Bands of the tilt fit: 31.5 Hz-16 kHz, entirely below Nyquist (and a cutoff, later).
         self.tilt_candidates = (
             (centres >= TILT_RANGE_HZ[0] / 1.01)
@@ -146,6 +159,7 @@ class SpectralAnalyzer(Analyzer):
         self.bins_hz = np.fft.rfftfreq(self.n_fft, 1.0 / rate)
         self.nyquist_hz = rate / 2
         self.layout = _Layout(self.bins_hz, self.nyquist_hz)
+        self.opening_bins = max(round(PARTIAL_WIDTH_HZ / self.bins_hz[1]), 2)
         # One-sided power normalised so a frame's bins sum to its window-weighted mean square.
         scale = np.full(len(self.bins_hz), 2.0)
         scale[0] = scale[-1] = 1.0
@@ -166,6 +180,7 @@ class SpectralAnalyzer(Analyzer):
         self._long_power = np.zeros((channels, len(self.bins_hz)))
         self._long_cross = np.zeros(len(self.bins_hz))
         self._stand_out = np.zeros(len(self.layout.cell_centres))
+        self._excess_sum = np.zeros(len(self.layout.cell_centres))
         self._active_groups = 0
         # Per group sums over samples: count, L^2, R^2, (L-R)^2, (L+R)^2.
         self._time_rows: list[np.ndarray] = []
@@ -256,9 +271,11 @@ class SpectralAnalyzer(Analyzer):
         self._group_frames.append(frames)
         active = bands[:, self.layout.total] / frames >= _SILENCE_POWER
         if active.any():
-            cells = np.asarray(mean[active] @ self.layout.cells) / self.layout.cell_width
+            envelope = _opening(mean[active], self.opening_bins)
+            cells = np.asarray(envelope @ self.layout.cells) / self.layout.cell_width
             excess = peak_excess_db(_db(cells), CELLS_PER_OCTAVE)
             self._stand_out += (excess >= SEGMENT_EXCESS_DB).sum(axis=0)
+            self._excess_sum += excess.sum(axis=0)
             self._active_groups += int(active.sum())
 
     # -- the end -------------------------------------------------------------------
@@ -323,11 +340,12 @@ class SpectralAnalyzer(Analyzer):
             float(v) if ok else None for v, ok in zip(third, lay.third_defined, strict=True)
         ]
         values.update({name: _scalar(series[0]) for name, series in shape.items()})
-        # Resonances: the long-term spectrum on the 1/48-octave cells, and the persistence.
-        cells = np.asarray(long_term @ lay.cells) / lay.cell_width
-        persistence = 100.0 * self._stand_out / max(self._active_groups, 1)
+        # Resonances: average over the seconds of each 1/48-octave cell's excess (dB) over
+        # the running median, and the share of seconds in which it stood out.
+        active = max(self._active_groups, 1)
         found = resonances(
-            _db(cells), lay.cell_centres, CELLS_PER_OCTAVE, persistence, RESONANCE_RANGE_HZ
+            self._excess_sum / active, lay.cell_centres, 100.0 * self._stand_out / active,
+            RESONANCE_RANGE_HZ,
         )
         strongest = found[0] if found else None
         values["spectrum.resonance_hz"] = strongest and round(strongest.frequency_hz, 1)
@@ -360,10 +378,12 @@ class SpectralAnalyzer(Analyzer):
         )
         with np.errstate(divide="ignore", invalid="ignore"):
             result["spectrum.centroid_hz"] = bands[:, lay.centroid] / total
+        third_cut = bands[:, lay.third].copy()
+        third_cut[:, [0, -1]] = bands[:, lay.outer_cut]
         defined = lay.third_defined
         result["spectrum.rolloff_hz"] = rolloff_hz(
-            bands[:, lay.third][:, defined], lay.third_lo[defined],
-            np.minimum(lay.third_hi[defined], self.nyquist_hz), ROLLOFF_FRACTION,
+            third_cut[:, defined], lay.third_lo_cut[defined],
+            np.minimum(lay.third_hi_cut[defined], self.nyquist_hz), ROLLOFF_FRACTION,
         )
         return result
 
@@ -442,6 +462,19 @@ def _limited_ratio_db(numerator: Any, denominator: Any) -> Any:
         ratio = np.clip(numerator / denominator, 1 / limit, limit)
         out = 10.0 * np.log10(ratio)
     return np.where((numerator > 0) | (denominator > 0), out, np.nan)
+
+
+def _opening(power: np.ndarray, width: int) -> np.ndarray:
+    """Morphological opening along the last axis (running min, then running max, ``width``).
+
+    Removes every peak narrower than ``width`` bins (the lines of notes and hum) and keeps
+    broader bumps such as resonances at their full height.
+    """
+    low = (width - 1) // 2
+    pad = [(0, 0)] * (power.ndim - 1) + [(low, width - 1 - low)]
+    eroded = sliding_window_view(np.pad(power, pad, mode="edge"), width, axis=-1).min(axis=-1)
+    pad = [(0, 0)] * (power.ndim - 1) + [(width - 1 - low, low)]
+    return sliding_window_view(np.pad(eroded, pad, mode="edge"), width, axis=-1).max(axis=-1)
 
 
 def _window_sums(per_group: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:

@@ -6,6 +6,7 @@ tested on its own. Frequencies are in Hz, levels in dB, powers linear (any consi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,37 +181,40 @@ class Resonance:
 
 
 def resonances(
-    level: np.ndarray,
+    excess_db: np.ndarray,
     centres_hz: np.ndarray,
-    per_octave: int,
     persistence_pct: np.ndarray,
     range_hz: tuple[float, float],
 ) -> list[Resonance]:
-    """Qualifying peaks of a log-grid spectrum ``level`` (dB), strongest first.
+    """Qualifying peaks of a log-grid excess curve (dB above the running median), strongest first.
 
-    A peak qualifies when it stands RESONANCE_MIN_PROMINENCE_DB above the one-octave running
-    median and ``persistence_pct`` (per cell: share of segments in which it stood out) reaches
-    RESONANCE_MIN_PERSISTENCE_PCT within one cell of it.
+    A local maximum qualifies when it reaches RESONANCE_MIN_PROMINENCE_DB and
+    ``persistence_pct`` (per cell: share of segments in which the spectrum stood out there)
+    reaches RESONANCE_MIN_PERSISTENCE_PCT within one cell of it.
     """
-    excess = peak_excess_db(level, per_octave)
     found: list[Resonance] = []
-    for i in _local_maxima(excess, RESONANCE_MIN_PROMINENCE_DB):
+    for i in _local_maxima(excess_db, RESONANCE_MIN_PROMINENCE_DB):
         if not range_hz[0] <= centres_hz[i] <= range_hz[1]:
             continue
         persistence = float(np.max(persistence_pct[max(i - 1, 0) : i + 2]))
         if persistence < RESONANCE_MIN_PERSISTENCE_PCT:
             continue
-        position = i + _parabolic_offset(level, i)
+        position = i + _parabolic_offset(excess_db, i)
         found.append(
             Resonance(
-                frequency_hz=float(_cell_frequency(centres_hz, position)),
-                prominence_db=float(excess[i]),
-                q=_q_factor(level, excess[i], i, centres_hz),
+                frequency_hz=_cell_frequency(centres_hz, position),
+                prominence_db=float(excess_db[i]),
+                q=_q_factor(excess_db, i, centres_hz),
                 persistence_pct=persistence,
             )
         )
     found.sort(key=lambda r: -r.prominence_db)
-    return found[:RESONANCE_MAX_COUNT]
+    # A bump dented by notes can show two maxima: keep the stronger of any closer than 1/6 oct.
+    kept: list[Resonance] = []
+    for candidate in found:
+        if all(abs(math.log2(candidate.frequency_hz / k.frequency_hz)) >= 1 / 6 for k in kept):
+            kept.append(candidate)
+    return kept[:RESONANCE_MAX_COUNT]
 
 
 def _local_maxima(values: np.ndarray, height: float) -> np.ndarray:
@@ -241,9 +245,9 @@ def _cell_frequency(centres_hz: np.ndarray, position: float) -> float:
     return float(2.0**log_f)
 
 
-def _q_factor(level: np.ndarray, prominence: float, i: int, centres_hz: np.ndarray) -> float | None:
-    """f0 / bandwidth at half the peak's prominence (dB); None if the skirt is not found."""
-    half = level[i] - prominence / 2
+def _q_factor(level: np.ndarray, i: int, centres_hz: np.ndarray) -> float | None:
+    """f0 / bandwidth at half the height (dB) of the excess peak at ``i``; None if no skirt."""
+    half = level[i] / 2
     below = np.flatnonzero(level[:i] <= half)
     above = np.flatnonzero(level[i + 1 :] <= half)
     if len(below) == 0 or len(above) == 0:

@@ -44,7 +44,7 @@ CUTOFF_MAX_NYQUIST = 0.9
 #: Resonance search range and the thresholds that make a peak a resonance.
 RESONANCE_RANGE_HZ: tuple[float, float] = (40.0, 12000.0)
 RESONANCE_MIN_PROMINENCE_DB = 6.0
-RESONANCE_MIN_PERSISTENCE_PCT = 85.0
+RESONANCE_MIN_PERSISTENCE_PCT = 75.0
 RESONANCE_MAX_COUNT = 5
 #: Level floor of relative band levels: a band holding no energy at all reads this.
 LEVEL_FLOOR_DB = -120.0
