@@ -577,9 +577,14 @@ class Resolver:
         pool = list(self.thresholds) if "." not in key else list(self.names)
         if "." not in key:
             pool += [n for n in self.names if n.endswith("." + key)]
-        close = difflib.get_close_matches(key, pool, n=1, cutoff=0.6)
+        prefix = key.split(".", 1)[0] + "."
+        same = [n for n in pool if n.startswith(prefix)]
+        close = (difflib.get_close_matches(key, same, n=1, cutoff=0.6)
+                 or difflib.get_close_matches(key, pool, n=1, cutoff=0.6))
         hint = f"; did you mean {close[0]!r}?" if close else ""
         what = "threshold" if "." not in key else "name"
+        if not close and prefix not in ("target.", "finding.", "profile."):
+            hint = " (not in the descriptor catalogue; see 'mixexpert descriptors')"
         if "." not in key and not close:
             hint = ("; declare it under 'thresholds:' or use a dotted descriptor, target or "
                     "finding name")
@@ -753,6 +758,12 @@ class _Translator:
 
     def call(self, a: ast.Call) -> Node:
         if not isinstance(a.func, ast.Name):
+            for sub in ast.walk(a.func):
+                ident = getattr(sub, "id", None) or getattr(sub, "attr", None)
+                if isinstance(ident, str) and ident.startswith("_"):
+                    raise self.fail(sub, f"names starting with '_' are not allowed: {ident!r}")
+            if not isinstance(a.func, ast.Attribute):
+                self.node(a.func)  # reports what the callee is, e.g. a lambda
             raise self.fail(a, "only the functions " + ", ".join(FUNCTIONS) + " can be called")
         name = a.func.id
         if name.startswith("_"):

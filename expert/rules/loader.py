@@ -1,8 +1,9 @@
 """Load, validate and compile rule files into a ``RuleBase``.
 
-Loading happens in layers: the built-in ``rules/`` folder first, then each project rule
-folder in order. Within a layer a rule id must be unique; a later layer replaces a rule of
-an earlier layer with the same id (user overrides survive updates of the built-in rules).
+Loading happens in two layers: the built-in ``rules/`` folder, then the user's rule files
+(project folders and paths given). Within a layer a rule id must be unique; a user rule
+replaces the built-in rule with the same id (user overrides survive updates of the
+built-in rules).
 
 Every problem is collected as ``file:line:col: message`` and the file that has it is left
 out, so one broken file never stops the others from loading. Checks, in order: YAML safety
@@ -435,11 +436,13 @@ def load_rulebase(
     else:
         vocab = folder / VOCABULARY_FILE
         layers.append([vocab] if vocab.exists() else [])
+    user: list[Path] = []
     for extra in list(project.rules) + [str(p) for p in extra_paths]:
         if not Path(extra).exists():
             errors.append(f"{extra}:1:1: rule path does not exist")
             continue
-        layers.append(rule_files([extra]))
+        user.extend(f for f in rule_files([extra]) if f not in user)
+    layers.append(user)
 
     parsed = [p for layer, files in enumerate(layers) for f in files
               if (p := _parse(f, layer, errors)) is not None]

@@ -67,6 +67,11 @@ def _fail(file: str, node: yaml.Node | None, message: str) -> RuleError:
     return RuleError(f"{file}:{line}:{col}: {message}")
 
 
+def _bad_tag(file: str, node: yaml.Node) -> RuleError:
+    return _fail(file, node, f"YAML tag {node.tag.replace(_TAG, '!!')!r} is not allowed; rule "
+                             "files hold plain numbers, text, lists and mappings")
+
+
 def _convert(node: yaml.Node, path: Path_, pos: Positions, seen: set[int]) -> Any:
     file = pos.file
     if len(path) > MAX_DEPTH:
@@ -78,16 +83,15 @@ def _convert(node: yaml.Node, path: Path_, pos: Positions, seen: set[int]) -> An
     pos.values[path] = _mark(node)
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _SCALAR_TAGS:
-            raise _fail(file, node, f"YAML tag {node.tag.replace(_TAG, '!!')!r} is not allowed; "
-                                    "rule files hold plain numbers, text, lists and mappings")
+            raise _bad_tag(file, node)
         return _constructor.construct_object(node)
     if isinstance(node, yaml.SequenceNode):
         if node.tag != f"{_TAG}seq":
-            raise _fail(file, node, f"YAML tag {node.tag!r} is not allowed")
+            raise _bad_tag(file, node)
         return [_convert(item, path + (i,), pos, seen) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         if node.tag != f"{_TAG}map":
-            raise _fail(file, node, f"YAML tag {node.tag!r} is not allowed")
+            raise _bad_tag(file, node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == f"{_TAG}merge":

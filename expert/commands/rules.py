@@ -1,0 +1,228 @@
+"""``mixexpert rules list|show ID|validate [PATH...]|test [PATH...]|schema``: tools for rule authors.
+
+Exit status: 0 when all is well, 2 when a rule file does not validate (or the rule asked
+for does not exist), 1 when ``rules test`` runs and an example fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_TEST_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("rules", help="list, show, validate and test the rules")
+    actions = parser.add_subparsers(dest="rules_command", metavar="ACTION")
+    actions.required = True
+
+    ls = actions.add_parser("list", help="list the rules (filterable)")
+    ls.add_argument("--category", help="only this category (loudness, tonal, stereo, ...)")
+    ls.add_argument("--problem", help="only rules concluding this problem or finding")
+    ls.add_argument("--select", help="comma-separated codes or prefixes, e.g. LD,TB004")
+    ls.add_argument("--tag", help="only rules with this tag")
+    ls.add_argument("--format", choices=("rich", "json"), default="rich")
+
+    show = actions.add_parser("show", help="the documentation page of one rule")
+    show.add_argument("rule_id", metavar="ID")
+    show.add_argument("--format", choices=("rich", "json"), default="rich")
+
+    for name, text in (("validate", "check rule files (built-in and project ones by default)"),
+                       ("test", "validate, then run the examples inside the rule files")):
+        sub = actions.add_parser(name, help=text)
+        sub.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders")
+        sub.add_argument("--format", choices=("rich", "json"), default="rich")
+
+    actions.add_parser("schema", help="JSON Schema of the rule file format (for editors)")
+
+
+def _load(paths: list[str] | None = None) -> Any:
+    from expert.rules import load_project_config, load_rulebase
+
+    return load_rulebase(extra_paths=paths or (), project=load_project_config(Path.cwd()))
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _dump(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    action = args.rules_command
+    if action == "schema":
+        from expert.rules.model import RuleFileSpec
+
+        schema = RuleFileSpec.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "mixexpert rule file"
+        _dump(schema)
+        return EXIT_OK
+    if action in ("validate", "test"):
+        return _validate_and_test(args, test=action == "test")
+    rulebase = _load()
+    if action == "list":
+        return _list(rulebase, args)
+    return _show(rulebase, args)
+
+
+def _list(rulebase: Any, args: argparse.Namespace) -> int:
+    from expert.rules.project import Selector
+
+    selector = Selector(args.select.split(",")) if args.select else None
+    rules = [r for r in rulebase.rules
+             if (not args.category or r.spec.category == args.category)
+             and (not args.problem or r.conclusion == args.problem)
+             and (not args.tag or args.tag in r.spec.tags)
+             and (selector is None or selector.enabled(r))]
+    rules.sort(key=lambda r: r.id)
+    if args.format == "json":
+        _dump({"rules": [{"id": r.id, "problem": r.spec.problem, "concludes": r.spec.concludes,
+                          "title": r.spec.title, "category": r.spec.category,
+                          "severity": r.severity, "scope": r.spec.scope, "file": r.where}
+                         for r in rules], "errors": rulebase.errors})
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"{len(rules)} rules", show_lines=False)
+        for col in ("ID", "Problem / finding", "Severity", "Scope", "Title"):
+            table.add_column(col)
+        for r in rules:
+            conclusion = r.spec.problem or f"[italic]→ {r.spec.concludes}[/]"
+            table.add_row(r.id, conclusion, r.severity, r.spec.scope, r.spec.title)
+        console = _console()
+        console.print(table)
+        _print_errors(rulebase.errors)
+    return EXIT_INVALID if rulebase.errors else EXIT_OK
+
+
+def _show(rulebase: Any, args: argparse.Namespace) -> int:
+    rule = rulebase.get(args.rule_id)
+    if args.format == "json":
+        _dump({"id": rule.id, "file": rule.where, "severity": rule.severity,
+               "thresholds": rule.thresholds, **rule.spec.model_dump(mode="json")})
+        return EXIT_OK
+    _console().print(rule_page(rule, rulebase))
+    return EXIT_OK
+
+
+def rule_page(rule: Any, rulebase: Any) -> Any:
+    """The documentation page of a rule (ruff's shape): a rich renderable."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.text import Text
+
+    spec = rule.spec
+    parts: list[Any] = []
+
+    def section(title: str, body: str | Text) -> None:
+        parts.append(Text(title, style="bold underline"))
+        parts.append(body if isinstance(body, Text) else Text(body))
+        parts.append(Text(""))
+
+    conclusion = (f"problem: {spec.problem}" if spec.problem
+                  else f"derived finding: {spec.concludes}")
+    section("What it does", (spec.description or spec.title) + f"\n({conclusion}, "
+            f"severity {rule.severity}, certainty {spec.certainty}, scope {spec.scope})")
+    section("Why it matters (explanation shown in reports)", spec.explanation)
+    section("Condition", str(spec.when))
+    if rule.thresholds:
+        section("Thresholds (override per project under thresholds:)",
+                "\n".join(f"{k} = {v:g}" for k, v in rule.thresholds.items()))
+    evidence = sorted(n for n, info in rule.when.names.items() if info.kind == "descriptor")
+    if evidence:
+        section("Evidence", "\n".join(f"{n} [{rule.when.names[n].unit}]" for n in evidence))
+    if spec.remedies:
+        lines = []
+        for r in spec.remedies:
+            params = ", ".join(f"{k} = {v}" for k, v in r.parameters.items())
+            lines.append(f"{r.action}({params})" + (f"\n  {r.text}" if r.text else ""))
+        section("Remedy", "\n".join(lines))
+    if spec.explains:
+        section("Explains (suppresses)", ", ".join(spec.explains))
+    uses = sorted(rule.uses)
+    if uses:
+        producers = {f: [r.id for r in rulebase.rules if r.conclusion == f] for f in uses}
+        section("Uses findings", "\n".join(f"{f} ← {', '.join(p) or 'none'}"
+                                           for f, p in producers.items()))
+    a = spec.applies_to
+    if a.profiles or a.not_profiles or a.genres or a.not_genres:
+        section("Applies to", f"profiles {a.profiles or 'all'}, not {a.not_profiles or '-'}; "
+                f"genres {a.genres or 'all'}, not {a.not_genres or '-'}")
+    if spec.references:
+        section("References", "\n".join(f"- {ref}" for ref in spec.references))
+    if spec.tests:
+        lines = []
+        for t in spec.tests:
+            given = {**t.given, **{k: "[series]" for k in t.series}}
+            extra = f", findings {t.findings}" if t.findings else ""
+            remedy = f" → {t.remedies}" if t.remedies else ""
+            lines.append(f"- {t.name}: {given}{extra} ({t.profile}) ⇒ {t.expect}{remedy}")
+        section("Examples", "\n".join(lines))
+    parts.append(Text(f"Defined in {rule.where}", style="dim"))
+    return Panel(Group(*parts), title=f"[bold]{rule.id}[/] {escape(spec.title)}",
+                 expand=False)
+
+
+def _print_errors(errors: list[str]) -> None:
+    for line in errors:
+        sys.stderr.write(f"{line}\n")
+
+
+def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
+    paths = list(args.paths)
+    rulebase = _load(paths)
+    if paths:
+        from expert.rules.loader import rule_files
+
+        wanted = {str(p) for p in rule_files(paths)}
+        rules = [r for r in rulebase.rules if r.file in wanted]
+    else:
+        rules = list(rulebase.rules)
+    report: dict[str, Any] = {"files": len(rulebase.files), "rules": len(rules),
+                              "errors": rulebase.errors}
+    if rulebase.errors:
+        if args.format == "json":
+            _dump({**report, "valid": False})
+        else:
+            _print_errors(rulebase.errors)
+            sys.stderr.write(f"{len(rulebase.errors)} error(s); invalid files were not loaded\n")
+        return EXIT_INVALID
+    if not test:
+        if args.format == "json":
+            _dump({**report, "valid": True})
+        else:
+            _console().print(f"[green]OK[/]: {len(rules)} rules in {len(rulebase.files)} files")
+        return EXIT_OK
+    from expert.engine.testing import run_rule_tests
+
+    outcomes = run_rule_tests(rulebase, [r.id for r in rules])
+    failed = [o for o in outcomes if not o.passed]
+    if args.format == "json":
+        _dump({**report, "valid": True, "tests": len(outcomes), "failed": [
+            {"rule_id": o.rule_id, "name": o.name, "where": o.where, "message": o.message}
+            for o in failed]})
+    else:
+        console = _console()
+        from rich.markup import escape
+
+        for o in failed:
+            console.print(f"[red]FAIL[/] {o.where} {o.rule_id} {escape(o.name)}: "
+                          f"{escape(o.message)}")
+        untested = [r.id for r in rules if not r.spec.tests]
+        if untested:
+            console.print(f"[yellow]rules without examples[/]: {', '.join(untested)}")
+        colour = "red" if failed else "green"
+        console.print(f"[{colour}]{len(outcomes) - len(failed)} passed, {len(failed)} failed[/]"
+                      f" ({len(rules)} rules)")
+    return EXIT_TEST_FAILED if failed else EXIT_OK
