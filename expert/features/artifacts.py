@@ -226,7 +226,7 @@ class ArtifactsAnalyzer(Analyzer):
             v["artifacts.noise_floor_dbfs"] = v["artifacts.snr_db"] = v["artifacts.hiss_db"] = None
             return
         programme = 10 * math.log10(float(np.mean(tick_ms[active])))
-        total = float(floors.sum())
+        total = float(floors[self._spectra.noise_bands()].sum())
         floor_db = 10 * math.log10(total) if total > 0 else None
         v["artifacts.noise_floor_dbfs"] = floor_db
         v["artifacts.snr_db"] = programme - floor_db if floor_db is not None else None

@@ -7,8 +7,9 @@ periodogram (chi-square with 2 x channels degrees of freedom): tonal partials oc
 bins and barely move a median, while hiss raises every bin. A band's floor is the 10th
 percentile of that power over the non-silent ticks (after Martin, "Noise power spectral
 density estimation based on optimal smoothing and minimum statistics", IEEE TSAP 2001,
-in a simplified form). The noise floor is the sum of the band floors; hiss is the same
-sum over 4-16 kHz.
+in a simplified form). The noise floor is the sum of the band floors from 500 Hz to
+Nyquist (lower bands have too few bins to separate notes from noise; hum has its own
+measure); hiss is the same sum over 4-16 kHz.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import numpy as np
 #: Octave band edges in Hz; the last band runs to Nyquist.
 BAND_EDGES_HZ = (20.0, 62.5, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
 HISS_BAND_HZ = (4000.0, 16000.0)
+#: The noise floor sums the bands from here up: below, 23 ms frames have too few bins for a
+#: median to tell a held note from noise (and hum is measured on its own).
+NOISE_LOW_HZ = 500.0
 FLOOR_PERCENTILE = 10.0
 BINS_PER_BAND = 16  # bins whose median stands for a band (evenly spread over it)
 SILENT_DBFS = -120.0  # tick RMS under which a tick is digital silence
@@ -105,6 +109,10 @@ class TickSpectra:
         if not np.any(active):
             return None
         return np.percentile(bands[:m][active], FLOOR_PERCENTILE, axis=0)
+
+    def noise_bands(self) -> np.ndarray:
+        """Mask of the bands summed into the noise floor (500 Hz to Nyquist)."""
+        return np.array([b_lo >= NOISE_LOW_HZ for b_lo, _ in self.bands])
 
     def hiss_bands(self) -> np.ndarray:
         """Mask of the bands that lie in the hiss region (4-16 kHz)."""

@@ -1,5 +1,142 @@
-"""Catalogue entries of the artifacts descriptors."""
+"""Catalogue entries of the artifacts descriptors (``expert.features.artifacts``)."""
 
 from expert.features.catalogue.spec import DescriptorSpec
 
-SPECS: tuple[DescriptorSpec, ...] = ()
+_VASEGHI = "Vaseghi & Rayner, 'Detection and suppression of impulsive noise in speech "\
+    "communication systems', IEE Proc. I 137(1), 1990 (impulses in a prediction residual)"
+_MARTIN = "Martin, 'Noise power spectral density estimation based on optimal smoothing and "\
+    "minimum statistics', IEEE Trans. Speech Audio Process. 9(5), 2001"
+_ESSENTIA = "Essentia audio-problems detectors (SaturationDetector, ClickDetector, "\
+    "GapsDetector, HumDetector, StartStopCut), checked in tests/features/test_essentia_detectors.py"
+
+SPECS: tuple[DescriptorSpec, ...] = (
+    DescriptorSpec(
+        name="artifacts.dc_offset_left", unit="FS",
+        meaning="Mean sample value of the left (or only) channel, as a signed fraction of full scale.",
+        method="Sum of all samples / number of samples (float64 accumulator).",
+    ),
+    DescriptorSpec(
+        name="artifacts.dc_offset_right", unit="FS", stereo_only=True,
+        meaning="Mean sample value of the right channel, as a signed fraction of full scale.",
+        method="Sum of all samples / number of samples; null for mono.",
+    ),
+    DescriptorSpec(
+        name="artifacts.dc_offset_dbfs", unit="dBFS",
+        meaning="The largest absolute DC offset of any channel, in dB re full scale.",
+        method="20 log10 max |mean|; null when the mean is exactly 0.",
+    ),
+    DescriptorSpec(
+        name="artifacts.clipped_samples", unit="count", scope="both",
+        meaning="Samples in runs stuck at the channel's extreme value: flat-topped (clipped) peaks.",
+        method="Runs of >= 3 consecutive samples within 2e-5 (relative) of the channel's most "
+               "positive or most negative sample, when that extreme is above -6 dBFS; the file's "
+               "own extreme, not full scale, so clipped-then-turned-down audio is caught. Lossy "
+               "decodes and dithered or resampled audio do not keep flat tops and read 0. "
+               "Window series: samples of runs starting in the window.",
+        references=(_ESSENTIA,),
+    ),
+    DescriptorSpec(
+        name="artifacts.clipped_runs", unit="count",
+        meaning="Number of clipped runs (flat-topped peaks), all channels and polarities.",
+        method="As artifacts.clipped_samples, counting runs instead of samples.",
+    ),
+    DescriptorSpec(
+        name="artifacts.clipped_times_s", unit="s", kind="list",
+        meaning="Start times of the first 50 clipped runs.",
+        method="As artifacts.clipped_samples; sorted, duplicates across channels merged.",
+    ),
+    DescriptorSpec(
+        name="artifacts.click_count", unit="count", scope="both",
+        meaning="Impulsive discontinuities (clicks, pops, splices) in the programme.",
+        method="3rd-order difference residual per channel; a 1 ms cell holds a click when its "
+               "residual peak exceeds 10x the mean absolute residual of the cells 2-3 ms before "
+               "and 2-3 ms after it (both sides, which spares drum onsets) and 2e-3 FS; adjacent "
+               "cells are one click. Impulses hidden under a simultaneous hi-hat or snare are "
+               "missed, as they are by ear; the abrupt edges of a dropout count as clicks.",
+        references=(_VASEGHI, _ESSENTIA),
+    ),
+    DescriptorSpec(
+        name="artifacts.click_times_s", unit="s", kind="list",
+        meaning="Times of the first 50 clicks (1 ms resolution).",
+        method="As artifacts.click_count.",
+    ),
+    DescriptorSpec(
+        name="artifacts.click_rate_per_min", unit="1/min",
+        meaning="Clicks per minute of file duration.",
+        method="artifacts.click_count / duration * 60.",
+    ),
+    DescriptorSpec(
+        name="artifacts.dropout_count", unit="count", scope="both",
+        meaning="Gaps inside the programme: the signal drops to near silence and comes back.",
+        method="Runs of 5 ms-1 s of 1 ms cells whose peak (all channels) stays under -60 dBFS, "
+               "with peaks above -40 dBFS within 5 ms before and after; leading/trailing "
+               "silence and fading reverb tails are not dropouts.",
+        references=(_ESSENTIA,),
+    ),
+    DescriptorSpec(
+        name="artifacts.dropout_total_s", unit="s",
+        meaning="Total duration of the dropouts.",
+        method="Sum of the dropout lengths (1 ms resolution).",
+    ),
+    DescriptorSpec(
+        name="artifacts.dropout_times_s", unit="s", kind="list",
+        meaning="Start times of the first 50 dropouts.",
+        method="As artifacts.dropout_count.",
+    ),
+    DescriptorSpec(
+        name="artifacts.hum_frequency_hz", unit="Hz",
+        meaning="Mains hum fundamental (50 or 60 Hz) when a lasting hum line is found, else null.",
+        method="The family (50 or 60 Hz) whose best harmonic reaches a salience of 12 dB "
+               "(see artifacts.hum_salience_db).",
+        references=(_ESSENTIA,),
+    ),
+    DescriptorSpec(
+        name="artifacts.hum_salience_db", unit="dB",
+        meaning="How far the strongest lasting 50/60 Hz-family line stands over its neighbourhood "
+                "in the quietest passages (about 0 without hum).",
+        method="Mono sum decimated to ~1.4 kHz, 1.5 s Hann segments (0.67 Hz bins); per line "
+               "(harmonics 1-6) the smaller of: 10th percentile over segments of the line power "
+               "minus the quiet segments' background, and the median over quiet segments "
+               "(within 6 dB of the quietest) of line minus background. A bass note that comes "
+               "and goes has no lasting power; a drone exactly on 50/60 Hz reads as hum.",
+    ),
+    DescriptorSpec(
+        name="artifacts.hum_harmonics", unit="count",
+        meaning="How many of the first 6 harmonics of the hum family are salient (>= 12 dB).",
+        method="As artifacts.hum_salience_db, counted per harmonic of the best family.",
+    ),
+    DescriptorSpec(
+        name="artifacts.noise_floor_dbfs", unit="dBFS",
+        meaning="Level of the steady, noise-like part of the quietest passages above 500 Hz "
+                "(hiss, room, preamp noise; hum has its own descriptors).",
+        method="One 23 ms Hann frame per 100 ms tick; per octave band the median bin power x "
+               "bins (tonal partials barely move a median); per band the 10th percentile over "
+               "non-silent ticks; summed over 500 Hz-Nyquist (simplified minimum statistics).",
+        references=(_MARTIN,),
+    ),
+    DescriptorSpec(
+        name="artifacts.snr_db", unit="dB",
+        meaning="Programme level over the noise floor.",
+        method="Power mean of the 100 ms tick levels of non-silent ticks (dBFS) minus "
+               "artifacts.noise_floor_dbfs.",
+    ),
+    DescriptorSpec(
+        name="artifacts.hiss_db", unit="dBFS",
+        meaning="Level of the broadband noise in 4-16 kHz in the quietest passages (tape/preamp hiss).",
+        method="As artifacts.noise_floor_dbfs, summing the 4-8 and 8-16 kHz bands only; null "
+               "when the sample rate has no content above 4 kHz.",
+        references=(_MARTIN,),
+    ),
+    DescriptorSpec(
+        name="artifacts.leading_silence_s", unit="s",
+        meaning="Time before the first sample above -60 dBFS.",
+        method="Index of the first sample with |x| > -60 dBFS in any channel / sample rate "
+               "(the threshold of Essentia's StartStopCut); the whole duration if none.",
+        references=(_ESSENTIA,),
+    ),
+    DescriptorSpec(
+        name="artifacts.trailing_silence_s", unit="s",
+        meaning="Time after the last sample above -60 dBFS.",
+        method="(frames - 1 - index of the last sample above -60 dBFS) / sample rate.",
+    ),
+)

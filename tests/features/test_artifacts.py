@@ -1,0 +1,225 @@
+"""ArtifactsAnalyzer on synthetic music with injected faults (expert.features.artifacts_signals)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from expert.features import artifacts_signals as sig
+from expert.features.artifacts import ArtifactsAnalyzer
+from expert.features.base import AnalysisContext, Measurements, TimeGrid
+from expert.features.catalogue import CATALOGUE
+
+RATE = 44100
+CLICK_TIMES_S = [2.2, 5.013, 11.3]  # between drum hits, in the breakdown, under the bass
+
+
+def analyse(x: np.ndarray, rate: int = RATE, block: int = 65536) -> Measurements:
+    analyzer = ArtifactsAnalyzer(AnalysisContext(rate, x.shape[1], x.shape[0]))
+    for start in range(0, x.shape[0], block):
+        analyzer.process(np.ascontiguousarray(x[start:start + block]))
+    return analyzer.finish()
+
+
+@pytest.fixture(scope="module")
+def song() -> np.ndarray:
+    return sig.music(16.0, RATE)
+
+
+@pytest.fixture(scope="module")
+def clean(song: np.ndarray) -> Measurements:
+    return analyse(song)
+
+
+def test_provides_only_catalogued_names(clean: Measurements) -> None:
+    assert set(ArtifactsAnalyzer.provides) <= set(CATALOGUE)
+    assert set(clean.values) == set(ArtifactsAnalyzer.provides)
+    assert set(clean.series) <= set(CATALOGUE)
+
+
+def test_clean_song_has_no_faults(clean: Measurements) -> None:
+    v = clean.values
+    assert v["artifacts.clipped_samples"] == 0
+    assert v["artifacts.click_count"] == 0
+    assert v["artifacts.dropout_count"] == 0
+    assert v["artifacts.hum_frequency_hz"] is None
+    assert v["artifacts.leading_silence_s"] == 0.0
+
+
+def test_series_have_one_value_per_window(song: np.ndarray, clean: Measurements) -> None:
+    windows = len(TimeGrid(RATE).windows(TimeGrid(RATE).n_ticks(song.shape[0])))
+    for name in ("artifacts.clipped_samples", "artifacts.click_count", "artifacts.dropout_count"):
+        assert clean.series[name].shape == (windows,)
+
+
+@pytest.mark.parametrize("block", [65536, 4096, 1000])
+def test_block_size_does_not_change_results(song: np.ndarray, clean: Measurements, block: int) -> None:
+    faulty = sig.add_dropout(sig.add_clicks(song, CLICK_TIMES_S, RATE), 7.3, 0.05, RATE)
+    got, want = analyse(faulty, block=block).values, analyse(faulty).values
+    assert got.keys() == want.keys()
+    for name, value in want.items():
+        if isinstance(value, float):  # float32 cell sums may round differently
+            assert got[name] == pytest.approx(value, rel=1e-6, abs=1e-9), name
+        else:
+            assert got[name] == value, name
+
+
+@pytest.mark.parametrize("left, right", [(0.02, -0.01), (0.0, 0.005)])
+def test_dc_offset(song: np.ndarray, left: float, right: float) -> None:
+    shifted = song + np.array([left, right], np.float32)
+    v = analyse(shifted).values
+    base = analyse(song).values
+    assert v["artifacts.dc_offset_left"] - base["artifacts.dc_offset_left"] == pytest.approx(left, abs=1e-5)
+    assert v["artifacts.dc_offset_right"] - base["artifacts.dc_offset_right"] == pytest.approx(right, abs=1e-5)
+    want = max(abs(base["artifacts.dc_offset_left"] + left), abs(base["artifacts.dc_offset_right"] + right))
+    assert v["artifacts.dc_offset_dbfs"] == pytest.approx(20 * np.log10(want), abs=0.01)
+
+
+def test_dc_offset_mono_has_no_right_channel(song: np.ndarray) -> None:
+    v = analyse(song[:, :1] + np.float32(0.01)).values
+    assert v["artifacts.dc_offset_right"] is None
+    assert v["artifacts.dc_offset_left"] == pytest.approx(0.01, abs=1e-3)
+
+
+def _sine_with_clipped_bursts(gain_after: float) -> tuple[np.ndarray, list[float]]:
+    """A 1 kHz sine at -6.5 dBFS with two 20 ms bursts driven 6 dB into a 0.9 ceiling."""
+    t = np.arange(4 * RATE) / RATE
+    x = 0.47 * np.sin(2 * np.pi * 1000.5 * t)
+    bursts = [1.0, 2.5]
+    for at in bursts:
+        i = int(at * RATE)
+        x[i:i + 882] = np.clip(2 * x[i:i + 882], -0.9, 0.9)
+    return (x * gain_after)[:, None].repeat(2, axis=1).astype(np.float32), bursts
+
+
+@pytest.mark.parametrize("gain_after", [1.0, 0.7])  # 0.7: clipped, then turned down
+def test_clipped_runs_counted_at_their_times(gain_after: float) -> None:
+    x, bursts = _sine_with_clipped_bursts(gain_after)
+    v = analyse(x).values
+    # 20 ms of a 1 kHz tone = 20 periods, two flat tops each, two channels.
+    assert v["artifacts.clipped_runs"] == 2 * 2 * 20 * 2
+    assert v["artifacts.clipped_samples"] > 3 * v["artifacts.clipped_runs"]
+    times = np.array(v["artifacts.clipped_times_s"])
+    assert all(np.any((times >= at) & (times < at + 0.021)) for at in bursts)
+    assert np.all([(times >= at) & (times < at + 0.021) for at in bursts][0] | [
+        (times >= at) & (times < at + 0.021) for at in bursts][1])
+
+
+def test_loud_sine_is_not_clipping() -> None:
+    t = np.arange(2 * RATE) / RATE
+    x = (0.99 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)[:, None]
+    assert analyse(x).values["artifacts.clipped_runs"] == 0
+
+
+def test_hard_clipped_song_series_points_at_the_clipping(song: np.ndarray) -> None:
+    x = song.copy()
+    x[int(9 * RATE):int(10 * RATE)] = sig.hard_clip(song[int(9 * RATE):int(10 * RATE)], 8, 0.95)
+    m = analyse(x)
+    assert m.values["artifacts.clipped_samples"] > 0
+    series = m.series["artifacts.clipped_samples"]
+    starts = np.array(TimeGrid(RATE).window_starts_s(TimeGrid(RATE).n_ticks(x.shape[0])))
+    assert np.all(series[(starts + 3.0 <= 9.0) | (starts >= 10.0)] == 0)
+    assert series[starts == 8.0][0] > 0
+
+
+@pytest.mark.parametrize("rate", [44100, 96000])
+@pytest.mark.parametrize("amplitude", [0.1, 0.05])
+def test_clicks_found_on_drums(rate: int, amplitude: float) -> None:
+    x = sig.music(16.0, rate)
+    assert analyse(x, rate).values["artifacts.click_count"] == 0
+    v = analyse(sig.add_clicks(x, CLICK_TIMES_S, rate, amplitude), rate).values
+    assert v["artifacts.click_count"] == len(CLICK_TIMES_S)
+    assert np.allclose(v["artifacts.click_times_s"], CLICK_TIMES_S, atol=0.002)
+    assert v["artifacts.click_rate_per_min"] == pytest.approx(3 / 16 * 60)
+
+
+def test_click_in_one_channel_only(song: np.ndarray) -> None:
+    v = analyse(sig.add_clicks(song, [5.013], RATE, 0.05, channel=1)).values
+    assert v["artifacts.click_times_s"] == pytest.approx([5.013], abs=0.002)
+
+
+def test_dropout_found_at_its_time(song: np.ndarray) -> None:
+    x = sig.pad_silence(sig.add_dropout(song, 7.3, 0.05, RATE), RATE, 1.0, 1.0)
+    m = analyse(x)
+    v = m.values
+    assert v["artifacts.dropout_count"] == 1  # the leading/trailing silence are not dropouts
+    assert v["artifacts.dropout_times_s"][0] == pytest.approx(8.3, abs=0.002)
+    assert v["artifacts.dropout_total_s"] == pytest.approx(0.05, abs=0.002)
+    assert np.nansum(m.series["artifacts.dropout_count"]) == 3  # three overlapping windows
+
+
+def test_musical_fade_is_not_a_dropout(song: np.ndarray) -> None:
+    x = song.copy()
+    fade = np.exp(-np.arange(int(0.3 * RATE)) / (0.03 * RATE))  # a 30 ms decay to silence
+    i = int(6.5 * RATE)
+    x[i:i + fade.size] *= fade[:, None].astype(np.float32)
+    x[i + fade.size:i + fade.size + int(0.1 * RATE)] = 0.0
+    assert analyse(x).values["artifacts.dropout_count"] == 0
+
+
+@pytest.mark.parametrize("lead_s, trail_s", [(0.0, 0.0), (1.234, 2.5), (0.5, 0.0)])
+def test_leading_and_trailing_silence(song: np.ndarray, lead_s: float, trail_s: float) -> None:
+    v = analyse(sig.pad_silence(song, RATE, lead_s, trail_s)).values
+    assert v["artifacts.leading_silence_s"] == pytest.approx(lead_s, abs=0.01)
+    assert v["artifacts.trailing_silence_s"] == pytest.approx(trail_s, abs=0.01)
+
+
+def test_silent_file_is_all_silence() -> None:
+    m = analyse(np.zeros((RATE, 2), np.float32))
+    assert m.values["artifacts.leading_silence_s"] == pytest.approx(1.0)
+    assert m.values["artifacts.noise_floor_dbfs"] is None
+    assert m.values["artifacts.dc_offset_dbfs"] is None
+    assert m.notes
+
+
+@pytest.fixture(scope="module")
+def breakdown_song() -> np.ndarray:
+    return sig.music(16.0, RATE, breakdown=(4.0, 8.0))
+
+
+@pytest.mark.parametrize("frequency_hz", [50.0, 60.0])
+@pytest.mark.parametrize("level_dbfs", [-50.0, -65.0])
+def test_hum_found_at_its_frequency(breakdown_song: np.ndarray, frequency_hz: float,
+                                    level_dbfs: float) -> None:
+    v = analyse(sig.add_hum(breakdown_song, RATE, frequency_hz, level_dbfs)).values
+    assert v["artifacts.hum_frequency_hz"] == frequency_hz
+    assert v["artifacts.hum_harmonics"] >= 3
+    assert v["artifacts.hum_salience_db"] > 12
+
+
+@pytest.mark.parametrize("rate", [8000, 48000, 192000])
+def test_hum_at_other_rates(rate: int) -> None:
+    x = sig.add_hum(sig.music(12.0, rate, channels=1, breakdown=(3.0, 7.0)), rate, 60.0, -55.0)
+    assert analyse(x, rate).values["artifacts.hum_frequency_hz"] == 60.0
+
+
+def test_bass_note_on_60_hz_is_not_hum(breakdown_song: np.ndarray) -> None:
+    x = sig.music(16.0, RATE, breakdown=(4.0, 8.0), bass_notes_hz=(60.0, 65.41, 60.0, 82.41))
+    v = analyse(x).values
+    assert v["artifacts.hum_frequency_hz"] is None
+    assert v["artifacts.hum_salience_db"] < 6
+
+
+def test_clean_and_hissy_songs_have_no_hum(breakdown_song: np.ndarray) -> None:
+    for x in (breakdown_song, sig.add_hiss(breakdown_song, -50.0)):
+        assert analyse(x).values["artifacts.hum_frequency_hz"] is None
+
+
+def test_hiss_lowers_snr_and_shows_in_hiss(song: np.ndarray, clean: Measurements) -> None:
+    hissy = analyse(sig.add_hiss(song, -50.0)).values
+    c = clean.values
+    assert hissy["artifacts.snr_db"] < c["artifacts.snr_db"] - 20
+    # White noise of -50 dBFS RMS puts 12/22.05 of its power in 4-16 kHz: -52.6 dBFS.
+    assert hissy["artifacts.hiss_db"] == pytest.approx(-52.6, abs=1.5)
+    assert c["artifacts.hiss_db"] is None or c["artifacts.hiss_db"] < -90
+    assert hissy["artifacts.noise_floor_dbfs"] > c["artifacts.noise_floor_dbfs"]
+
+
+@pytest.mark.parametrize("rate, channels", [(8000, 1), (22050, 2), (192000, 2)])
+def test_any_rate_and_channel_count(rate: int, channels: int) -> None:
+    x = sig.music(5.0, rate, channels=channels)
+    v = analyse(sig.add_clicks(x, [2.2], rate, 0.2), rate).values
+    assert v["artifacts.click_times_s"] == pytest.approx([2.2], abs=0.002)
+    assert (v["artifacts.dc_offset_right"] is None) == (channels == 1)
+    assert (v["artifacts.hiss_db"] is None) == (rate / 2 <= 4000)
+    assert all(not isinstance(val, float) or np.isfinite(val) for val in v.values())
