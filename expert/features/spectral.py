@@ -10,8 +10,9 @@ them it keeps, with memory bounded by a few numbers per second of audio:
   frequency-weighted power for the centroid, so the 3 s windows are sums of three groups;
 * per FFT bin, over the whole file: |L|^2, |R|^2 and Re(L R*) (the long-term spectra, for the
   fine-resolution cutoff and resonance search and the per-band correlations);
-* per 1/48-octave cell, the number of non-silent groups in which the spectrum stood out above
-  its own running median (the persistence that separates resonances from passing notes);
+* per 1/48-octave cell, summed over the non-silent groups: the excess (dB) of the group's
+  line-free spectrum over its running median, and how often it stood out by 3 dB (the
+  persistence that separates resonances from passing notes);
 * per group, from the samples themselves: sum L^2, sum R^2, sum (L-R)^2 and sum (L+R)^2, so the
   broadband stereo measures are exact (no cancellation error for near-identical channels).
 
@@ -32,6 +33,7 @@ from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGr
 from expert.features.catalogue.spectrum import (
     AUDIBLE_HZ,
     NAMED_BANDS_HZ,
+    PARTIAL_WIDTH_HZ,
     RESONANCE_RANGE_HZ,
     ROLLOFF_FRACTION,
     SILENCE_DBFS,
@@ -68,9 +70,6 @@ BATCH_GROUPS = 32
 MAX_CHUNK_FRAMES = 64
 #: Resolution of the resonance and cutoff grids.
 CELLS_PER_OCTAVE = 48
-#: Peaks narrower than this are single partials (a Hann main lobe spans 4 bins = 21.5 Hz),
-#: removed before the resonance search.
-PARTIAL_WIDTH_HZ = 32.0
 
 _SILENCE_POWER = 10.0 ** (SILENCE_DBFS / 10.0)
 _BAND_NAMES = tuple(NAMED_BANDS_HZ)
@@ -237,15 +236,13 @@ class SpectralAnalyzer(Analyzer):
             centres = np.minimum(centres, last_sample)
         self._frames_done += count
         groups = self.grid.tick_of_sample(centres) // GROUP_TICKS
-        starts = np.concatenate([[0], np.flatnonzero(np.diff(groups)) + 1])
-        sums = np.add.reduceat(power, starts, axis=1)
-        counts = np.diff(np.append(starts, count))
-        for r, group in enumerate(groups[starts]):
-            if group != self._open_group:
+        bounds = np.concatenate([[0], np.flatnonzero(np.diff(groups)) + 1, [count]])
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if groups[a] != self._open_group:
                 self._close_group()
-                self._open_group = int(group)
-            self._open_power += sums[:, r]
-            self._open_frames += int(counts[r])
+                self._open_group = int(groups[a])
+            self._open_power += power[:, a:b].sum(axis=1)
+            self._open_frames += int(b - a)
 
     def _close_group(self) -> None:
         if self._open_frames:
@@ -471,10 +468,19 @@ def _opening(power: np.ndarray, width: int) -> np.ndarray:
     broader bumps such as resonances at their full height.
     """
     low = (width - 1) // 2
-    pad = [(0, 0)] * (power.ndim - 1) + [(low, width - 1 - low)]
-    eroded = sliding_window_view(np.pad(power, pad, mode="edge"), width, axis=-1).min(axis=-1)
-    pad = [(0, 0)] * (power.ndim - 1) + [(width - 1 - low, low)]
-    return sliding_window_view(np.pad(eroded, pad, mode="edge"), width, axis=-1).max(axis=-1)
+    eroded = _running(np.minimum, power, width, low)
+    return _running(np.maximum, eroded, width, width - 1 - low)
+
+
+def _running(ufunc: np.ufunc, x: np.ndarray, width: int, before: int) -> np.ndarray:
+    """Running ``ufunc`` (min or max) over ``width`` values, ``before`` of them to the left."""
+    n = x.shape[-1]
+    pad = [(0, 0)] * (x.ndim - 1) + [(before, width - 1 - before)]
+    padded = np.pad(x, pad, mode="edge")
+    out = padded[..., :n].copy()
+    for k in range(1, width):
+        ufunc(out, padded[..., k : k + n], out=out)
+    return out
 
 
 def _window_sums(per_group: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:

@@ -46,6 +46,9 @@ RESONANCE_RANGE_HZ: tuple[float, float] = (40.0, 12000.0)
 RESONANCE_MIN_PROMINENCE_DB = 6.0
 RESONANCE_MIN_PERSISTENCE_PCT = 75.0
 RESONANCE_MAX_COUNT = 5
+#: Peaks narrower than this are single partials (a Hann main lobe spans 4 bins = 21.5 Hz at the
+#: 5.4 Hz resolution), removed before the resonance search.
+PARTIAL_WIDTH_HZ = 32.0
 #: Level floor of relative band levels: a band holding no energy at all reads this.
 LEVEL_FLOOR_DB = -120.0
 #: Windows and segments quieter than this (RMS over the channels) are silent: no spectrum or
@@ -63,6 +66,9 @@ _REF_WELCH = (
 _REF_PEETERS = (
     "G. Peeters, A large set of audio features for sound description, CUIDADO project "
     "report, IRCAM, 2004"
+)
+_REF_SERRA = (
+    "J. Serra, Image Analysis and Mathematical Morphology, Academic Press, 1982 (opening)"
 )
 _REF_RBJ = "R. Bristow-Johnson, Cookbook formulae for audio EQ biquad filter coefficients"
 
@@ -174,32 +180,35 @@ SPECS: tuple[DescriptorSpec, ...] = (
         name="spectrum.resonance_hz", unit="Hz",
         meaning="Frequency of the strongest persistent narrow peak (resonance); null if none.",
         method=(
-            "Long-term spectrum on a 1/48-octave grid, 40 Hz-12 kHz, against its running median "
-            "over one octave (which ignores peaks narrower than half an octave). A peak counts "
-            f"as a resonance when it stands >= {RESONANCE_MIN_PROMINENCE_DB:g} dB above that "
-            "median in the long-term spectrum and >= 3 dB above the same median in at least "
-            f"{RESONANCE_MIN_PERSISTENCE_PCT:g} % of the non-silent 1 s segments: a resonance "
-            "(room mode, ringing drum, EQ boost) colours whatever plays, whereas musical notes "
-            "come and go with the harmony. A note held through the whole track (drone, pedal tone) "
-            "cannot be told apart from a spectrum and is reported too. Frequency refined by "
-            "parabolic interpolation."
+            "For each non-silent 1 s segment: its spectrum with single partials removed (a "
+            f"morphological opening over {PARTIAL_WIDTH_HZ:g} Hz: min then max, which erases "
+            "peaks narrower than that, i.e. the lines of notes and hum, and keeps broader bumps), "
+            "on a 1/48-octave grid, minus its running median over one octave; these excesses "
+            f"(dB) are averaged over the segments. A local maximum {_hz(RESONANCE_RANGE_HZ[0])}-"
+            f"{_hz(RESONANCE_RANGE_HZ[1])} is a resonance when that average reaches "
+            f"{RESONANCE_MIN_PROMINENCE_DB:g} dB and it stood >= 3 dB out in at least "
+            f"{RESONANCE_MIN_PERSISTENCE_PCT:g} % of the segments: a resonance (room, body of an "
+            "instrument, ringing drum, EQ boost) colours whatever plays, while notes are lines "
+            "and come and go. Limits: a resonance narrower than ~32 Hz is taken for a partial, "
+            "so below ~300 Hz only broad ones (Q < f / 32 Hz) are found (band levels catch bass "
+            "boom); a lone test tone leaves a sidelobe bump and is reported. Frequency refined "
+            "by parabolic interpolation; peaks closer than 1/6 octave merge."
         ),
-        references=(_REF_WELCH,),
+        references=(_REF_WELCH, _REF_SERRA),
     ),
     DescriptorSpec(
         name="spectrum.resonance_prominence_db", unit="dB",
         meaning="How far the strongest resonance stands above the smoothed spectrum.",
-        method="Level of the peak minus the one-octave running median at the peak (see "
-               "spectrum.resonance_hz).",
+        method="Average over the segments of the peak's excess over the one-octave running "
+               "median (see spectrum.resonance_hz).",
     ),
     DescriptorSpec(
         name="spectrum.resonance_q", unit="Q",
         meaning="Sharpness of the strongest resonance: centre frequency / bandwidth.",
         method=(
-            "f0 / (f_hi - f_lo), where f_lo and f_hi are where the peak has fallen by half its "
-            "prominence in dB (the bandwidth convention of a peaking EQ, so a notch with this Q "
-            "matches it). Limited by the 5.4 Hz analysis resolution: below ~200 Hz a pure tone "
-            "reads as Q ~ f / 8 Hz."
+            "f0 / (f_hi - f_lo), where f_lo and f_hi are where the averaged excess has fallen to "
+            "half its peak in dB (the bandwidth convention of a peaking EQ, so a notch with this "
+            "Q matches it; reads ~10-40 % high because the median is lifted by the skirts)."
         ),
         references=(_REF_RBJ,),
     ),
@@ -207,8 +216,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
         name="spectrum.resonance_persistence_pct", unit="%",
         meaning="Share of the non-silent seconds in which the strongest resonance stands out.",
         method=(
-            "Percentage of the non-silent 1 s segments whose spectrum is >= 3 dB above its own "
-            "one-octave running median within 1/48 octave of the resonance."
+            "Percentage of the non-silent 1 s segments whose line-free spectrum is >= 3 dB above "
+            "its own one-octave running median within 1/48 octave of the resonance."
         ),
     ),
     DescriptorSpec(
