@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from expert import __version__
 from expert.errors import MixExpertError
+
+# Analysis already runs one process per core; BLAS thread pools on top only oversubscribe.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 COMMANDS = ("diagnose", "features", "descriptors", "rules", "profiles", "compare", "eval")
 EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2

@@ -15,11 +15,11 @@ def fmt_value(value: Any, unit: str = "") -> str:
         text = f"{value:.0f}" if abs(value) >= 1000 else f"{value:.2f}"
     elif isinstance(value, list):
         if value and all(isinstance(v, (int, float)) or v is None for v in value):
-            shown = ", ".join(fmt_value(v) for v in value[:8])
-            more = f", … ({len(value)} values)" if len(value) > 8 else ""
+            shown = ", ".join(fmt_value(v) for v in value[:4])
+            more = f", … ({len(value)} values)" if len(value) > 4 else ""
             return f"[{shown}{more}]"
-        shown = "; ".join(fmt_value(v) for v in value[:5])
-        return f"[{shown}{' …' if len(value) > 5 else ''}]"
+        shown = "; ".join(fmt_value(v) for v in value[:3])
+        return f"[{shown}{' …' if len(value) > 3 else ''}]"
     else:
         text = str(value)
     return f"{text} {unit}".rstrip() if unit and unit not in ("bool", "count") else text

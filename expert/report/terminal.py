@@ -77,9 +77,10 @@ class FeaturesView:
             yield Text(f"{report.path}: {report.error}", style="bold red")
             return
         table = Table(title=report.path, caption=audio_line(report), expand=True)
-        table.add_column("descriptor", style="bold", no_wrap=True)
-        table.add_column("value", justify="right", no_wrap=True)
-        table.add_column("meaning", ratio=1, style="dim")
+        width = max((len(n) for n in report.descriptors), default=10)
+        table.add_column("descriptor", style="bold", no_wrap=True, min_width=width)
+        table.add_column("value", justify="right", max_width=26, overflow="fold")
+        table.add_column("meaning", ratio=1, min_width=30, style="dim")
         names = sorted(report.descriptors, key=_catalogue_order)
         for _name, members in groupby(names, key=_group):
             table.add_section()
