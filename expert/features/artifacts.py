@@ -142,13 +142,23 @@ class ArtifactsAnalyzer(Analyzer):
     def _add_tick_energy(self, first_cell: int, energy: np.ndarray, sizes: np.ndarray) -> None:
         """Sum cell energies into ticks (100 cells each); the last tick stays open."""
         ticks = (first_cell + np.arange(energy.size)) // CELLS_PER_TICK
-        for tick in np.unique(ticks):
-            sel = ticks == tick
-            if tick != self._tick_open_index:
-                self._tick_energy.append(np.array([self._tick_open[0] / max(self._tick_open[1], 1)]))
-                self._tick_open = np.zeros(2)
-                self._tick_open_index = int(tick)
-            self._tick_open += (energy[sel].sum(), sizes[sel].sum())
+        base = int(ticks[0])
+        sums = np.bincount(ticks - base, weights=energy)
+        counts = np.bincount(ticks - base, weights=sizes)
+        if base == self._tick_open_index:
+            sums[0] += self._tick_open[0]
+            counts[0] += self._tick_open[1]
+        else:  # the open tick ended exactly at a block edge
+            self._close_tick()
+        if sums.size > 1:
+            self._tick_energy.append(sums[:-1] / counts[:-1])
+        self._tick_open = np.array([sums[-1], counts[-1]])
+        self._tick_open_index = int(ticks[-1])
+
+    def _close_tick(self) -> None:
+        if self._tick_open[1]:
+            self._tick_energy.append(np.array([self._tick_open[0] / self._tick_open[1]]))
+        self._tick_open = np.zeros(2)
 
     # -- end ---------------------------------------------------------------------------------
     def finish(self) -> Measurements:
@@ -158,8 +168,7 @@ class ArtifactsAnalyzer(Analyzer):
         self._clicks.finish()
         for tracker in self._clips:
             tracker.finish()
-        if self._tick_open[1]:
-            self._tick_energy.append(np.array([self._tick_open[0] / self._tick_open[1]]))
+        self._close_tick()
         m = Measurements()
         v = m.values
         frames, rate = self.frames, self.rate
@@ -201,7 +210,7 @@ class ArtifactsAnalyzer(Analyzer):
         v["artifacts.hum_salience_db"] = salience
         v["artifacts.hum_harmonics"] = harmonics
         if salience is None:
-            m.notes.append("hum: the file is too short (under ~3 s of signal) to resolve 50/60 Hz lines")
+            m.notes.append("hum: under ~1.5 s of signal, too short to resolve 50/60 Hz lines")
 
         # Noise floor, SNR, hiss.
         self._noise(v, m)

@@ -66,7 +66,8 @@ class CellSplitter:
         n = quantities[0][1].shape[1]
         starts = self.local_starts(n)
         raw = [ufunc.reduceat(a, starts, axis=1) for ufunc, a in quantities]
-        continues = self._carry is not None and self.position < int(self.boundary(self.next_cell + 1))
+        open_end = int(self.boundary(self.next_cell + 1))
+        continues = self._carry is not None and self.position < open_end
         merged: list[np.ndarray] = []
         for i, ((ufunc, _), seg) in enumerate(zip(quantities, raw, strict=True)):
             if self._carry is not None:

@@ -28,7 +28,8 @@ class EventLog:
         self.per_tick_weight: dict[int, float] = defaultdict(float)
         self.times_s: list[float] = []
 
-    def add(self, ticks: np.ndarray, times_s: np.ndarray, weights: np.ndarray | None = None) -> None:
+    def add(self, ticks: np.ndarray, times_s: np.ndarray,
+            weights: np.ndarray | None = None) -> None:
         if ticks.size == 0:
             return
         w = np.ones(ticks.size) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -264,4 +265,5 @@ class GapFinder:
         cells = starts[real] + self._first
         durations_s = (np.rint((ends[real] + self._first) * self.rate / 1000)
                        - np.rint(cells * self.rate / 1000)) / self.rate
-        self.log.add(cells // CELLS_PER_TICK, np.rint(cells * self.rate / 1000) / self.rate, durations_s)
+        starts_s = np.rint(cells * self.rate / 1000) / self.rate
+        self.log.add(cells // CELLS_PER_TICK, starts_s, durations_s)

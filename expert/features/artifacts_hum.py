@@ -4,8 +4,8 @@ The mono sum is decimated to about 1.4 kHz (a boxcar to ~5.5 kHz, then a 63-tap 
 low-pass and a factor of ~4) and cut into segments of 2048 samples (~1.5 s, 0.67 Hz bins).
 For every segment and every candidate line (harmonics 1..6 of 50 Hz and of 60 Hz) it keeps
 two numbers: the line power (highest bin within +-0.5 % of the nominal frequency, at least
-+-0.4 Hz) and the background (mean of the lowest 36 of the 24 bins each side from 1.5 Hz beyond the line,
-corrected for the trimming: the mean of a noise-like neighbourhood).
++-0.4 Hz) and the background (mean of the lowest 36 of the 24 bins each side from 1.5 Hz
+beyond the line, corrected for the trimming: the mean of a noise-like neighbourhood).
 
 Hum is what never goes away and is heard where the music is quiet. A line's salience is the
 smaller of two prominences: (a) its *lasting* power (10th percentile over all non-silent

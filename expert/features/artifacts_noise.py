@@ -2,9 +2,10 @@
 
 Every 100 ms tick contributes one Hann-windowed frame of ~23 ms (2^k samples) taken at the
 tick's start. In each octave band the frame's *noise-like* power is estimated as the median
-power of 16 bins spread over the band times the number of bins, corrected for the median/mean ratio of the averaged
-periodogram (chi-square with 2 x channels degrees of freedom): tonal partials occupy few
-bins and barely move a median, while hiss raises every bin. A band's floor is the 10th
+power of 16 bins spread over the band times the number of bins, corrected for the
+median/mean ratio of the averaged periodogram (chi-square with 2 x channels degrees of
+freedom): tonal partials occupy few bins and barely move a median, while hiss raises every
+bin. A band's floor is the 10th
 percentile of that power over the non-silent ticks (after Martin, "Noise power spectral
 density estimation based on optimal smoothing and minimum statistics", IEEE TSAP 2001,
 in a simplified form). The noise floor is the sum of the band floors from 500 Hz to

@@ -60,8 +60,9 @@ def music(
     kick = np.sin(kick_phase) * _env(kick_n, rate, 0.001, 0.12) + 0.15 * beater
     snare_n = int(0.25 * rate)
     snare_noise = np.diff(rng.standard_normal(snare_n + 1))
+    body = np.sin(2 * np.pi * 190 * np.arange(snare_n) / rate)
     snare = (0.5 * snare_noise * _env(snare_n, rate, 0.0005, 0.06)
-             + 0.5 * np.sin(2 * np.pi * 190 * np.arange(snare_n) / rate) * _env(snare_n, rate, 0.001, 0.05))
+             + 0.5 * body * _env(snare_n, rate, 0.001, 0.05))
     hat_n = int(0.06 * rate)
     hat = np.diff(rng.standard_normal(hat_n + 1)) * _env(hat_n, rate, 0.0002, 0.02) * 0.15
     for k in range(int(seconds / beat * 2) + 1):

@@ -75,8 +75,8 @@ class CodecRoundTripAnalyzer(Analyzer):
         after_tp = decoded.true_peak_dbtp()
         v = m.values
         v["codec.true_peak_dbtp"] = after_tp
-        v["codec.true_peak_change_db"] = (after_tp - source_tp
-                                          if after_tp is not None and source_tp is not None else None)
+        both = after_tp is not None and source_tp is not None
+        v["codec.true_peak_change_db"] = after_tp - source_tp if both else None
         v["codec.sample_peak_dbfs"] = decoded.sample_peak_dbfs()
         v["codec.clipped_samples"] = decoded.overs
         duration = self._frames / self.context.sample_rate_hz

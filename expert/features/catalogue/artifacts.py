@@ -7,12 +7,13 @@ _VASEGHI = "Vaseghi & Rayner, 'Detection and suppression of impulsive noise in s
 _MARTIN = "Martin, 'Noise power spectral density estimation based on optimal smoothing and "\
     "minimum statistics', IEEE Trans. Speech Audio Process. 9(5), 2001"
 _ESSENTIA = "Essentia audio-problems detectors (SaturationDetector, ClickDetector, "\
-    "GapsDetector, HumDetector, StartStopCut), checked in tests/features/test_essentia_detectors.py"
+    "GapsDetector, HumDetector, StartStopCut), checked in "\
+    "tests/features/test_essentia_detectors.py"
 
 SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(
         name="artifacts.dc_offset_left", unit="FS",
-        meaning="Mean sample value of the left (or only) channel, as a signed fraction of full scale.",
+        meaning="Mean sample value of the left (or only) channel, signed fraction of full scale.",
         method="Sum of all samples / number of samples (float64 accumulator).",
     ),
     DescriptorSpec(
@@ -27,7 +28,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.clipped_samples", unit="count", scope="both",
-        meaning="Samples in runs stuck at the channel's extreme value: flat-topped (clipped) peaks.",
+        meaning="Samples in runs stuck at the channel's extreme value (flat-topped peaks).",
         method="Runs of >= 3 consecutive samples within 2e-5 (relative) of the channel's most "
                "positive or most negative sample, when that extreme is above -6 dBFS; the file's "
                "own extreme, not full scale, so clipped-then-turned-down audio is caught. Lossy "
@@ -122,7 +123,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.hiss_db", unit="dBFS",
-        meaning="Level of the broadband noise in 4-16 kHz in the quietest passages (tape/preamp hiss).",
+        meaning="Level of the broadband noise in 4-16 kHz in the quietest passages (hiss).",
         method="As artifacts.noise_floor_dbfs, summing the 4-8 and 8-16 kHz bands only; null "
                "when the sample rate has no content above 4 kHz.",
         references=(_MARTIN,),

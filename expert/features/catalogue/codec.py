@@ -2,7 +2,8 @@
 
 from expert.features.catalogue.spec import DescriptorSpec
 
-_TD1004 = "AES TD1004.1.15-10, Recommendation for Loudness of Audio Streaming and Network File Playback"
+_TD1004 = ("AES TD1004.1.15-10, Recommendation for Loudness of Audio Streaming and Network "
+           "File Playback")
 _BS1770 = "ITU-R BS.1770-4 Annex 2 (true peak, 4x oversampling)"
 
 SPECS: tuple[DescriptorSpec, ...] = (
