@@ -146,7 +146,7 @@ class ClickFinder:
     mean absolute residual on *both* sides (cells k-3..k-2 and k+2..k+3, skipping the
     neighbours a click may spill into) and the ``FLOOR``. Requiring both sides is what
     spares drum hits: after an onset the drum's own residual continues, after a click it
-    does not. Calibrated on ``artifacts_signals.music`` (drums, hats, bass): ratio 8 gives
+    does not. Calibrated on ``tests/features/signals.py`` (music) (drums, hats, bass): ratio 8 gives
     false alarms on hi-hat onsets, 10 none, at 8-96 kHz.
     """
 

@@ -1,11 +1,11 @@
-"""ArtifactsAnalyzer on synthetic music with injected faults (expert.features.artifacts_signals)."""
+"""ArtifactsAnalyzer on synthetic music with injected faults (tests/features/signals.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from expert.features import artifacts_signals as sig
+from tests.features import signals as sig
 from expert.features.artifacts import ArtifactsAnalyzer
 from expert.features.base import AnalysisContext, Measurements, TimeGrid
 from expert.features.catalogue import CATALOGUE

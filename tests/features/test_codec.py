@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from expert.features import artifacts_signals as sig
+from tests.features import signals as sig
 from expert.features.base import AnalysisContext, Measurements
 from expert.features.catalogue import CATALOGUE
 from expert.features.codec import CodecRoundTripAnalyzer

@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pytest
 
-from expert.features import artifacts_signals as sig
+from tests.features import signals as sig
 
 es = pytest.importorskip("essentia.standard")
 
