@@ -1,4 +1,4 @@
-"""``mixexpert rules list|show ID|validate [PATH...]|test [PATH...]|schema``: tools for rule authors.
+"""``mixexpert rules list|show ID|validate [PATH...]|test [PATH...]|schema``: rule tools.
 
 Exit status: 0 when all is well, 2 when a rule file does not validate (or the rule asked
 for does not exist), 1 when ``rules test`` runs and an example fails.

@@ -237,6 +237,8 @@ class Engine:
             diagnoses[problem] = (raw, d)
         suppressed: list[Suppressed] = []
         for problem in sorted(diagnoses):
+            if problem not in diagnoses:  # already suppressed by another cause
+                continue
             raw, cause = diagnoses[problem]
             for symptom_key in raw.rule.spec.explains:
                 if symptom_key in diagnoses and symptom_key != problem:
@@ -296,22 +298,21 @@ def _ranges(mask: Any, facts: Facts, duration: float | None, min_s: float
     """Merge firing windows into time ranges; drop ranges shorter than ``min_s``."""
     import numpy as np
 
-    starts = facts.window_starts_s
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
+    if not mask.any():
         return [], mask
-    breaks = np.flatnonzero(np.diff(idx) > 1)
-    runs = np.split(idx, breaks + 1)
+    starts = facts.window_starts_s
+    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    firsts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     kept = np.zeros_like(mask)
     spans: list[tuple[float, float]] = []
-    for run in runs:
-        a = float(starts[run[0]])
-        b = float(starts[run[-1]]) + facts.window_s
+    for i, j in zip(firsts.tolist(), ends.tolist(), strict=True):  # runs of windows [i, j)
+        a = float(starts[i])
+        b = float(starts[j - 1]) + facts.window_s
         if duration is not None:
             b = min(b, duration)
         if b - a >= min_s:
             spans.append((a, b))
-            kept[run] = True
+            kept[i:j] = True
     return _merge_ranges(spans), kept
 
 

@@ -16,7 +16,8 @@ from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import Profile, RuleTestSpec
 from expert.rules.profiles import resolve_profile
 
-_EXPECTED_STATUS = {"fires": ("fired",), "does_not_fire": ("not_fired", "not_applicable", "skipped"),
+_EXPECTED_STATUS = {"fires": ("fired",),
+                    "does_not_fire": ("not_fired", "not_applicable", "skipped"),
                     "not_applicable": ("not_applicable", "skipped")}
 
 

@@ -83,10 +83,16 @@ def is_unknown(x: Any) -> bool:
 class Node:
     """Base of the expression nodes; ``text`` is the source, ``line``/``col`` its position."""
 
-    __slots__ = ("type", "text", "line", "col", "unit")
+    __slots__ = ("type", "span", "line", "col", "unit")
 
     type: Type
     unit: str
+    span: tuple[bytes, int, int]  # (UTF-8 source, start, end): text is decoded on demand
+
+    @property
+    def text(self) -> str:
+        data, start, end = self.span
+        return data[start:end].decode("utf-8")
 
     def ev(self, ctx: Context) -> Any:
         raise NotImplementedError
@@ -462,7 +468,7 @@ class Context:
 class Expression:
     """A compiled, type-checked expression."""
 
-    __slots__ = ("source", "root", "conditions", "names")
+    __slots__ = ("source", "root", "conditions", "names", "finding_names")
 
     def __init__(self, source: str, root: Node) -> None:
         self.source = source
@@ -472,10 +478,11 @@ class Expression:
         for node in root.walk():
             if isinstance(node, Name):
                 self.names[node.key] = node.info
-        for node in root.walk():
-            if getattr(node, "slot", None) is not None and _is_condition(node):
+            if _is_condition(node):
                 node.slot = len(self.conditions)  # type: ignore[attr-defined]
                 self.conditions.append(node)
+        self.finding_names = {k.split(".", 1)[1] for k, i in self.names.items()
+                              if i.kind == "finding"}
 
     @property
     def type(self) -> Type:
@@ -483,7 +490,7 @@ class Expression:
 
     def findings(self) -> set[str]:
         """Names of the findings (``finding.x``) the expression uses, without the prefix."""
-        return {k.split(".", 1)[1] for k, i in self.names.items() if i.kind == "finding"}
+        return self.finding_names
 
     def evaluate(self, env: Mapping[str, Any], thresholds: Mapping[str, float]) -> Context:
         """Evaluate; the result is ``ctx.rec`` plus the returned value in ``ctx.rec[-1]``."""
@@ -602,6 +609,17 @@ class _Translator:
         self.source = source
         self.resolver = resolver
         self.count = 0
+        # ast offsets are UTF-8 byte columns; precompute line starts once (fast segments).
+        self.data = source.encode("utf-8")
+        self.starts = [0]
+        for line in self.data.split(b"\n")[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def span(self, a: ast.AST) -> tuple[bytes, int, int]:
+        """Where a node's text is (ast.get_source_segment re-splits the text on each call)."""
+        start = self.starts[a.lineno - 1] + a.col_offset  # type: ignore[attr-defined]
+        end = self.starts[a.end_lineno - 1] + a.end_col_offset  # type: ignore[attr-defined]
+        return self.data, start, end
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
         return ExprError(message, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1)
@@ -612,7 +630,7 @@ class _Translator:
             raise self.fail(a, f"expression is too complex (more than {MAX_NODES} parts); "
                                "split it into a derived finding")
         out = self._node(a)
-        out.text = ast.get_source_segment(self.source, a) or ""
+        out.span = self.span(a)
         out.line = getattr(a, "lineno", 1)
         out.col = getattr(a, "col_offset", 0) + 1
         return out
@@ -731,7 +749,7 @@ class _Translator:
                     self.need(left_ast, left, "number", f"'{op}'")
                     self.need(right_ast, right, "number", f"'{op}'")
             cmp = _typed(Compare(op, left, right), "bool")
-            cmp.text = f"{left.text} {op} {right.text}"
+            cmp.span = (left.span[0], left.span[1], right.span[2])
             cmp.line, cmp.col = left.line, left.col
             parts.append(cmp)
             nodes.append(right)
@@ -752,7 +770,7 @@ class _Translator:
                 raise self.fail(elt, f"the list after 'in' must hold {left.type} constants")
             items.append(node.value)
         out = _typed(ListLit(tuple(items)), "list")
-        out.text = ast.get_source_segment(self.source, a) or ""
+        out.span = self.span(a)
         out.line, out.col = a.lineno, a.col_offset + 1
         return out
 

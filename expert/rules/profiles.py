@@ -130,7 +130,8 @@ def _number(value: Any) -> float | None:
 
 
 def _reference_targets(ref: Mapping[str, Any]) -> Targets:
-    values: dict[str, float | None] = {t: _number(ref.get(d)) for d, t in _REFERENCE_TARGETS.items()}
+    values: dict[str, float | None] = {
+        t: _number(ref.get(d)) for d, t in _REFERENCE_TARGETS.items()}
     slack = REFERENCE_DYNAMICS_SLACK_DB
     for descriptor, target in (("loudness.range_lu", "loudness_range_min_lu"),
                                ("loudness.crest_factor_db", "crest_factor_min_db"),

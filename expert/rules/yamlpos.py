@@ -26,6 +26,7 @@ MAX_DEPTH = 32
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("null", "bool", "int", "float", "str")}
+_STR = f"{_TAG}str"
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
 
@@ -80,8 +81,11 @@ def _convert(node: yaml.Node, path: Path_, pos: Positions, seen: set[int]) -> An
         raise _fail(file, node, "YAML anchors and aliases (&name / *name) are not allowed "
                                 "in rule files; write the value out")
     seen.add(id(node))
-    pos.values[path] = _mark(node)
+    mark = node.start_mark
+    pos.values[path] = (mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:  # the common case, without the generic constructor
+            return node.value
         if node.tag not in _SCALAR_TAGS:
             raise _bad_tag(file, node)
         return _constructor.construct_object(node)

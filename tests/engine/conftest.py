@@ -6,6 +6,7 @@ import pytest
 
 from expert.rules import RuleBase, load_rulebase
 from tests.rules.catalogue_fixture import CATALOGUE
+from tests.rules.conftest import write  # noqa: F401  (shared fixture)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,213 @@
+"""The engine: chaining, certainty, suppression, windows, traces and near misses."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from rich.console import Console
+
+from expert.engine import Diagnosis, Engine, Facts
+from expert.engine.certainty import combine, combine_all, conclude
+from expert.rules import RuleBase, resolve_profile
+
+STREAMING = resolve_profile()
+CONTRACT_KEYS = {"rule_id", "problem", "title", "severity", "certainty", "time_ranges",
+                 "evidence", "explanation", "remedies", "caused_by"}
+
+
+def run(rulebase: RuleBase, descriptors: dict, **kw) -> object:
+    series = kw.pop("series", {})
+    n = max((len(v) for v in series.values()), default=0)
+    facts = Facts(descriptors=descriptors, window_s=3.0,
+                  window_starts_s=[float(i) for i in range(n)], series=series)
+    return Engine(rulebase, kw.pop("profile", STREAMING), **kw).run(facts)
+
+
+def problems(result) -> list[str]:
+    return [d.problem for d in result.diagnoses]
+
+
+def test_diagnosis_json_is_exactly_the_contract(rulebase):
+    result = run(rulebase, {"loudness.integrated_lufs": -8.0, "loudness.true_peak_dbtp": 0.4})
+    assert problems(result) == ["true_peak_over", "loudness_too_hot"]  # error before warning
+    doc = json.loads(result.diagnoses[1].model_dump_json())
+    assert set(doc) == CONTRACT_KEYS
+    assert doc["remedies"][0] == {"action": "reduce_loudness", "parameters": {"gain_db": -6.0}}
+    assert doc["evidence"] == [{"descriptor": "loudness.integrated_lufs", "value": -8.0,
+                                "unit": "LUFS", "condition": doc["evidence"][0]["condition"]}]
+    assert "(-8 > -13)" in doc["evidence"][0]["condition"]
+    assert "-8.0 LUFS, 6.0 LU above the streaming target" in doc["explanation"]
+    Diagnosis.model_validate(doc)
+
+
+def test_root_cause_suppresses_symptoms(rulebase):
+    d = {"stereo.correlation": -0.9, "stereo.correlation_low": -0.95,
+         "loudness.mono_fold_loss_db": 20.0, "stereo.side_to_mid_low_db": 5.0,
+         "stereo.side_to_mid_db": 8.0, "stereo.width_pct": 95.0}
+    result = run(rulebase, d)
+    assert problems(result) == ["polarity_inverted_channel"]
+    hidden = {s.diagnosis.problem: s for s in result.suppressed}
+    assert set(hidden) == {"poor_mono_compatibility", "bass_not_mono", "too_wide"}
+    assert hidden["poor_mono_compatibility"].diagnosis.caused_by == [
+        "ST001", "polarity_inverted_channel"]
+    assert "also explains poor mono compatibility" in result.diagnoses[0].explanation
+    # Without the cause reported, the symptoms are reported on their own.
+    alone = run(rulebase, d, ignore=["ST001"])
+    assert {"poor_mono_compatibility", "bass_not_mono", "too_wide"} <= set(problems(alone))
+
+
+def test_derived_finding_chains_and_certainty_propagates(rulebase):
+    result = run(rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
+                            "spectrum.sub_db": -14.0})
+    (finding,) = result.findings
+    assert finding.name == "low_end_heavy" and finding.rules == ["TB100"]
+    boomy = next(d for d in result.diagnoses if d.problem == "boomy")
+    assert boomy.certainty == pytest.approx(conclude(0.75, [0.85]))
+    trace = result.traces["TB002"]
+    assert trace.findings_used == {"low_end_heavy": ["TB100"]}
+    assert "low_end_heavy" not in problems(result)  # derived findings are not reported
+
+
+def test_same_problem_from_two_rules_combines_certainty(rulebase):
+    result = run(rulebase, {"loudness.plr_db": 5.0, "loudness.crest_factor_db": 6.0,
+                            "loudness.range_lu": 1.0})
+    (d,) = result.diagnoses
+    assert d.problem == "over_compressed" and d.rule_id == "LD005"
+    assert d.certainty == pytest.approx(combine(0.8, 0.6)) == pytest.approx(0.92)
+    assert result.merged == {"LD005": ["LD005", "LD006"]}
+    assert {r.action for r in d.remedies} == {"reduce_limiting", "restore_macro_dynamics"}
+
+
+@pytest.mark.parametrize("values", [[0.5, 0.3, 0.9], [0.9, 0.5, 0.3], [0.3, 0.9, 0.5]])
+def test_mycin_combination_is_order_independent(values):
+    assert combine_all(values) == pytest.approx(1 - 0.5 * 0.7 * 0.1)
+
+
+def test_window_rule_gives_time_ranges(rulebase):
+    low_mid = [-9.0] * 20
+    low_mid[5:10] = [-3.0] * 5  # windows 5..9 -> 5 s to 12 s
+    low_mid[15] = -3.0          # a single window: 3 s < min_duration 4 s
+    result = run(rulebase, {"audio.duration_s": 22.0, "spectrum.low_mid_db": -8.5},
+                 series={"spectrum.low_mid_db": low_mid})
+    muddy = next(d for d in result.diagnoses if d.problem == "muddy")
+    assert muddy.time_ranges == [(5.0, 12.0)]
+    assert muddy.evidence[0].value == -3.0  # mean over the firing windows
+    gain = muddy.remedies[0].parameters["gain_db"]
+    assert gain == pytest.approx(-6.0)  # clamp(-9 - -3, -6, -1)
+
+
+def test_window_rule_uses_track_values_for_names_without_series(rulebase):
+    result = run(rulebase, {"spectrum.low_mid_db": -3.0, "audio.duration_s": 10.0},
+                 series={"spectrum.high_mid_db": [-15.0] * 8})
+    muddy = next(d for d in result.diagnoses if d.problem == "muddy")
+    assert muddy.time_ranges == []  # no series: judged on the whole track
+
+
+def test_missing_values_make_rules_not_applicable(rulebase):
+    result = run(rulebase, {"audio.channels": 1, "loudness.integrated_lufs": -14.0})
+    assert result.diagnoses == []
+    assert result.traces["ST001"].status == "not_applicable"
+    assert result.traces["LD001"].status == "not_fired"
+
+
+def test_why_not_and_near_misses(rulebase):
+    result = run(rulebase, {"loudness.integrated_lufs": -13.1, "loudness.true_peak_dbtp": -6.0})
+    assert result.diagnoses == []
+    trace = result.traces["LD001"]
+    (cond,) = trace.conditions
+    assert (cond.observed, cond.operator, cond.threshold, cond.outcome) == (-13.1, ">", -13.0,
+                                                                            False)
+    assert cond.margin == pytest.approx(-0.1)
+    near = [m.rule_id for m in result.near_misses]
+    assert near[0] == "LD001" and "LD002" not in near
+    assert result.near_misses[0].failed[0].text.startswith("loudness.integrated_lufs >")
+
+
+def test_window_near_miss_reports_closest_window(rulebase):
+    result = run(rulebase, {"audio.duration_s": 8.0},
+                 series={"spectrum.low_mid_db": [-9.0, -5.2, -9.0, -9.0]})
+    trace = result.traces["TB004"]
+    assert trace.status == "not_fired" and trace.conditions[0].at_s == 1.0
+    assert trace.conditions[0].observed == -5.2
+
+
+def test_runtime_division_by_zero_is_not_applicable(write, tmp_path):
+    from expert.rules import load_rulebase
+    from tests.rules.catalogue_fixture import CATALOGUE
+
+    path = write("div.yaml", """
+    version: 1
+    rules:
+      - id: XX001
+        problem: over_compressed
+        title: Ratio
+        category: dynamics
+        when: loudness.plr_db / loudness.crest_factor_db > 1
+        explanation: ratio {loudness.plr_db / loudness.crest_factor_db}
+    """)
+    rb = load_rulebase([path], builtin=False, catalogue=CATALOGUE)
+    result = run(rb, {"loudness.plr_db": 5.0, "loudness.crest_factor_db": 0.0})
+    assert result.traces["XX001"].status == "not_applicable"
+
+
+def test_applicability_skips_rules(write):
+    from expert.rules import load_rulebase
+    from tests.rules.catalogue_fixture import CATALOGUE
+
+    path = write("app.yaml", """
+    version: 1
+    rules:
+      - id: XX001
+        problem: loudness_too_hot
+        title: Broadcast only
+        category: loudness
+        applies_to: {profiles: [ebu_r128]}
+        when: loudness.integrated_lufs > -30
+        explanation: x
+    """)
+    rb = load_rulebase([path], builtin=False, catalogue=CATALOGUE)
+    assert run(rb, {"loudness.integrated_lufs": -20.0}).traces["XX001"].status == "skipped"
+    broadcast = run(rb, {"loudness.integrated_lufs": -20.0}, profile=resolve_profile("ebu_r128"))
+    assert problems(broadcast) == ["loudness_too_hot"]
+
+
+def test_profile_changes_the_verdict(rulebase):
+    d = {"loudness.integrated_lufs": -15.5}
+    assert problems(run(rulebase, d)) == ["loudness_too_quiet"]
+    assert problems(run(rulebase, d, profile=resolve_profile("apple_music"))) == []
+
+
+def test_deterministic_and_independent_of_rule_order(rulebase):
+    d = {"loudness.integrated_lufs": -8.0, "spectrum.bass_db": -0.5, "spectrum.low_mid_db": -5.0,
+         "stereo.balance_db": 3.0, "artifacts.click_count": 9, "loudness.plr_db": 5.0,
+         "loudness.crest_factor_db": 6.0}
+    first = [x.model_dump() for x in run(rulebase, d).diagnoses]
+    shuffled = list(rulebase.rules)
+    random.Random(1).shuffle(shuffled)
+    from expert.rules.loader import _order
+
+    again = RuleBase(rules=_order(shuffled, []), problems=rulebase.problems,
+                     findings=rulebase.findings)
+    assert [x.model_dump() for x in run(again, d).diagnoses] == first
+
+
+def test_select_and_ignore(rulebase):
+    d = {"loudness.integrated_lufs": -8.0, "stereo.balance_db": 3.0}
+    assert problems(run(rulebase, d, select=["ST"])) == ["lr_imbalance"]
+    assert problems(run(rulebase, d, ignore=["ST004"])) == ["loudness_too_hot"]
+
+
+def test_explanation_tree_renders_why_how(rulebase):
+    result = run(rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
+                            "loudness.integrated_lufs": -13.2})
+    console = Console(record=True, width=140)
+    console.print(result)
+    text = console.export_text()
+    assert "TB002 boomy" in text and "WHY" in text and "HOW" in text
+    assert "finding.low_end_heavy ← TB100" in text
+    assert "Near misses" in text and "LD001" in text
+    assert "fails by 0.20" in text
+    dumped = json.dumps(result.trace_dump())
+    assert '"status": "fired"' in dumped
