@@ -2,19 +2,21 @@
 
 ``SpectralAnalyzer`` frames the signal once (Hann, ~186 ms, 50 % overlap: 8192 samples at
 44.1 kHz, scaled with the rate so that bins stay ~5.4 Hz apart), carrying the partial frame
-across blocks, and computes the L and R spectra of all frames of a block in one call. From
-them it keeps, with memory bounded by a few numbers per second of audio:
+across blocks, and transforms all frames of a block in one call. A stereo file is transformed
+as M = (L + R) / 2 and S = (L - R) / 2: the mean power of L and R is |M|^2 + |S|^2, every L/R
+quantity follows from |M|^2, |S|^2 and Re(M S*), and S keeps its precision when the channels
+are nearly identical. With memory bounded by a few numbers per second of audio it keeps:
 
-* per 1 s group of the ``TimeGrid`` (frames assigned by their centre): the channel-averaged
-  power in the 1/3-octave bands, the named bands, 20-150 Hz and 20 Hz-20 kHz, and the
-  frequency-weighted power for the centroid, so the 3 s windows are sums of three groups;
-* per FFT bin, over the whole file: |L|^2, |R|^2 and Re(L R*) (the long-term spectra, for the
-  fine-resolution cutoff and resonance search and the per-band correlations);
+* per 1 s group of the ``TimeGrid`` (frames assigned by their centre): the power in the
+  1/3-octave bands, the named bands, 20-150 Hz and 20 Hz-20 kHz, the frequency-weighted power
+  for the centroid, and |M|^2, |S|^2, Re(M S*) over 20 Hz-20 kHz; a 3 s window is the sum of
+  three groups;
+* per FFT bin, over the whole file: |M|^2, |S|^2 and Re(M S*) (the long-term spectra, for the
+  cutoff and the per-band correlations);
 * per 1/48-octave cell, summed over the non-silent groups: the excess (dB) of the group's
   line-free spectrum over its running median, and how often it stood out by 3 dB (the
   persistence that separates resonances from passing notes);
-* per group, from the samples themselves: sum L^2, sum R^2, sum (L-R)^2 and sum (L+R)^2, so the
-  broadband stereo measures are exact (no cancellation error for near-identical channels).
+* sum L^2, sum R^2 and sum (L - R)^2 over the samples, for the exact channel difference.
 
 Frames are centred on multiples of the hop, with half a frame of zeros before the first
 sample and after the last, so every sample is weighted alike (Hann at 50 % overlap sums to 1).
@@ -117,8 +119,9 @@ class _Layout:
         self.total = n3 + nn + 1
         self.outer_cut = [n3 + nn + 2, n3 + nn + 3]
         self.centroid = n3 + nn + 4
-        audible = weights[:, [self.total]].toarray()[:, 0] * bins_hz
-        self.bands = _hstack_column(weights, audible)
+        #: Dense weights of 20 Hz-20 kHz (for the stereo sums).
+        self.audible = weights[:, [self.total]].toarray()[:, 0]
+        self.bands = _hstack_column(weights, self.audible * bins_hz)
         # Bands of the tilt fit: 31.5 Hz-16 kHz, entirely below Nyquist (and a cutoff, later).
         self.tilt_candidates = (
             (centres >= TILT_RANGE_HZ[0] / 1.01)
@@ -163,57 +166,43 @@ class SpectralAnalyzer(Analyzer):
         scale = np.full(len(self.bins_hz), 2.0)
         scale[0] = scale[-1] = 1.0
         self.bin_scale = scale / (self.n_fft * float(np.sum(self.window.astype(np.float64) ** 2)))
+        # Signals transformed: M and S for stereo (S exact, not a difference of spectra), else L.
         channels = context.channels
+        n_bins = len(self.bins_hz)
         self._carry = np.zeros((channels, self.n_fft // 2), dtype=np.float32)
         self._samples = 0
         self._frames_done = 0
-        # Open spectral group and completed groups awaiting their batch.
+        # Open group (power per signal and bin, Re(M S*) per bin, frames) and finished groups
+        # awaiting their batch.
         self._open_group = -1
-        self._open_power = np.zeros((channels, len(self.bins_hz)))
+        self._open = (np.zeros((channels, n_bins)), np.zeros(n_bins))
         self._open_frames = 0
-        self._pending: list[tuple[int, np.ndarray, int]] = []
-        # Per group results, and whole-file per-bin sums.
+        self._pending: list[tuple[int, np.ndarray, np.ndarray, int]] = []
+        # Per group results: ids, band sums, stereo sums [M^2, S^2, Re(M S*)], frames.
         self._group_ids: list[np.ndarray] = []
         self._group_bands: list[np.ndarray] = []
+        self._group_stereo: list[np.ndarray] = []
         self._group_frames: list[np.ndarray] = []
-        self._long_power = np.zeros((channels, len(self.bins_hz)))
-        self._long_cross = np.zeros(len(self.bins_hz))
+        # Whole file: per-bin sums, resonance statistics, sample sums L^2, R^2, (L-R)^2.
+        self._long_power = np.zeros((channels, n_bins))
+        self._long_cross = np.zeros(n_bins)
         self._stand_out = np.zeros(len(self.layout.cell_centres))
         self._excess_sum = np.zeros(len(self.layout.cell_centres))
         self._active_groups = 0
-        # Per group sums over samples: count, L^2, R^2, (L-R)^2, (L+R)^2.
-        self._time_rows: list[np.ndarray] = []
+        self._sample_sums = np.zeros(3)
 
     # -- streaming -----------------------------------------------------------------
     def process(self, block: np.ndarray) -> None:
         step = MAX_CHUNK_FRAMES * self.hop
         for start in range(0, block.shape[0], step):
             x = np.ascontiguousarray(block[start : start + step].T, dtype=np.float32)
-            self._add_time_sums(x)
+            if self.stereo:
+                left, right = x
+                diff = left - right
+                self._sample_sums += (np.dot(left, left), np.dot(right, right), np.dot(diff, diff))
+                x = np.stack([(left + right) * 0.5, diff * 0.5])
             self._samples += x.shape[1]
             self._add_frames(np.concatenate([self._carry, x], axis=1), last_sample=None)
-
-    def _add_time_sums(self, x: np.ndarray) -> None:
-        """Add the block's sample sums into the rows of the groups it touches."""
-        n = x.shape[1]
-        if n == 0:
-            return
-        grid, pos = self.grid, self._samples
-        first = int(grid.tick_of_sample(pos)) // GROUP_TICKS
-        last = int(grid.tick_of_sample(pos + n - 1)) // GROUP_TICKS
-        inner = grid.tick_start(np.arange(first + 1, last + 1) * GROUP_TICKS) - pos
-        bounds = np.concatenate([[0], inner, [n]])
-        for group, a, b in zip(range(first, last + 1), bounds[:-1], bounds[1:], strict=True):
-            if group == len(self._time_rows):
-                self._time_rows.append(np.zeros(5))
-            left = x[0, a:b]
-            row = self._time_rows[group]
-            row[0] += b - a
-            row[1] += float(np.dot(left, left))
-            if self.stereo:
-                right = x[1, a:b]
-                diff, total = left - right, left + right
-                row[2:] += (np.dot(right, right), np.dot(diff, diff), np.dot(total, total))
 
     def _add_frames(self, buf: np.ndarray, last_sample: int | None) -> None:
         """Analyse every whole frame of ``buf`` (channels, n); keep the rest as the carry.
@@ -230,7 +219,6 @@ class SpectralAnalyzer(Analyzer):
         power = spectra.real**2 + spectra.imag**2
         if self.stereo:
             cross = spectra[0].real * spectra[1].real + spectra[0].imag * spectra[1].imag
-            self._long_cross += cross.sum(axis=0, dtype=np.float64)
         centres = (self._frames_done + np.arange(count)) * hop
         if last_sample is not None:
             centres = np.minimum(centres, last_sample)
@@ -241,13 +229,15 @@ class SpectralAnalyzer(Analyzer):
             if groups[a] != self._open_group:
                 self._close_group()
                 self._open_group = int(groups[a])
-            self._open_power += power[:, a:b].sum(axis=1)
+            self._open[0][:] += power[:, a:b].sum(axis=1)
+            if self.stereo:
+                self._open[1][:] += cross[a:b].sum(axis=0)
             self._open_frames += int(b - a)
 
     def _close_group(self) -> None:
         if self._open_frames:
-            self._pending.append((self._open_group, self._open_power, self._open_frames))
-            self._open_power = np.zeros_like(self._open_power)
+            self._pending.append((self._open_group, *self._open, self._open_frames))
+            self._open = (np.zeros_like(self._open[0]), np.zeros_like(self._open[1]))
             self._open_frames = 0
         if len(self._pending) >= BATCH_GROUPS:
             self._flush()
@@ -256,15 +246,21 @@ class SpectralAnalyzer(Analyzer):
         """Per-group work for the completed groups: band sums and resonance persistence."""
         if not self._pending:
             return
-        ids = np.array([g for g, _, _ in self._pending])
-        power = np.stack([p for _, p, _ in self._pending])  # (groups, channels, bins)
-        frames = np.array([f for _, _, f in self._pending], dtype=np.float64)
+        ids = np.array([g for g, _, _, _ in self._pending])
+        power = np.stack([p for _, p, _, _ in self._pending])  # (groups, signals, bins)
+        cross = np.stack([c for _, _, c, _ in self._pending])  # (groups, bins)
+        frames = np.array([f for _, _, _, f in self._pending], dtype=np.float64)
         self._pending = []
         self._long_power += power.sum(axis=0)
-        mean = power.mean(axis=1) * self.bin_scale  # channel average
+        self._long_cross += cross.sum(axis=0)
+        # Mean power of L and R: (|L|^2 + |R|^2) / 2 = |M|^2 + |S|^2, or |L|^2 for mono.
+        mean = power.sum(axis=1) * self.bin_scale
         bands = np.asarray(mean @ self.layout.bands)
+        audible = self.layout.audible * self.bin_scale
+        stereo = np.column_stack([power[:, 0] @ audible, power[:, -1] @ audible, cross @ audible])
         self._group_ids.append(ids)
         self._group_bands.append(bands)
+        self._group_stereo.append(stereo)
         self._group_frames.append(frames)
         active = bands[:, self.layout.total] / frames >= _SILENCE_POWER
         if active.any():
@@ -295,21 +291,23 @@ class SpectralAnalyzer(Analyzer):
             ids = np.concatenate(self._group_ids)
             np.add.at(bands, ids, np.concatenate(self._group_bands))
             np.add.at(frames, ids, np.concatenate(self._group_frames))
-        times = np.zeros((n_groups, 5))
-        times[: len(self._time_rows)] = np.array(self._time_rows).reshape(-1, 5)
+        stereo = np.zeros((n_groups, 3))
+        if self._group_ids:
+            np.add.at(stereo, ids, np.concatenate(self._group_stereo))
         win_bands = _window_sums(bands, spans)
-        win_times = _window_sums(times, spans)
-        silent = _mean_square(win_times, self.stereo) < _SILENCE_POWER
+        with np.errstate(divide="ignore", invalid="ignore"):
+            silent = ~(_window_sums(bands[:, [self.layout.total]], spans)[:, 0]
+                       / _window_sums(frames[:, None], spans)[:, 0] >= _SILENCE_POWER)
 
         out = Measurements()
         cut_hz = self._spectrum_track(bands.sum(axis=0), out)
         self._spectrum_windows(win_bands, silent, cut_hz, out)
-        self._stereo(times.sum(axis=0), win_times, silent, out)
+        self._stereo(stereo.sum(axis=0), _window_sums(stereo, spans), silent, out)
         return out
 
     def _long_term_mean(self) -> np.ndarray:
-        """Channel-averaged long-term power per bin."""
-        return self._long_power.mean(axis=0) * self.bin_scale
+        """Long-term power per bin, the mean of L and R (|M|^2 + |S|^2)."""
+        return self._long_power.sum(axis=0) * self.bin_scale
 
     def _spectrum_track(self, track: np.ndarray, out: Measurements) -> float | None:
         lay = self.layout
@@ -394,15 +392,15 @@ class SpectralAnalyzer(Analyzer):
                 if spec.scope != "track":
                     out.series[spec.name] = np.full(len(windows), np.nan)
             return
-        track_values = _broadband_stereo(track[None, :])
-        for name, series in _broadband_stereo(windows).items():
+        track_values = _stereo_from_sums(track[None, :])
+        for name, series in _stereo_from_sums(windows).items():
             out.values[name] = _scalar(track_values[name][0])
             out.series[name] = np.where(silent, np.nan, series)
         correlation = out.series["stereo.correlation"]
         out.values["stereo.correlation_min"] = (
             None if np.all(np.isnan(correlation)) else float(np.nanmin(correlation))
         )
-        difference = _channel_difference_db(track)
+        difference = _channel_difference_db(*self._sample_sums)
         out.values["stereo.channel_difference_db"] = _scalar(difference)
         out.values["stereo.identical_channels"] = (
             None if np.isnan(difference) else bool(difference <= IDENTICAL_DIFFERENCE_DB)
@@ -414,37 +412,40 @@ class SpectralAnalyzer(Analyzer):
         lay = self.layout
         columns = list(range(lay.named.start, lay.named.stop)) + [lay.low]
         weights = lay.bands[:, columns]
-        left = np.asarray(self._long_power[0] @ weights)
-        right = np.asarray(self._long_power[1] @ weights)
-        cross = np.asarray(self._long_cross @ weights)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            correlation = np.clip(cross / np.sqrt(left * right), -1.0, 1.0)
+        sums = np.stack([
+            np.asarray(self._long_power[0] @ weights),
+            np.asarray(self._long_power[1] @ weights),
+            np.asarray(self._long_cross @ weights),
+        ], axis=1)
+        measures = _stereo_from_sums(sums)
         defined = np.append(lay.named_defined, True)
         for j, name in enumerate((*_BAND_NAMES, "low")):
-            value = correlation[j] if defined[j] else np.nan
+            value = measures["stereo.correlation"][j] if defined[j] else np.nan
             out.values[f"stereo.correlation_{name}"] = _scalar(value)
-        side, mid = left[-1] + right[-1] - 2 * cross[-1], left[-1] + right[-1] + 2 * cross[-1]
-        out.values["stereo.side_to_mid_low_db"] = _scalar(_limited_ratio_db(side, mid))
+        out.values["stereo.side_to_mid_low_db"] = _scalar(measures["stereo.side_to_mid_db"][-1])
 
 
-def _broadband_stereo(sums: np.ndarray) -> dict[str, np.ndarray]:
-    """Stereo measures from rows of sample sums [count, L^2, R^2, (L-R)^2, (L+R)^2]."""
-    left, right, diff, total = sums[:, 1], sums[:, 2], sums[:, 3], sums[:, 4]
+def _stereo_from_sums(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Stereo measures from rows of spectral sums [|M|^2, |S|^2, Re(M S*)].
+
+    With L = M + S and R = M - S: |L|^2 = M^2 + S^2 + 2 Re(M S*), |R|^2 = M^2 + S^2 - 2 Re(M S*)
+    and Re(L R*) = M^2 - S^2.
+    """
+    mid, side, cross = sums[:, 0], sums[:, 1], sums[:, 2]
+    left, right = mid + side + 2 * cross, mid + side - 2 * cross
     with np.errstate(divide="ignore", invalid="ignore"):
-        # sum LR = (sum (L+R)^2 - sum (L-R)^2) / 4; S^2 and M^2 are (L-R)^2 / 4 and (L+R)^2 / 4.
-        correlation = np.clip((total - diff) / 4 / np.sqrt(left * right), -1.0, 1.0)
-        width = 100.0 * diff / (diff + total)
+        correlation = np.clip((mid - side) / np.sqrt(left * right), -1.0, 1.0)
+        width = 100.0 * side / (mid + side)
     return {
         "stereo.correlation": correlation,
-        "stereo.side_to_mid_db": _limited_ratio_db(diff, total),
+        "stereo.side_to_mid_db": _limited_ratio_db(side, mid),
         "stereo.balance_db": _limited_ratio_db(left, right),
         "stereo.width_pct": width,
     }
 
 
-def _channel_difference_db(sums: np.ndarray) -> float:
+def _channel_difference_db(left: float, right: float, diff: float) -> float:
     """10*log10(sum (L-R)^2 / mean channel energy), floored at -RATIO_LIMIT_DB; NaN if silent."""
-    left, right, diff = sums[1], sums[2], sums[3]
     if left + right <= 0:
         return math.nan
     return 10.0 * math.log10(max(diff / ((left + right) / 2), 10.0 ** (-RATIO_LIMIT_DB / 10.0)))
@@ -489,13 +490,6 @@ def _window_sums(per_group: np.ndarray, spans: list[tuple[int, int]]) -> np.ndar
     lo = np.array([a for a, _ in spans])
     hi = np.minimum(np.array([b for _, b in spans]), per_group.shape[0])
     return cum[hi] - cum[lo]
-
-
-def _mean_square(sums: np.ndarray, stereo: bool) -> np.ndarray:
-    """Mean square over the channels from rows of sample sums."""
-    energy = sums[:, 1] + sums[:, 2] if stereo else sums[:, 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sums[:, 0] > 0, energy / (sums[:, 0] * (2 if stereo else 1)), 0.0)
 
 
 def _db(power: np.ndarray) -> np.ndarray:

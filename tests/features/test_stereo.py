@@ -106,6 +106,15 @@ def test_correlation_of_mixed_channels(angle_deg: float, correlation: float) -> 
     assert v["stereo.width_pct"] == pytest.approx(50 * (1 - correlation), abs=0.6)
 
 
+def test_dc_offsets_do_not_bend_the_correlation() -> None:
+    """Opposite DC offsets (a sample-sum correlation would read them as anti-phase)."""
+    left = noise(10, 20)
+    right = 0.8 * left + 0.6 * noise(10, 21)
+    v = analyse(left + 0.05, right - 0.05).values
+    assert v["stereo.correlation"] == pytest.approx(0.8, abs=0.01)
+    assert v["stereo.balance_db"] == pytest.approx(0.0, abs=0.05)
+
+
 def test_mono_bass_wide_top() -> None:
     """Common low end (below 120 Hz), independent high end (above 8 kHz)."""
     low = signal.sosfiltfilt(signal.butter(8, 120, fs=RATE, output="sos"), noise(10, 11))

@@ -15,10 +15,22 @@ RATIO_LIMIT_DB = 120.0
 _REF_BLUMLEIN = "A. D. Blumlein, British Patent 394,325 (1933): sum and difference (M/S) stereo"
 _REF_ESSENTIA = "Essentia FalseStereoDetector (Pearson correlation of the channels)"
 _MS = "M = (L + R) / 2, S = (L - R) / 2"
-_SPECTRAL = (
-    "From the long-term auto- and cross-spectra of L and R (Hann STFT, 186 ms, 50 % overlap), "
-    "bins weighted by their overlap with the band: "
-)
+
+
+def _spectral(over: str) -> str:
+    """How the spectral stereo sums are formed, over a frequency range."""
+    return (
+        f"{_MS}. From the spectra of M and S (Hann STFT, 186 ms, 50 % overlap; S is transformed "
+        "directly, so near-identical channels are not lost to cancellation), summed over the "
+        f"bins of {over} weighted by their overlap with it; |L|^2 = |M|^2 + |S|^2 + 2 Re(M S*), "
+        "|R|^2 = |M|^2 + |S|^2 - 2 Re(M S*), Re(L R*) = |M|^2 - |S|^2. "
+    )
+
+
+_SPECTRAL = _spectral("the band")
+#: Broadband measures cover 20 Hz-20 kHz: DC offsets and infrasonic drift would otherwise
+#: dominate a correlation (opposite DC offsets read as anti-phase).
+_BROADBAND = _spectral("20 Hz-20 kHz")
 
 
 def _band_correlation_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorSpec:
@@ -29,8 +41,8 @@ def _band_correlation_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorS
             f"({lo_hz:g}-{hi_hz:g} Hz): +1 mono, 0 unrelated, -1 opposite polarity."
         ),
         method=(
-            _SPECTRAL + "sum Re(L R*) / sqrt(sum |L|^2 sum |R|^2); null above the Nyquist "
-            "frequency or when a channel is silent in the band."
+            _SPECTRAL + "sum Re(L R*) / sqrt(sum |L|^2 sum |R|^2) over the whole file; null above "
+            "the Nyquist frequency or when a channel is silent in the band."
         ),
         references=(_REF_ESSENTIA,),
     )
@@ -43,8 +55,9 @@ SPECS: tuple[DescriptorSpec, ...] = (
             "Phase correlation of L and R: +1 mono, 0 unrelated, < 0 cancels when summed to mono."
         ),
         method=(
-            "sum(L R) / sqrt(sum L^2 sum R^2) over all samples (track) or the 3 s window "
-            f"(windows below {SILENCE_DBFS:g} dBFS RMS are null); -1..1."
+            _BROADBAND + "sum Re(L R*) / sqrt(sum |L|^2 sum |R|^2), the spectral form of "
+            "sum(L R) / sqrt(sum L^2 sum R^2), over the file or the 3 s window (windows below "
+            f"{SILENCE_DBFS:g} dBFS RMS are null); -1..1."
         ),
         references=(_REF_ESSENTIA,),
     ),
@@ -65,8 +78,9 @@ SPECS: tuple[DescriptorSpec, ...] = (
             "mid (uncorrelated), > 0 = anti-phase content dominates."
         ),
         method=(
-            f"{_MS}; 10*log10(sum S^2 / sum M^2) over samples, limited to +-{RATIO_LIMIT_DB:g} dB "
-            f"(-{RATIO_LIMIT_DB:g} = identical channels, +{RATIO_LIMIT_DB:g} = exact opposites)."
+            _BROADBAND + f"10*log10(sum |S|^2 / sum |M|^2), limited to "
+            f"+-{RATIO_LIMIT_DB:g} dB (-{RATIO_LIMIT_DB:g} = identical channels, "
+            f"+{RATIO_LIMIT_DB:g} = exact opposites)."
         ),
         references=(_REF_BLUMLEIN,),
     ),
@@ -77,9 +91,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
             "(very negative = mono bass)."
         ),
         method=(
-            _SPECTRAL + f"{_MS} per bin, |S|^2 = (|L|^2 + |R|^2 - 2 Re(L R*)) / 4 and |M|^2 "
-            f"likewise with +, summed over {LOW_BAND_HZ[0]:g}-{LOW_BAND_HZ[1]:g} Hz; "
-            f"limited to +-{RATIO_LIMIT_DB:g} dB."
+            _SPECTRAL + f"10*log10(sum |S|^2 / sum |M|^2) over "
+            f"{LOW_BAND_HZ[0]:g}-{LOW_BAND_HZ[1]:g} Hz, limited to +-{RATIO_LIMIT_DB:g} dB."
         ),
         references=(_REF_BLUMLEIN,),
     ),
@@ -87,14 +100,14 @@ SPECS: tuple[DescriptorSpec, ...] = (
         name="stereo.balance_db", unit="dB", scope="both", stereo_only=True,
         meaning="Left level minus right level: + = left louder, - = right louder.",
         method=(
-            f"10*log10(sum L^2 / sum R^2) over samples, limited to +-{RATIO_LIMIT_DB:g} dB (one "
-            "channel silent)."
+            _BROADBAND + f"10*log10(sum |L|^2 / sum |R|^2), limited to +-{RATIO_LIMIT_DB:g} dB "
+            "(one channel silent)."
         ),
     ),
     DescriptorSpec(
         name="stereo.width_pct", unit="%", scope="both", stereo_only=True,
         meaning="Stereo width: 0 mono, 50 unrelated channels, 100 exact opposites.",
-        method=f"{_MS}; 100 * sum S^2 / (sum M^2 + sum S^2) over samples.",
+        method=_BROADBAND + "100 * sum |S|^2 / (sum |M|^2 + sum |S|^2).",
         references=(_REF_BLUMLEIN,),
     ),
     DescriptorSpec(
