@@ -179,7 +179,9 @@ def test_cutoff_of_band_limited_sources(make, rate: int, expected_hz: float) -> 
     assert v["spectrum.cutoff_drop_db"] >= 45.0
 
 
-@pytest.mark.parametrize(("rate", "exponent"), [(44100, 1.0), (48000, 0.0), (44100, 2.0)])
+@pytest.mark.parametrize(
+    ("rate", "exponent"), [(44100, 1.0), (48000, 0.0), (44100, 2.0), (192000, 0.0), (8000, 0.0)]
+)
 def test_no_cutoff_when_the_spectrum_reaches_nyquist(rate: int, exponent: float) -> None:
     # Brown noise (exponent 2) falls 6 dB per octave: steep for music, still not a cutoff.
     v = analyse(coloured_noise(6.0, rate, exponent), rate).values
