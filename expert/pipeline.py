@@ -82,11 +82,10 @@ class Session:
             self.profile,
             select=options.select or None,
             ignore=options.ignore or None,
-            project=project,
         )
 
     def profile_summary(self) -> dict[str, Any]:
-        return self.profile.summary()
+        return self.profile.model_dump(mode="json")
 
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from expert.engine.result import condition_line
 from expert.features.catalogue import CATALOGUE, DescriptorSpec
 from expert.report.format import fmt_ranges, fmt_value
 from expert.report.models import FileReport, Report
@@ -168,7 +169,8 @@ class FileDiagnosisView:
             table.add_column("problem")
             table.add_column("failed condition")
             for miss in report.near_misses:
-                table.add_row(miss.rule_id, miss.problem, miss.summary)
+                failed = "; ".join(condition_line(c) for c in miss.failed)
+                table.add_row(miss.rule_id, miss.problem, failed)
             yield table
         for note in report.notes:
             yield Text(f"note: {note}", style="yellow")

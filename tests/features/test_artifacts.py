@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.features import signals as sig
 from expert.features.artifacts import ArtifactsAnalyzer
 from expert.features.base import AnalysisContext, Measurements, TimeGrid
 from expert.features.catalogue import CATALOGUE
+from tests.features import signals as sig
 
 RATE = 44100
 CLICK_TIMES_S = [2.2, 5.013, 11.3]  # between drum hits, in the breakdown, under the bass

@@ -9,10 +9,10 @@ import tempfile
 import numpy as np
 import pytest
 
-from tests.features import signals as sig
 from expert.features.base import AnalysisContext, Measurements
 from expert.features.catalogue import CATALOGUE
 from expert.features.codec import CodecRoundTripAnalyzer
+from tests.features import signals as sig
 
 
 def round_trip(x: np.ndarray, rate: int) -> Measurements:
