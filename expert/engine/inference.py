@@ -42,7 +42,7 @@ from expert.engine.result import (
     Status,
     Suppressed,
 )
-from expert.rules.expr import Call, Compare, Name, Node, distance, format_value, shortfall
+from expert.rules.expr import Call, Compare, Node, distance, format_value, shortfall
 from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import SEVERITY_RANK, Profile
 from expert.rules.project import Selector
@@ -147,7 +147,8 @@ class Engine:
             ctx = rule.when.evaluate(wenv if use_windows else env, rule.thresholds)
             value = ctx.rec[-1]
             raw = _Raw(rule, "not_fired", rec=ctx.rec)
-            raw.findings_used = {f: producers.get(f, []) for f in sorted(rule.uses)}
+            if rule.uses:
+                raw.findings_used = {f: list(producers.get(f, ())) for f in sorted(rule.uses)}
             raws.append(raw)
             if _is_vec(value):
                 import numpy as np
@@ -263,20 +264,12 @@ class Engine:
 # Helpers
 # --------------------------------------------------------------------------------------
 
-_NAMES_CACHE: dict[int, set[str]] = {}
-
-
 def _names_of(rule: Rule) -> set[str]:
     """Every name the rule's condition, explanation and remedies read."""
-    key = id(rule)
-    names = _NAMES_CACHE.get(key)
-    if names is None:
-        exprs = [rule.when, *rule.explanation.expressions()]
-        for r in rule.remedies:
-            exprs += list(r.parameters.values()) + r.text.expressions()
-        names = {n for e in exprs for n in e.names}
-        _NAMES_CACHE[key] = names
-    return names
+    exprs = [rule.when, *rule.explanation.expressions()]
+    for r in rule.remedies:
+        exprs += list(r.parameters.values()) + r.text.expressions()
+    return {n for e in exprs for n in e.names}
 
 
 def _number(value: Any) -> float | None:
@@ -357,21 +350,17 @@ def _aggregate(value: Any, raw: _Raw, index: int | None) -> Any:
     return _NAN
 
 
-def _descriptor_names(node: Node) -> list[Name]:
-    return [n for n in node.walk() if isinstance(n, Name) and n.info.kind == "descriptor"]
-
-
 def _evidence(rule: Rule, raw: _Raw, report_env: Mapping[str, Any]) -> list[Evidence]:
     out: list[Evidence] = []
     seen: set[str] = set()
     assert raw.rec is not None
-    for node in rule.when.conditions:
+    for node, names in zip(rule.when.conditions, rule.when.condition_descriptors, strict=True):
         a, b, r = raw.rec[node.slot]  # type: ignore[attr-defined]
         r = _aggregate(r, raw, None)
         if not r or r != r:  # evidence = the conditions that hold
             continue
         text = _condition_text(node, _aggregate(a, raw, None), _aggregate(b, raw, None))
-        for name in _descriptor_names(node):
+        for name in names:
             if name.key in seen:
                 continue
             seen.add(name.key)

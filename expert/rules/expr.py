@@ -468,7 +468,7 @@ class Context:
 class Expression:
     """A compiled, type-checked expression."""
 
-    __slots__ = ("source", "root", "conditions", "names", "finding_names")
+    __slots__ = ("source", "root", "conditions", "names", "finding_names", "condition_descriptors")
 
     def __init__(self, source: str, root: Node) -> None:
         self.source = source
@@ -483,6 +483,10 @@ class Expression:
                 self.conditions.append(node)
         self.finding_names = {k.split(".", 1)[1] for k, i in self.names.items()
                               if i.kind == "finding"}
+        #: For each condition, the descriptor names it reads (the evidence it can give).
+        self.condition_descriptors: list[list[Name]] = [
+            [n for n in c.walk() if isinstance(n, Name) and n.info.kind == "descriptor"]
+            for c in self.conditions]
 
     @property
     def type(self) -> Type:
