@@ -19,12 +19,14 @@ from expert.features.cache import FeatureCache
 from expert.features.featureset import FeatureSet
 from expert.report.models import FileReport, Report
 
+DEFAULT_PROFILE = "streaming"
+
 
 @dataclass(frozen=True)
 class RunOptions:
     """What the user asked for on the command line (or an API caller)."""
 
-    profile: str = "streaming"
+    profile: str | None = None  # None: the project's profile, else DEFAULT_PROFILE
     genre: str | None = None
     reference: str | None = None
     select: tuple[str, ...] = ()
@@ -36,6 +38,7 @@ class RunOptions:
     use_cache: bool = True
     cache_dir: str | None = None
     near_misses: int = 5
+    explain: bool = False
     jobs: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -66,8 +69,7 @@ class Session:
         self.options = options
         project = load_project_config(Path(options.project_dir))
         self.rulebase = load_rulebase(extra_paths=options.rule_paths, project=project)
-        if self.rulebase.errors:
-            raise MixExpertError("\n".join(str(e) for e in self.rulebase.errors))
+        self.rulebase.raise_for_errors()
         reference = None
         if options.reference:
             try:
@@ -75,13 +77,14 @@ class Session:
             except AudioError as exc:
                 raise MixExpertError(f"reference track: {exc}") from None
         self.profile = resolve_profile(
-            options.profile, genre=options.genre, reference_descriptors=reference
+            options.profile or project.profile or DEFAULT_PROFILE,
+            genre=options.genre or project.genre,
+            reference_descriptors=reference,
         )
+        # --select replaces the project's selection; --ignore adds to the project's.
+        ignore = [*project.ignore, *options.ignore] if options.ignore else None
         self.engine = Engine(
-            self.rulebase,
-            self.profile,
-            select=options.select or None,
-            ignore=options.ignore or None,
+            self.rulebase, self.profile, select=options.select or None, ignore=ignore
         )
 
     def profile_summary(self) -> dict[str, Any]:
@@ -90,13 +93,7 @@ class Session:
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
 
-        facts = Facts(
-            descriptors=features.descriptors,
-            window_s=features.timeline.window_s,
-            window_starts_s=features.timeline.starts_s,
-            series=features.timeline.series,
-        )
-        result = self.engine.run(facts)
+        result = self.engine.run(Facts.from_featureset(features))
         return FileReport(
             path=path,
             ok=True,
@@ -105,6 +102,7 @@ class Session:
             diagnoses=result.diagnoses,
             near_misses=result.near_misses[: self.options.near_misses],
             timeline=features.timeline,
+            trace=result.trace_dump() if self.options.explain else None,
             notes=features.notes,
         )
 

@@ -16,7 +16,11 @@ def _codes(text: str) -> tuple[str, ...]:
 
 def add_session_options(parser: argparse.ArgumentParser) -> None:
     """Options that choose the knowledge and targets (shared with ``compare``)."""
-    parser.add_argument("--profile", default="streaming", help="delivery profile (see `profiles`)")
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help="delivery profile (see `profiles`; default: the project's, else streaming)",
+    )
     parser.add_argument("--genre", help="genre profile adjusting the targets")
     parser.add_argument("--reference", metavar="FILE", help="derive targets from a reference mix")
     parser.add_argument(
@@ -60,6 +64,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="list the N rules that came closest to firing (default 5)",
     )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="show each diagnosis' reasoning: WHY, HOW (and the traces in JSON)",
+    )
 
 
 def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
@@ -76,6 +85,7 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
         downmix=getattr(args, "downmix", False),
         use_cache=not getattr(args, "no_cache", False),
         near_misses=getattr(args, "near_misses", 5),
+        explain=getattr(args, "explain", False),
         jobs=getattr(args, "jobs", 1),
     )
 

@@ -191,9 +191,23 @@ class EngineResult(BaseModel):
         return self._near
 
     def trace_dump(self) -> dict[str, Any]:
-        """JSON-ready traces and near misses, for reports that include the reasoning."""
+        """JSON-ready reasoning (traces, near misses, findings, merges, suppressions)."""
         return {"traces": {k: t.model_dump() for k, t in self.traces.items()},
-                "near_misses": [m.model_dump() for m in self.near_misses]}
+                "near_misses": [m.model_dump() for m in self.near_misses],
+                "findings": [f.model_dump() for f in self.findings],
+                "merged": self.merged,
+                "suppressed": [s.model_dump() for s in self.suppressed]}
+
+    @classmethod
+    def from_dump(cls, profile: str, diagnoses: list[Diagnosis], dump: dict[str, Any]
+                  ) -> EngineResult:
+        """Rebuild a result from ``trace_dump()`` output (a report read back), to render it."""
+        result = cls(profile=profile, diagnoses=diagnoses,
+                     suppressed=dump.get("suppressed", []), findings=dump.get("findings", []),
+                     merged=dump.get("merged", {}))
+        result._traces = {k: RuleTrace.model_validate(v) for k, v in dump["traces"].items()}
+        result._near = [NearMiss.model_validate(m) for m in dump["near_misses"]]
+        return result
 
     def explain(self, rule_id: str) -> Any:
         """A rich ``Tree``: WHY (or WHY NOT) and HOW for one rule."""

@@ -39,6 +39,11 @@ class FileReport(BaseModel):
     timeline: Timeline | None = Field(
         default=None, description="Time-resolved descriptors (3 s windows, 1 s hop)."
     )
+    trace: dict[str, Any] | None = Field(
+        default=None,
+        description="With --explain: every rule's conditions (WHY / WHY NOT) and the "
+        "rules behind the findings it used (HOW).",
+    )
     notes: list[str] = Field(default_factory=list)
 
 

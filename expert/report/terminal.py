@@ -146,10 +146,12 @@ class DiagnosisView:
 
 
 class FileDiagnosisView:
-    """All diagnoses of one file, most severe first, then the nearest misses."""
+    """All diagnoses of one file, most severe first, then the nearest misses (or, when the
+    report carries the trace, the whole reasoning tree)."""
 
-    def __init__(self, report: FileReport) -> None:
+    def __init__(self, report: FileReport, profile: str = "") -> None:
         self.report = report
+        self.profile = profile
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
@@ -163,7 +165,11 @@ class FileDiagnosisView:
             yield Text("✓ no problems found for this profile", style="green")
         for diagnosis in report.diagnoses:
             yield DiagnosisView(diagnosis)
-        if report.near_misses:
+        if report.trace is not None:
+            from expert.engine.result import EngineResult
+
+            yield EngineResult.from_dump(self.profile, report.diagnoses, report.trace)
+        elif report.near_misses:
             table = Table(title="nearest misses (did not fire)", title_justify="left", box=None)
             table.add_column("rule")
             table.add_column("problem")
@@ -186,11 +192,21 @@ class ReportView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         profile = self.report.profile
         if self.diagnoses:
-            yield Text(
-                f"profile: {profile.get('name')} — {profile.get('description', '')}", style="dim"
-            )
+            targets = profile.get("targets", {})
+            line = f"profile: {profile.get('name')} — {profile.get('title', '')}"
+            if targets.get("integrated_lufs") is not None:
+                line += f" (target {targets['integrated_lufs']:g} LUFS"
+                line += f", true peak ≤ {targets.get('true_peak_dbtp', 0):g} dBTP)"
+            if profile.get("genre"):
+                line += f" · genre {profile['genre']}"
+            if profile.get("reference"):
+                line += " · targets from a reference track"
+            yield Text(line, style="dim")
         for entry in self.report.reports:
-            yield FileDiagnosisView(entry) if self.diagnoses else FeaturesView(entry)
+            if self.diagnoses:
+                yield FileDiagnosisView(entry, str(profile.get("name")))
+            else:
+                yield FeaturesView(entry)
             yield Text("")
         total = len(self.report.reports)
         failed = sum(not r.ok for r in self.report.reports)
