@@ -38,29 +38,35 @@ FADE_OUT_S = 1.2
 
 @dataclass(frozen=True)
 class StemSettings:
-    """Fader (dB re the common reference), pan, high-pass, reverb send (dB, None = off)."""
+    """Fader (dB re the common reference), pan, high-pass, reverb send (dB, None = off),
+    peaking EQ bands ``(freq_hz, gain_db, q)`` and a tanh saturation ``drive`` (0 = off)."""
 
     gain_db: float
     pan: float = 0.0
     highpass_hz: float = 30.0
     send_db: float | None = None
+    eq: tuple[tuple[float, float, float], ...] = ()
+    drive: float = 0.0
 
 
 #: The balance of a clean mix; per-style changes live in STYLE_TRIMS_DB.
 TEMPLATE: dict[str, StemSettings] = {
-    "kick": StemSettings(1.5, 0.0, 30.0, -24.0),
+    "kick": StemSettings(3.0, 0.0, 30.0, -24.0),
     "snare": StemSettings(-2.5, 0.06, 90.0, -10.0),
     "hats": StemSettings(-10.0, 0.3, 300.0, -18.0),
-    "bass": StemSettings(1.0, 0.0, 35.0, None),
-    "chords": StemSettings(-7.0, 0.55, 120.0, -14.0),  # two takes, at -pan and +pan
-    "pads": StemSettings(-9.0, 0.0, 150.0, -8.0),
-    "vox": StemSettings(-1.5, 0.0, 100.0, -11.0),
+    "bass": StemSettings(3.0, 0.0, 35.0, None),
+    "chords": StemSettings(-7.0, 0.75, 120.0, -14.0, ((350.0, -2.0, 1.0), (2500.0, 3.0, 0.8))),
+    "pads": StemSettings(-9.0, 0.0, 150.0, -8.0, ((300.0, -2.0, 1.0),)),
+    # A lead vocal chain: preamp saturation (harmonics), less low-mid, presence at ~3 kHz.
+    "vox": StemSettings(-1.5, 0.0, 100.0, -11.0, ((300.0, -4.0, 1.0), (3000.0, 7.0, 0.9)),
+                        drive=3.0),
 }
 STYLE_TRIMS_DB: dict[str, dict[str, float]] = {
-    "rock": {"chords": 2.0, "pads": -3.0, "snare": 1.0},
-    "ballad": {"kick": -4.0, "snare": -5.0, "hats": -3.0, "pads": 2.0},
-    "funk": {"bass": 1.0, "hats": -1.0},
-    "hiphop": {"kick": 2.0, "bass": 1.0, "hats": -2.0},
+    "pop": {"bass": 1.5, "chords": -2.0, "pads": -2.0},
+    "rock": {"chords": 1.0, "pads": -3.0, "snare": 1.0, "bass": 4.0, "kick": 3.0},
+    "ballad": {"kick": -2.0, "snare": -5.0, "hats": -2.0, "pads": 1.0, "bass": 3.0},
+    "funk": {"hats": -5.0, "snare": -1.0},
+    "hiphop": {"kick": 1.0, "hats": -5.0, "pads": -3.0, "chords": -2.0},
 }
 SECTION_TRIMS_DB = {"chorus": {"pads": 2.0, "chords": 1.5}, "intro": {"chords": -2.0}}
 PAD_WIDTH_DELAY_S = 0.011  # side signal of the pads: a delayed, filtered copy (mono-safe)
@@ -134,15 +140,20 @@ def place_stems(spec: SongSpec, renders: dict[str, np.ndarray]) -> dict[str, np.
             else [renders[stem]]
         level = dsp.db_to_gain(STEM_REFERENCE_DB + settings.gain_db + trims.get(stem, 0.0))
         reference = active_rms(sum(takes) / len(takes))
-        highpass = dsp.butter_sos(2, settings.highpass_hz, "highpass")
-        takes = [dsp.apply(highpass, t) * (level / max(reference, 1e-9)) for t in takes]
+        chain = dsp.butter_sos(2, settings.highpass_hz, "highpass")
+        for freq_hz, gain_db, q in settings.eq:
+            chain = np.vstack([chain, dsp.peaking_sos(freq_hz, gain_db, q)])
+        if settings.drive:  # renders peak at 0.9, so the drive sets how hard it saturates
+            takes = [np.tanh(settings.drive * t) / math.tanh(settings.drive) for t in takes]
+            reference = active_rms(sum(takes) / len(takes))
+        takes = [dsp.apply(chain, t) * (level / max(reference, 1e-9)) for t in takes]
         if stem == "chords":
             out = dsp.pan(takes[0], -settings.pan) + dsp.pan(takes[1], settings.pan)
         elif stem == "pads":
             side = dsp.apply(dsp.butter_sos(2, 5000.0, "lowpass"),
                              dsp.delay(takes[0], int(PAD_WIDTH_DELAY_S * dsp.SR_HZ)))
             mid = takes[0] * math.sqrt(0.5)
-            out = np.stack([mid + 0.5 * side, mid - 0.5 * side], axis=1)
+            out = np.stack([mid + 0.8 * side, mid - 0.8 * side], axis=1)
         else:
             out = dsp.pan(takes[0], settings.pan)
         envelope = _section_envelope(spec, stem, out.shape[0])

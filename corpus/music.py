@@ -73,7 +73,7 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "pop": Style(33, 0, 48, 53, MAJOR, (0, 4, 5, 3),
+    "pop": Style(33, 0, 48, 52, MAJOR, (0, 4, 5, 3),
                  kick="x.......x.x.....", snare="....x.......x...", hats="x.x.x.x.x.x.x.x.",
                  bass_rhythm="x-x-x-x-x-o-x-x-", comp_rhythm="x---x---x---x-x-"),
     "rock": Style(34, 30, 49, 52, MINOR, (0, 5, 2, 6), power_chords=True,
@@ -82,10 +82,10 @@ STYLES: dict[str, Style] = {
     "ballad": Style(35, 0, 48, 52, MAJOR, (0, 5, 3, 4),
                     kick="x.........x.....", snare="....x.......x...", hats="x...x...x...x...",
                     bass_rhythm="x-------5-------", comp_rhythm="a-a-a-a-a-a-a-a-"),
-    "funk": Style(36, 4, 61, 53, MINOR, (0, 3, 0, 3),
+    "funk": Style(36, 4, 61, 85, MINOR, (0, 3, 0, 3),
                   kick="x..x..x...x..x..", snare="....x..o.o..x..o", hats="xxxxxxxxxxxxxxxx",
                   bass_rhythm="x--o-.x.-x-o.x-5", comp_rhythm="..x-..x-..x-.x-."),
-    "hiphop": Style(38, 4, 89, 54, MINOR, (0, 5, 3, 4), swing=0.35,
+    "hiphop": Style(38, 4, 89, 85, MINOR, (0, 5, 3, 4), swing=0.35,
                     kick="x......x..x.....", snare="....x.......x...", hats="x.x.x.x.x.x.xxx.",
                     bass_rhythm="x-------.--x----", comp_rhythm="x-------x-------"),
 }

@@ -27,7 +27,7 @@ from corpus.music import Part, SongSpec, compose, song_length_s, sub_seed
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 TICKS_PER_BEAT = 480
 TAIL_S = 1.5  # release and reverb tail kept after the last bar
-RENDER_VERSION = 1  # bump when composition or rendering changes, to invalidate caches
+RENDER_VERSION = 2  # bump when composition or rendering changes, to invalidate caches
 FRICATIVE_BAND_HZ = (4500.0, 11000.0)
 FRICATIVE_LEVEL_DB = -6.0  # burst RMS relative to the voice's active RMS
 
