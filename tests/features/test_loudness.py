@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.signal import sosfreqz
 
+from expert.features import kweighting
 from expert.features.base import TimeGrid
 from expert.features.catalogue import CATALOGUE
 from expert.features.catalogue.loudness import MONO_FOLD_LOSS_CAP_DB
@@ -265,3 +266,10 @@ def test_provides_matches_the_catalogue() -> None:
         scope = CATALOGUE[name].scope
         assert (name in measured.values) == (scope != "window"), name
         assert (name in measured.series) == (scope != "track"), name
+
+
+@pytest.mark.parametrize("rate_hz", sorted(kweighting.FITTED_SHELF))
+def test_stored_shelf_fit_matches_a_fresh_fit(rate_hz: int) -> None:
+    start = kweighting._prewarped_stage(*kweighting.BS1770_SHELF_48K, rate_hz)
+    fresh = kweighting._refined_shelf(start, rate_hz)
+    assert np.allclose(fresh, kweighting.FITTED_SHELF[rate_hz], rtol=0, atol=1e-9)
