@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -25,13 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from corpus import dsp, inject, mixing
 from corpus.music import STYLES, SongSpec, sub_seed
-from corpus.render import RENDER_VERSION, render_stems
+from corpus.render import render_stems, source_digest
 from expert.evaluate.labels import BUILTIN_PROBLEMS, MANIFEST_NAME
 
 CORPUS_DIR = Path(__file__).resolve().parent
 RECIPE_PATH = CORPUS_DIR / "recipe.yaml"
-MIX_VERSION = 2  # bump when mixing, mastering or an injector changes
-Subset = Literal["ci", "full"]
+#: Every file's fingerprint includes the generator's source, so a code change re-renders.
+GENERATOR_DIGEST = source_digest("music", "render", "dsp", "mixing", "inject")
 SUBSETS: tuple[str, ...] = ("ci", "full")
 #: Side effects measured on a finished file are labelled optional (never expected): a
 #: diagnosis that reports them is not wrong, one that misses them is not blamed.
@@ -139,7 +139,7 @@ class Planned:
     @property
     def fingerprint(self) -> str:
         blob = json.dumps({"spec": asdict(self.spec), "inject": self.steps,
-                           "versions": [RENDER_VERSION, MIX_VERSION]}, sort_keys=True)
+                           "code": GENERATOR_DIGEST}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

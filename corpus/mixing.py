@@ -55,10 +55,10 @@ TEMPLATE: dict[str, StemSettings] = {
     "snare": StemSettings(-2.5, 0.06, 90.0, -10.0),
     "hats": StemSettings(-10.0, 0.3, 300.0, -18.0),
     "bass": StemSettings(3.0, 0.0, 35.0, None),
-    "chords": StemSettings(-7.0, 0.75, 120.0, -14.0, ((350.0, -2.0, 1.0), (2500.0, 3.0, 0.8))),
-    "pads": StemSettings(-9.0, 0.0, 150.0, -8.0, ((300.0, -2.0, 1.0),)),
+    "chords": StemSettings(-7.0, 0.9, 120.0, -14.0, ((350.0, -3.0, 1.0), (2500.0, 3.0, 0.8))),
+    "pads": StemSettings(-9.0, 0.0, 150.0, -8.0, ((300.0, -3.0, 1.0),)),
     # A lead vocal chain: preamp saturation (harmonics), less low-mid, presence at ~3 kHz.
-    "vox": StemSettings(-1.5, 0.0, 100.0, -11.0, ((300.0, -4.0, 1.0), (3000.0, 7.0, 0.9)),
+    "vox": StemSettings(-1.5, 0.0, 100.0, -11.0, ((300.0, -5.0, 1.0), (3000.0, 5.0, 0.9)),
                         drive=3.0),
 }
 STYLE_TRIMS_DB: dict[str, dict[str, float]] = {
@@ -153,7 +153,7 @@ def place_stems(spec: SongSpec, renders: dict[str, np.ndarray]) -> dict[str, np.
             side = dsp.apply(dsp.butter_sos(2, 5000.0, "lowpass"),
                              dsp.delay(takes[0], int(PAD_WIDTH_DELAY_S * dsp.SR_HZ)))
             mid = takes[0] * math.sqrt(0.5)
-            out = np.stack([mid + 0.8 * side, mid - 0.8 * side], axis=1)
+            out = np.stack([mid + side, mid - side], axis=1)
         else:
             out = dsp.pan(takes[0], settings.pan)
         envelope = _section_envelope(spec, stem, out.shape[0])

@@ -27,7 +27,6 @@ from corpus.music import Part, SongSpec, compose, song_length_s, sub_seed
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 TICKS_PER_BEAT = 480
 TAIL_S = 1.5  # release and reverb tail kept after the last bar
-RENDER_VERSION = 2  # bump when composition or rendering changes, to invalidate caches
 FRICATIVE_BAND_HZ = (4500.0, 11000.0)
 FRICATIVE_LEVEL_DB = -6.0  # burst RMS relative to the voice's active RMS
 
@@ -105,9 +104,19 @@ def active_rms(x: np.ndarray) -> float:
     return float(np.sqrt(power[power > power.max() * 1e-4].mean()))
 
 
+def source_digest(*modules: str) -> str:
+    """Digest of generator modules' source: editing the code invalidates what it made."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def stem_key(spec: SongSpec) -> str:
-    """Cache key of a song's stems: its specification and the renderer version."""
-    blob = json.dumps({"spec": asdict(spec), "version": RENDER_VERSION}, sort_keys=True)
+    """Cache key of a song's stems: its specification and the composing/rendering code."""
+    blob = json.dumps({"spec": asdict(spec), "code": source_digest("music", "render", "dsp"),
+                       "soundfont_bytes": SOUNDFONT.stat().st_size if SOUNDFONT.exists()
+                       else None}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

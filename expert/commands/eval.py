@@ -125,11 +125,12 @@ def run(args: argparse.Namespace) -> int:
                               title=f"Diagnostic accuracy ({subset or 'manifest'} set, "
                                     f"profile {args.profile})")
         if not args.output:
-            Console(highlight=False).print(view)
+            # Piped output gets room for the table instead of the 80-column default.
+            Console(highlight=False, width=None if sys.stdout.isatty() else 120).print(view)
             text = ""
         else:
             buffer = io.StringIO()
-            Console(file=buffer, width=110, no_color=True, force_terminal=False).print(view)
+            Console(file=buffer, width=120, no_color=True, force_terminal=False).print(view)
             text = buffer.getvalue()
     if args.output:
         write_atomic(Path(args.output), text.encode("utf-8"))

@@ -43,7 +43,7 @@ class EvaluationView:
     def _problems(self) -> Table:
         table = Table(title=self.title, title_justify="left")
         for name in ("problem", "support", "TP", "FP", "FN", "precision", "recall", "F1",
-                     "optional found", "clean FP"):
+                     "opt. found", "clean FP"):
             table.add_column(name, justify="left" if name == "problem" else "right",
                              no_wrap=True)
         for s in self.evaluation.problems:
