@@ -48,7 +48,7 @@ def main() -> int:
     evaluation = evaluate(manifest, SessionDetector(eval_args), jobs=args.jobs)
     eval_s = time.perf_counter() - started
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     console.print(EvaluationView(evaluation, title=f"Diagnostic accuracy ({args.subset} set)"))
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

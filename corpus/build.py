@@ -1,13 +1,15 @@
 """Build a set of the corpus: the recipe becomes FLAC files and ``manifest.yaml``.
 
 ``build(subset="ci")`` renders what is missing or out of date (each file carries a
-fingerprint of its song, injections and generator version) under ``cache/<subset>/``,
-reusing stems cached under ``cache/stems/``, and rewrites the manifest. Songs are built in
-parallel with ``jobs`` processes; the output does not depend on ``jobs``.
+fingerprint of its song, its injections and the generator's source) under
+``cache/<subset>/``, reusing stems cached under ``cache/stems/``, and rewrites the
+manifest. Songs are built in parallel with ``jobs`` processes; the output does not depend
+on ``jobs``. A lock file serialises concurrent builds of one corpus folder.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -239,6 +241,19 @@ def build(
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Make the set up to date and return the path of its manifest."""
+    (corpus_dir / "cache").mkdir(parents=True, exist_ok=True)
+    with open(corpus_dir / "cache" / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second `mixexpert eval` waits, then reuses
+        return _build_locked(subset, corpus_dir, jobs, rebuild, progress)
+
+
+def _build_locked(
+    subset: str,
+    corpus_dir: Path,
+    jobs: int,
+    rebuild: bool,
+    progress: Callable[[str], None] | None,
+) -> Path:
     recipe = load_recipe(corpus_dir / "recipe.yaml")
     planned = plan(recipe, subset)
     out_dir = corpus_dir / "cache" / subset

@@ -87,6 +87,7 @@ class SessionDetector:
 
         self.session = Session(options_from(args))
         self.min_rank = SEVERITY_RANK[args.min_severity]
+        self.profile_name = str(self.session.profile_summary().get("name"))
 
     def __call__(self, path: Path) -> list[str] | None:
         report = self.session.diagnose_file(str(path), parallel=False)
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
         view = EvaluationView(evaluation, details=args.details,
                               title=f"Diagnostic accuracy ({subset or 'manifest'} set, "
-                                    f"profile {args.profile})")
+                                    f"profile {detector.profile_name})")
         if not args.output:
             # Piped output gets room for the table instead of the 80-column default.
             Console(highlight=False, width=None if sys.stdout.isatty() else 120).print(view)

@@ -42,8 +42,10 @@ class EvaluationView:
 
     def _problems(self) -> Table:
         table = Table(title=self.title, title_justify="left")
-        for name in ("problem", "support", "TP", "FP", "FN", "precision", "recall", "F1",
-                     "opt. found", "clean FP"):
+        # support = files expecting it; opt. = reported where optional; clean FP = false
+        # alarms on clean files.
+        for name in ("problem", "support", "TP", "FP", "FN", "prec.", "recall", "F1",
+                     "opt.", "clean FP"):
             table.add_column(name, justify="left" if name == "problem" else "right",
                              no_wrap=True)
         for s in self.evaluation.problems:

@@ -25,6 +25,7 @@ class StubDetector:
 
     def __init__(self, args: object) -> None:
         self.min_severity = getattr(args, "min_severity", None)
+        self.profile_name = "streaming"
 
     def __call__(self, path: Path) -> list[str] | None:
         return ["boomy"]
