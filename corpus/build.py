@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from corpus import dsp, inject, mixing
 from corpus.music import STYLES, SongSpec, sub_seed
 from corpus.render import render_stems, source_digest
-from expert.evaluate.labels import BUILTIN_PROBLEMS, MANIFEST_NAME
+from expert.evaluate.labels import MANIFEST_NAME, builtin_problems
 
 CORPUS_DIR = Path(__file__).resolve().parent
 RECIPE_PATH = CORPUS_DIR / "recipe.yaml"
@@ -91,7 +91,7 @@ class Recipe(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Recipe:
-        known = set(BUILTIN_PROBLEMS) | set(self.extra_problems)
+        known = set(builtin_problems()) | set(self.extra_problems)
         names = {s.name for s in self.songs}
         ids = [c.id for c in self.cases]
         if len(set(ids)) != len(ids):

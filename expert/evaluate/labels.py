@@ -10,6 +10,7 @@ hand-made manifest over real recordings works the same way.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from expert.errors import UsageError
 
-#: The built-in problem vocabulary of the outside contract (../shared/CONTRACT.md).
-BUILTIN_PROBLEMS: tuple[str, ...] = (
-    "loudness_too_hot", "loudness_too_quiet", "true_peak_over", "clipping", "over_compressed",
-    "sub_rumble", "boomy", "weak_bass", "muddy", "harsh", "sibilant", "dull", "too_bright",
-    "resonance", "band_limited",
-    "polarity_inverted_channel", "poor_mono_compatibility", "bass_not_mono", "lr_imbalance",
-    "too_narrow", "too_wide", "fake_stereo",
-    "dc_offset", "hum", "noise", "clicks", "dropouts", "leading_silence", "trailing_silence",
-)
+
+@functools.cache
+def builtin_problems() -> tuple[str, ...]:
+    """The built-in problem vocabulary, in contract order, from ``rules/problems.yaml``
+    (the one place it is written down)."""
+    from expert.rules.profiles import builtin_rules_dir
+
+    path = builtin_rules_dir() / "problems.yaml"
+    try:
+        return tuple(yaml.safe_load(path.read_text(encoding="utf-8"))["problems"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: cannot read the problem vocabulary ({exc})") from None
+
+
 PROBLEM_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 MANIFEST_NAME = "manifest.yaml"
 

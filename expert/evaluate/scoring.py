@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from expert.evaluate.labels import BUILTIN_PROBLEMS, LabelledFile, Manifest
+from expert.evaluate.labels import LabelledFile, Manifest, builtin_problems
 
 #: Diagnoses one file: the problems it reports, or None when the file could not be analysed.
 Detector = Callable[[Path], list[str] | None]
@@ -128,9 +128,10 @@ def _problem_order(outcomes: Sequence[FileOutcome], vocabulary: Iterable[str]) -
 
 
 def score(
-    outcomes: Sequence[FileOutcome], *, vocabulary: Iterable[str] = BUILTIN_PROBLEMS
+    outcomes: Sequence[FileOutcome], *, vocabulary: Iterable[str] | None = None
 ) -> Evaluation:
-    """Apply the scoring rule of this module to a list of outcomes."""
+    """Apply the scoring rule of this module to a list of outcomes; ``vocabulary`` (default:
+    the built-in problems) orders the table and lists the problems scored at zero."""
     tp, fp, fn, opt, clean_fp, support = (Counter[str]() for _ in range(6))
     confusions: Counter[tuple[str, str]] = Counter()
     substitutions: Counter[tuple[str, str]] = Counter()
@@ -153,7 +154,8 @@ def score(
             precision=_ratio(tp[p], tp[p] + fp[p]), recall=_ratio(tp[p], tp[p] + fn[p]),
             f1=_f1(tp[p], fp[p], fn[p]),
         )
-        for p in _problem_order(outcomes, vocabulary)
+        for p in _problem_order(outcomes, builtin_problems() if vocabulary is None
+                                else vocabulary)
     ]
     scored = [s.f1 for s in problems if s.support > 0 and s.f1 is not None]
     total_tp, total_fp, total_fn = sum(tp.values()), sum(fp.values()), sum(fn.values())
@@ -236,7 +238,7 @@ def evaluate(
     detect: Detector,
     *,
     jobs: int = 1,
-    vocabulary: Iterable[str] = BUILTIN_PROBLEMS,
+    vocabulary: Iterable[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
     """Run ``detect`` on every file of the manifest and score the outcomes."""

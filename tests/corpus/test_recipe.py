@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from corpus.build import BuildError, build, load_recipe, plan
-from expert.evaluate.labels import BUILTIN_PROBLEMS, load_manifest
+from expert.evaluate.labels import builtin_problems, load_manifest
 
 TINY = """\
 version: 1
@@ -25,7 +25,7 @@ cases:
 def test_the_recipe_labels_every_builtin_problem_as_expected_somewhere() -> None:
     recipe = load_recipe()
     expected = {p for case in recipe.cases for p in case.expect}
-    assert expected == set(BUILTIN_PROBLEMS)
+    assert expected == set(builtin_problems())
 
 
 @pytest.mark.parametrize("subset", ["ci", "full"])

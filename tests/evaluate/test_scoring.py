@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from expert.evaluate.labels import BUILTIN_PROBLEMS, LabelledFile, Manifest
+from expert.evaluate.labels import LabelledFile, Manifest, builtin_problems
 from expert.evaluate.render import EvaluationView, to_json
 from expert.evaluate.scoring import CLEAN, FileOutcome, evaluate, run_detector, score
 
@@ -40,7 +40,7 @@ def test_a_detector_firing_exactly_on_the_labels_scores_one() -> None:
 
 
 def test_a_detector_firing_everything_scores_the_expected_precision() -> None:
-    result = evaluate(MANIFEST, lambda path: list(BUILTIN_PROBLEMS))
+    result = evaluate(MANIFEST, lambda path: list(builtin_problems()))
     by_problem = {s.problem: s for s in result.problems}
     # boomy: expected on 2 files, optional on 1 (not scored), a false alarm on the other 4.
     assert by_problem["boomy"].precision == pytest.approx(2 / 6)
@@ -117,8 +117,8 @@ def test_keys_outside_the_vocabulary_are_scored_after_it() -> None:
     result = score([FileOutcome("1", ("my_problem",), (), ("my_problem",))])
     assert result.problems[-1].problem == "my_problem"
     assert result.problems[-1].f1 == 1.0
-    assert [s.problem for s in result.problems[: len(BUILTIN_PROBLEMS)]] == list(
-        BUILTIN_PROBLEMS)
+    assert [s.problem for s in result.problems[: len(builtin_problems())]] == list(
+        builtin_problems())
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
