@@ -222,6 +222,13 @@ def _build_song_star(args: tuple[list[Planned], Path, Path]) -> list[dict[str, A
     return _build_song(*args)
 
 
+def _relabel(item: Planned, entry: dict[str, Any]) -> dict[str, Any]:
+    """An up-to-date file with the recipe's current labels (labels are not in the
+    fingerprint: editing them needs no rendering)."""
+    expect, optional = _labels(item, entry["measured"])
+    return {**entry, "expect": expect, "optional": optional}
+
+
 def _read_manifest(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
@@ -260,7 +267,7 @@ def _build_locked(
     manifest_path = out_dir / MANIFEST_NAME
     known = {} if rebuild else _read_manifest(manifest_path)
     fresh = {
-        p.path: known[p.path] for p in planned
+        p.path: _relabel(p, known[p.path]) for p in planned
         if p.path in known and known[p.path].get("fingerprint") == p.fingerprint
         and (out_dir / p.path).exists()
     }

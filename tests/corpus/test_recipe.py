@@ -87,8 +87,11 @@ def test_build_writes_audio_and_manifest_then_only_what_changed(tmp_path: Path) 
     assert len(first) == 3
 
     messages.clear()
+    relabelled = TINY.replace("expect: [clicks]", "optional: [clicks]")
+    (tmp_path / "recipe.yaml").write_text(relabelled, encoding="utf-8")
     build("ci", corpus_dir=tmp_path, progress=messages.append)
-    assert messages == []  # everything up to date: nothing rendered
+    assert messages == []  # everything up to date: nothing rendered ...
+    assert load_manifest(manifest_path).files[2].optional == ("clicks",)  # ... but relabelled
 
     # Changing one case re-renders that file only; removing one deletes its audio.
     edited = TINY.replace("count: 3, level_db: -6", "count: 2, level_db: -6")
