@@ -94,16 +94,12 @@ class Session:
         from expert.engine import Facts
 
         result = self.engine.run(Facts.from_featureset(features))
-        return FileReport(
-            path=path,
-            ok=True,
-            audio=features.audio,
-            descriptors=features.descriptors,
+        return _entry(
+            path,
+            features,
             diagnoses=result.diagnoses,
             near_misses=result.near_misses[: self.options.near_misses],
-            timeline=features.timeline,
             trace=result.trace_dump() if self.options.explain else None,
-            notes=features.notes,
         )
 
     def diagnose_file(self, path: str, *, parallel: bool = True) -> FileReport:
@@ -114,12 +110,7 @@ class Session:
         return self.diagnose_features(path, features)
 
 
-def features_report(path: str, options: RunOptions, *, parallel: bool = True) -> FileReport:
-    """A report entry with the descriptors filled and no diagnoses (``mixexpert features``)."""
-    try:
-        features = measure(path, options, parallel=parallel)
-    except AudioError as exc:
-        return FileReport(path=path, ok=False, error=exc.reason)
+def _entry(path: str, features: FeatureSet, **reasoning: Any) -> FileReport:
     return FileReport(
         path=path,
         ok=True,
@@ -127,7 +118,16 @@ def features_report(path: str, options: RunOptions, *, parallel: bool = True) ->
         descriptors=features.descriptors,
         timeline=features.timeline,
         notes=features.notes,
+        **reasoning,
     )
+
+
+def features_report(path: str, options: RunOptions, *, parallel: bool = True) -> FileReport:
+    """A report entry with the descriptors filled and no diagnoses (``mixexpert features``)."""
+    try:
+        return _entry(path, measure(path, options, parallel=parallel))
+    except AudioError as exc:
+        return FileReport(path=path, ok=False, error=exc.reason)
 
 
 _WORKER_TASK: Callable[[str, bool], FileReport] | None = None

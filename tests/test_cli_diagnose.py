@@ -1,0 +1,144 @@
+"""End to end: `mixexpert diagnose` and `compare` against the outside contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from expert.cli import main
+from tests.conftest import music_like
+
+DIAGNOSIS_KEYS = {
+    "rule_id",
+    "problem",
+    "title",
+    "severity",
+    "certainty",
+    "time_ranges",
+    "evidence",
+    "explanation",
+    "remedies",
+    "caused_by",
+}
+
+
+@pytest.fixture
+def hot_flipped(write_wav) -> Path:
+    """Loud (about -9 LUFS) with the right channel polarity-inverted."""
+    data = np.clip(music_like(12.0) * 3.0, -1, 1)
+    data[:, 1] *= -1
+    return write_wav("hot-flipped.wav", data)
+
+
+def diagnose_json(capsys, *argv: str) -> tuple[int, dict]:
+    status = main(["diagnose", *argv, "--format", "json"])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_report_shape_and_root_cause(capsys, hot_flipped: Path) -> None:
+    status, doc = diagnose_json(capsys, str(hot_flipped))
+    assert status == 0 and doc["schema_version"] == "1"
+    assert doc["profile"]["name"] == "streaming"
+    assert doc["profile"]["targets"]["integrated_lufs"] == -14.0
+    entry = doc["reports"][0]
+    problems = {d["problem"]: d for d in entry["diagnoses"]}
+    for d in entry["diagnoses"]:
+        assert set(d) == DIAGNOSIS_KEYS and 0 <= d["certainty"] <= 1
+        assert d["severity"] in ("info", "warning", "error")
+    assert "polarity_inverted_channel" in problems and "loudness_too_hot" in problems
+    # The cause is reported; its symptom is not listed separately.
+    assert "poor_mono_compatibility" not in problems
+    hot = problems["loudness_too_hot"]
+    gain = next(r["parameters"]["gain_db"] for r in hot["remedies"] if "gain_db" in r["parameters"])
+    measured = entry["descriptors"]["loudness.integrated_lufs"]
+    assert gain == pytest.approx(-14.0 - measured, abs=0.05)
+    assert any(e["descriptor"] == "loudness.integrated_lufs" for e in hot["evidence"])
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "expected"),
+    [("error", 1), ("warning", 1), (None, 0)],
+)
+def test_fail_on_exit_status(capsys, hot_flipped: Path, fail_on, expected: int) -> None:
+    argv = [str(hot_flipped)] + (["--fail-on", fail_on] if fail_on else [])
+    assert diagnose_json(capsys, *argv)[0] == expected
+
+
+def test_fail_on_ignores_lower_severities(capsys, hot_flipped: Path) -> None:
+    status, doc = diagnose_json(capsys, str(hot_flipped), "--select", "LD001", "--fail-on", "error")
+    assert [d["rule_id"] for d in doc["reports"][0]["diagnoses"]] == ["LD001"]
+    assert status == 0  # LD001 is a warning
+
+
+def test_select_and_ignore_prefixes(capsys, hot_flipped: Path) -> None:
+    _, only_stereo = diagnose_json(capsys, str(hot_flipped), "--select", "ST")
+    ids = {d["rule_id"] for d in only_stereo["reports"][0]["diagnoses"]}
+    assert ids and all(i.startswith("ST") for i in ids)
+    _, no_st001 = diagnose_json(capsys, str(hot_flipped), "--ignore", "ST001")
+    assert "ST001" not in {d["rule_id"] for d in no_st001["reports"][0]["diagnoses"]}
+
+
+def test_explain_exports_the_trace(capsys, hot_flipped: Path) -> None:
+    _, doc = diagnose_json(capsys, str(hot_flipped), "--explain")
+    trace = doc["reports"][0]["trace"]["traces"]["ST001"]
+    assert trace["status"] == "fired"
+    assert all(c["outcome"] is True and c["observed"] is not None for c in trace["conditions"])
+
+
+def test_profile_changes_the_target(capsys, hot_flipped: Path) -> None:
+    _, doc = diagnose_json(capsys, str(hot_flipped), "--profile", "ebu_r128", "--select", "LD001")
+    assert doc["profile"]["targets"]["integrated_lufs"] == -23.0
+    remedy = doc["reports"][0]["diagnoses"][0]["remedies"][0]
+    measured = doc["reports"][0]["descriptors"]["loudness.integrated_lufs"]
+    assert remedy["parameters"]["gain_db"] == pytest.approx(-23.0 - measured, abs=0.05)
+
+
+def test_unknown_profile_is_a_usage_error(capsys, hot_flipped: Path) -> None:
+    assert main(["diagnose", str(hot_flipped), "--profile", "spotifyy"]) == 2
+    assert "spotify" in capsys.readouterr().err  # did-you-mean
+
+
+def test_reference_track_sets_targets(capsys, hot_flipped: Path, write_wav) -> None:
+    reference = write_wav("reference.wav", music_like(12.0, seed=9) * 0.5)
+    _, doc = diagnose_json(
+        capsys, str(hot_flipped), "--reference", str(reference), "--profile", "club"
+    )
+    assert doc["profile"]["reference"] is True
+
+
+def test_project_file_ignores_rules(
+    capsys, hot_flipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mixexpert.yaml").write_text("ignore: [ST]\n")
+    monkeypatch.chdir(tmp_path)
+    _, doc = diagnose_json(capsys, str(hot_flipped))
+    assert not any(d["rule_id"].startswith("ST") for d in doc["reports"][0]["diagnoses"])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"), [("markdown", "# mixexpert report"), ("html", "<!doctype html>")]
+)
+def test_other_formats(capsys, hot_flipped: Path, tmp_path: Path, fmt: str, marker: str) -> None:
+    out = tmp_path / f"report.{fmt}"
+    assert main(["diagnose", str(hot_flipped), "--format", fmt, "--output", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith(marker) and "ST001" in text and "polarity" in text
+
+
+def test_compare_says_what_was_fixed(capsys, hot_flipped: Path, write_wav) -> None:
+    fixed = write_wav("fixed.wav", music_like(12.0) * 0.5)
+    assert main(["compare", str(hot_flipped), str(fixed), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "polarity_inverted_channel" in doc["fixed"]
+    assert "loudness_too_hot" in doc["fixed"]
+    change = {c["descriptor"]: c for c in doc["changes"]}["loudness.integrated_lufs"]
+    assert change["delta"] == pytest.approx(change["after"] - change["before"], abs=1e-3)
+
+
+def test_rich_output_says_what_where_why(capsys, hot_flipped: Path) -> None:
+    assert main(["diagnose", str(hot_flipped)]) == 0
+    out = capsys.readouterr().out
+    assert "ST001" in out and "where:" in out and "→" in out
