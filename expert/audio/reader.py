@@ -156,10 +156,11 @@ class AudioSource:
         if not _looks_like_media(head, self.path):
             raise AudioError(self.path, "not an audio file (no known audio header)")
         import essentia
-        import essentia.standard as es
 
+        # Silence Essentia's import-time INFO lines before loading its algorithms.
         essentia.log.warningActive = False
         essentia.log.infoActive = False
+        import essentia.standard as es
         try:
             audio, rate, channels, _md5, bit_rate, codec = es.AudioLoader(filename=self.path)()
         except RuntimeError as exc:
