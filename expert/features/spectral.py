@@ -16,7 +16,9 @@ are nearly identical. With memory bounded by a few numbers per second of audio i
 * per 1/48-octave cell, summed over the non-silent groups: the excess (dB) of the group's
   line-free spectrum over its running median, and how often it stood out by 3 dB (the
   persistence that separates resonances from passing notes);
-* sum L^2, sum R^2 and sum (L - R)^2 over the samples, for the exact channel difference.
+* sum L^2, sum R^2 and sum (L - R)^2 over the samples, for the exact channel difference;
+* the short-frame band powers of the sibilance meter (``spectral_sibilance``), which frames the
+  same M and S signals on its own ~23 ms grid.
 
 Frames are centred on multiples of the hop, with half a frame of zeros before the first
 sample and after the last, so every sample is weighted alike (Hann at 50 % overlap sums to 1).
@@ -61,6 +63,7 @@ from expert.features.spectral_shape import (
     rolloff_hz,
     tilt_db_per_octave,
 )
+from expert.features.spectral_sibilance import SibilanceMeter
 
 #: Frame length at 44.1 kHz; other rates scale it to keep the same resolution in Hz.
 FRAME_AT_44K1 = 8192
@@ -190,6 +193,7 @@ class SpectralAnalyzer(Analyzer):
         self._excess_sum = np.zeros(len(self.layout.cell_centres))
         self._active_groups = 0
         self._sample_sums = np.zeros(3)
+        self._sibilance = SibilanceMeter(rate, channels)
 
     # -- streaming -----------------------------------------------------------------
     def process(self, block: np.ndarray) -> None:
@@ -202,6 +206,7 @@ class SpectralAnalyzer(Analyzer):
                 self._sample_sums += (np.dot(left, left), np.dot(right, right), np.dot(diff, diff))
                 x = np.stack([(left + right) * 0.5, diff * 0.5])
             self._samples += x.shape[1]
+            self._sibilance.process(x)
             self._add_frames(np.concatenate([self._carry, x], axis=1), last_sample=None)
 
     def _add_frames(self, buf: np.ndarray, last_sample: int | None) -> None:
@@ -302,6 +307,7 @@ class SpectralAnalyzer(Analyzer):
         out = Measurements()
         cut_hz = self._spectrum_track(bands.sum(axis=0), out)
         self._spectrum_windows(win_bands, silent, cut_hz, out)
+        self._sibilance_values(silent, out)
         self._stereo(stereo.sum(axis=0), _window_sums(stereo, spans), silent, out)
         return out
 
@@ -351,6 +357,13 @@ class SpectralAnalyzer(Analyzer):
             [round(r.frequency_hz, 1), round(r.prominence_db, 2)] for r in found
         ]
         return cut_hz
+
+    def _sibilance_values(self, silent: np.ndarray, out: Measurements) -> None:
+        track_db, frequency_hz, windows = self._sibilance.finish(self.grid)
+        defined = out.values.get("spectrum.centroid_hz") is not None
+        out.values["spectrum.sibilance_db"] = track_db if defined else None
+        out.values["spectrum.sibilance_hz"] = frequency_hz if defined else None
+        out.series["spectrum.sibilance_db"] = np.where(silent, np.nan, windows)
 
     def _spectrum_windows(
         self, win_bands: np.ndarray, silent: np.ndarray, cut_hz: float | None, out: Measurements

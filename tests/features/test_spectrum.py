@@ -292,6 +292,79 @@ def test_short_files(seconds: float) -> None:
     assert all(len(s) == n_windows for s in m.series.values())
 
 
+# -- sibilance ----------------------------------------------------------------------------
+def band_noise(seconds: float, rate: int, lo_hz: float, hi_hz: float, seed: int) -> np.ndarray:
+    """Gaussian noise band-passed to [lo_hz, hi_hz] (4th-order Butterworth), unit RMS."""
+    rng = np.random.default_rng(seed)
+    sos = signal.butter(4, [lo_hz, hi_hz], btype="bandpass", fs=rate, output="sos")
+    x = signal.sosfilt(sos, rng.standard_normal(int(seconds * rate)))
+    return x / np.sqrt(np.mean(x**2))
+
+
+def voice_like(seconds: float, rate: int, seed: int = 11) -> np.ndarray:
+    """A sung line: 300 ms syllables of a 40-harmonic tone (~ -12 dB/octave above its
+    fundamental, so little energy above 4 kHz) separated by 100 ms rests, ~ -20 dBFS RMS."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    f0 = rng.choice([196.0, 220.0, 247.0, 262.0, 294.0], size=int(seconds / 0.4) + 1)
+    phase = 2 * np.pi * np.cumsum(f0[(t / 0.4).astype(int)]) / rate
+    tone = sum(np.sin(h * phase) / h**2 for h in range(1, 41))
+    gate = ((t % 0.4) < 0.3) * np.sin(np.pi * np.minimum((t % 0.4) / 0.3, 1.0)) ** 0.5
+    x = tone * gate
+    return 0.1 * x / np.sqrt(np.mean(x**2))
+
+
+def with_bursts(x: np.ndarray, rate: int, burst: np.ndarray, every_s: float, length_s: float,
+                level_db: float) -> np.ndarray:
+    """Add ``length_s`` pieces of ``burst`` (Hann-shaped) every ``every_s`` seconds, their RMS
+    ``level_db`` relative to the RMS of ``x``."""
+    out = x.copy()
+    n = int(length_s * rate)
+    shape = np.hanning(n)
+    gain = np.sqrt(np.mean(x**2)) * 10 ** (level_db / 20) / np.sqrt(np.mean(shape**2))
+    for start in range(int(0.3 * rate), len(x) - n, int(every_s * rate)):
+        out[start : start + n] += gain * shape * burst[start : start + n]
+    return out
+
+
+def test_sibilant_bursts_read_higher_than_the_plain_voice() -> None:
+    """6-9 kHz bursts of 100 ms in the rests between syllables: the "s" of a voice."""
+    rate = 44100
+    voice = voice_like(8.0, rate)
+    hiss = band_noise(8.0, rate, 6000.0, 9000.0, seed=3)
+    plain = analyse(voice).values
+    spitting = analyse(with_bursts(voice, rate, hiss, 0.8, 0.1, level_db=0.0))
+    assert spitting.values["spectrum.sibilance_db"] > 10.0
+    assert spitting.values["spectrum.sibilance_db"] > plain["spectrum.sibilance_db"] + 15.0
+    assert 6000.0 < spitting.values["spectrum.sibilance_hz"] < 9000.0
+    # Every window holds bursts, so every window reads them.
+    assert np.all(spitting.series["spectrum.sibilance_db"] > 10.0)
+
+
+@pytest.mark.parametrize("every_s", [0.125, 0.25])
+def test_hats_and_cymbals_are_not_sibilance(every_s: float) -> None:
+    """Hi-hat hits (noise from 5 kHz to Nyquist, 60 ms) as loud as the bursts above, and a
+    steady cymbal wash: their energy reaches 16 kHz and beyond, so the air band holds them."""
+    rate = 44100
+    voice = voice_like(8.0, rate)
+    hats_noise = band_noise(8.0, rate, 5000.0, 21000.0, seed=4)
+    hats = analyse(with_bursts(voice, rate, hats_noise, every_s, 0.06, level_db=0.0)).values
+    wash = analyse(voice + 0.3 * np.sqrt(np.mean(voice**2)) * hats_noise).values
+    sibilant = analyse(
+        with_bursts(voice, rate, band_noise(8.0, rate, 6000.0, 9000.0, seed=3), 0.8, 0.1, 0.0)
+    ).values
+    for value in (hats["spectrum.sibilance_db"], wash["spectrum.sibilance_db"]):
+        assert value < 0.0
+        assert value < sibilant["spectrum.sibilance_db"] - 10.0
+
+
+def test_sibilance_is_undefined_below_a_20_khz_sample_rate() -> None:
+    m = analyse(voice_like(4.0, 16000), rate=16000)
+    assert m.values["spectrum.sibilance_db"] is None
+    assert m.values["spectrum.sibilance_hz"] is None
+    assert np.all(np.isnan(m.series["spectrum.sibilance_db"]))
+
+
 # -- catalogue -----------------------------------------------------------------------------
 def test_provides_exactly_the_spectrum_and_stereo_catalogue() -> None:
     names = {spec.name for spec in SPECTRUM_SPECS + STEREO_SPECS}

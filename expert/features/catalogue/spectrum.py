@@ -49,6 +49,17 @@ RESONANCE_MAX_COUNT = 5
 #: Peaks narrower than this are single partials (a Hann main lobe spans 4 bins = 21.5 Hz at the
 #: 5.4 Hz resolution), removed before the resonance search.
 PARTIAL_WIDTH_HZ = 32.0
+#: Sibilance: the band of the fricatives /s/, /z/, /sh/ (de-esser detection band), the bands it
+#: is compared with, the air band's weight, frame length at 44.1 kHz, smoothing and percentile.
+SIBILANCE_BAND_HZ: tuple[float, float] = (5000.0, 10000.0)
+SIBILANCE_HIGH_MID_HZ: tuple[float, float] = (1000.0, 4000.0)
+SIBILANCE_AIR_HZ: tuple[float, float] = (10000.0, 16000.0)
+#: The sibilance band must exceed the air band by 6 dB (x4 in power): hats and cymbals spread
+#: their energy to 16 kHz and beyond, fricatives fall off above 10 kHz.
+SIBILANCE_AIR_WEIGHT = 4.0
+SIBILANCE_FRAME_AT_44K1 = 1024
+SIBILANCE_SMOOTH_FRAMES = 3
+SIBILANCE_PERCENTILE = 99.0
 #: Level floor of relative band levels: a band holding no energy at all reads this.
 LEVEL_FLOOR_DB = -120.0
 #: Windows and segments quieter than this (RMS over the channels) are silent: no spectrum or
@@ -174,6 +185,43 @@ SPECS: tuple[DescriptorSpec, ...] = (
         method=(
             "Mean density of the half octave around cutoff/2 minus the median density of the "
             "grid cells from the cutoff to Nyquist, capped at 120 dB (digital silence)."
+        ),
+    ),
+    DescriptorSpec(
+        name="spectrum.sibilance_db", unit="dB", scope="both",
+        meaning=(
+            f"How far the loudest short {_hz(SIBILANCE_BAND_HZ[0])}-{_hz(SIBILANCE_BAND_HZ[1])} "
+            "bursts (the 's' of a voice) stand above the high mids around them: > 0 the bursts "
+            "are louder than the high-mid band; a de-essed vocal stays near or below 0."
+        ),
+        method=(
+            f"Hann STFT of ~23 ms ({SIBILANCE_FRAME_AT_44K1} samples at 44.1 kHz, 50 % overlap), "
+            "power averaged over L and R; band powers smoothed over "
+            f"{SIBILANCE_SMOOTH_FRAMES} frames (~46 ms, shorter than any sibilant); per frame "
+            f"10*log10(P {_hz(SIBILANCE_BAND_HZ[0])}-{_hz(SIBILANCE_BAND_HZ[1])} / max(P "
+            f"{_hz(SIBILANCE_HIGH_MID_HZ[0])}-{_hz(SIBILANCE_HIGH_MID_HZ[1])}, "
+            f"{SIBILANCE_AIR_WEIGHT:g} x P {_hz(SIBILANCE_AIR_HZ[0])}-{_hz(SIBILANCE_AIR_HZ[1])}))"
+            f": the band must stand above the high mids (a de-esser's split-band detector) and "
+            "6 dB above the air band (hats and cymbals reach 16 kHz and beyond, fricatives fall "
+            f"off above 10 kHz). The value is the {SIBILANCE_PERCENTILE:g}th percentile over the "
+            f"frames whose 1-16 kHz power reaches {SILENCE_DBFS:g} dBFS, over the file or the 3 s "
+            "window, i.e. the level the bursts exceed during 1 % of the time: steady brightness, "
+            "hiss and shelf boosts move the median, not the bursts. Null when the Nyquist "
+            f"frequency is below {_hz(SIBILANCE_BAND_HZ[1])}."
+        ),
+        references=(
+            "ISO 226:2003 (the ear's sensitivity peaks at 2-5 kHz, so 5-10 kHz bursts above the "
+            "high mids are heard as sharp)",
+            "K. N. Stevens, Acoustic Phonetics, MIT Press, 1998 (spectra of fricative consonants)",
+        ),
+    ),
+    DescriptorSpec(
+        name="spectrum.sibilance_hz", unit="Hz",
+        meaning="Where the sibilant bursts sit: the frequency a de-esser should listen at.",
+        method=(
+            f"Power-weighted mean frequency within {_hz(SIBILANCE_BAND_HZ[0])}-"
+            f"{_hz(SIBILANCE_BAND_HZ[1])} over the frames whose sibilance ratio reaches "
+            "spectrum.sibilance_db (see there); null when that is null."
         ),
     ),
     DescriptorSpec(
