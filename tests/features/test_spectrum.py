@@ -110,6 +110,14 @@ def test_sine_puts_its_power_in_its_bands(freq_hz: float, band: str) -> None:
     assert v["spectrum.centroid_hz"] == pytest.approx(freq_hz, rel=0.01)
 
 
+@pytest.mark.parametrize(("freq_hz", "low", "high"), [(25.0, -0.5, 0.01), (100.0, -200, -40.0)])
+def test_deep_sub_holds_rumble_not_bass_notes(freq_hz: float, low: float, high: float) -> None:
+    m = analyse(sine(freq_hz, 5.0, 44100))
+    assert low <= m.values["spectrum.deep_sub_db"] <= high
+    windows = m.series["spectrum.deep_sub_db"]
+    assert np.all((windows >= low) & (windows <= high))
+
+
 def test_third_octave_list_shape_and_labels() -> None:
     v = analyse(coloured_noise(10.0, 44100, 1.0)).values
     assert len(v["spectrum.third_octave_db"]) == 31

@@ -34,6 +34,11 @@ NAMED_BANDS_HZ: dict[str, tuple[float, float]] = {
     "brilliance": (6000.0, 20000.0),
 }
 
+#: Below the lowest note of a 4-string bass (E1, 41.2 Hz): the 20, 25 and 31.5 Hz 1/3-octave
+#: bands (IEC 61260-1 upper edge of the 31.5 Hz band: 35.5 Hz). Little music lives here;
+#: rumble (stands, traffic, wind, handling noise, untreated synth subs) does.
+DEEP_SUB_HZ: tuple[float, float] = (20.0, 35.48)
+
 ROLLOFF_FRACTION = 0.95
 #: A cutoff is where the long-term spectrum stays this far below its level an octave lower.
 CUTOFF_DROP_DB = 30.0
@@ -132,6 +137,20 @@ SPECS: tuple[DescriptorSpec, ...] = (
         references=_REFS_BANDS,
     ),
     *(_named_band_spec(name, lo, hi) for name, (lo, hi) in NAMED_BANDS_HZ.items()),
+    DescriptorSpec(
+        name="spectrum.deep_sub_db", unit="dB", scope="both",
+        meaning=(
+            f"Share of {DEEP_SUB_HZ[0]:g}-{DEEP_SUB_HZ[1]:.1f} Hz (below the lowest bass-guitar "
+            "note, E1 = 41.2 Hz) in the power 20 Hz-20 kHz: where rumble lives."
+        ),
+        method=(
+            _LTAS + f"10*log10(power {DEEP_SUB_HZ[0]:g}-{DEEP_SUB_HZ[1]:.2f} Hz / power 20 Hz-20 "
+            f"kHz), floored at {LEVEL_FLOOR_DB:g} dB; the range is the 20, 25 and 31.5 Hz "
+            "1/3-octave bands (IEC 61260-1 edges). At 5.4 Hz resolution the Hann main lobe "
+            "(21 Hz) lets a strong 40-45 Hz note leak a few per cent of its power into it."
+        ),
+        references=_REFS_BANDS + (_REF_WELCH,),
+    ),
     DescriptorSpec(
         name="spectrum.tilt_db_per_octave", unit="dB/oct", scope="both",
         meaning=(
