@@ -230,7 +230,7 @@ class LoudnessAnalyzer(Analyzer):
             # Mono fold-down (L+R)/2 fed to both channels: 2 * ((l + r) / 2)^2.
             folded = weighted[0] + weighted[1]
             rows.append(0.5 * folded * folded)
-        self._weighted.add(position, np.stack(rows))
+        self._weighted.add(position, np.stack(rows, dtype=np.float64))
         wide = signal.astype(np.float64)
         self._squares.add(position, np.einsum("cn,cn->n", wide, wide)[None, :])
         self._sample_peak.add(position, np.abs(signal))
