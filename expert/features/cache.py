@@ -1,7 +1,8 @@
 """A cache of ``FeatureSet``s on disk, so re-diagnosing an unchanged file skips extraction.
 
 The key covers the file's identity (absolute path, size, modification time), the tool
-version and the extraction options; any change misses. Entries are written to a temporary
+version, a digest of the extractor's own source code (so a changed analyzer never serves
+stale descriptors) and the extraction options; any change misses. Entries are written to a temporary
 file and renamed, so a crash never leaves half an entry.
 """
 
@@ -10,11 +11,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from expert import __version__
 from expert.features.featureset import FeatureSet
 from expert.fileio import write_atomic
+
+
+@lru_cache(maxsize=1)
+def extractor_digest() -> str:
+    """SHA-256 of the source of ``expert.audio`` and ``expert.features`` (a few ms)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for source in sorted([*package.glob("audio/**/*.py"), *package.glob("features/**/*.py")]):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def default_cache_dir() -> Path:
@@ -38,6 +51,7 @@ class FeatureCache:
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
             "version": __version__,
+            "extractor": extractor_digest(),
             "options": options,
         }
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
