@@ -38,6 +38,7 @@ class ArtifactsAnalyzer(Analyzer):
         "artifacts.dropout_count", "artifacts.dropout_total_s", "artifacts.dropout_times_s",
         "artifacts.hum_frequency_hz", "artifacts.hum_salience_db", "artifacts.hum_harmonics",
         "artifacts.noise_floor_dbfs", "artifacts.snr_db", "artifacts.hiss_db",
+        "artifacts.noise_bands",
         "artifacts.leading_silence_s", "artifacts.trailing_silence_s",
     )
 
@@ -49,8 +50,9 @@ class ArtifactsAnalyzer(Analyzer):
         self.frames = 0
         self._sum = np.zeros(ch)
         self._cells = CellSplitter(rate)
-        self._clips = [ClipTracker(rate, s) for _ in range(ch) for s in (1.0, -1.0)]
-        self._clicks = ClickFinder(rate)
+        clipped_cells: set[int] = set()
+        self._clips = [ClipTracker(rate, s, clipped_cells) for _ in range(ch) for s in (1.0, -1.0)]
+        self._clicks = ClickFinder(rate, clipped_cells)
         self._gaps = GapFinder(rate)
         self._hum = HumMeter(rate)
         self._spectra = TickSpectra(rate, ch)
@@ -97,11 +99,11 @@ class ArtifactsAnalyzer(Analyzer):
         np.abs(res, out=res)
 
         cb = self._cells.reduce([(np.maximum, x), (np.minimum, x), (np.add, sq),
-                                 (np.maximum, res), (np.add, res)])
+                                 (np.maximum, res)])
         self._edges(x, cb.starts, cb.raw[0], cb.raw[1], position)
         self._clipping(x, cb.raw[0], cb.raw[1], position)
         self._cell_stats(cb.first_cell, cb.cells)
-        self._hum.process((x[0] + x[1]) * 0.5 if self.channels > 1 else x[0])
+        self._hum.process(x)
         self._spectra.process(x, position)
         self.frames += n
 
@@ -129,14 +131,15 @@ class ArtifactsAnalyzer(Analyzer):
             neg_tracker.process(x[c], position, float(-seg_min[c].min()), self._flat)
 
     def _cell_stats(self, first_cell: int, cells: list[np.ndarray]) -> None:
-        cmax, cmin, energy, rmax, rsum = cells
+        cmax, cmin, energy, rmax = cells
         k = cmax.shape[1]
         if k == 0:
             return
         bounds = self._cells.boundary(np.arange(first_cell, first_cell + k + 1))
         sizes = np.diff(bounds).astype(np.float64)
-        self._clicks.process(first_cell, rmax, rsum / sizes)
-        self._gaps.process(first_cell, np.maximum(cmax, -cmin).max(axis=0))
+        level = np.maximum(cmax, -cmin).max(axis=0)
+        self._clicks.process(first_cell, rmax, level)
+        self._gaps.process(first_cell, level)
         self._add_tick_energy(first_cell, energy.mean(axis=0).astype(np.float64), sizes)
 
     def _add_tick_energy(self, first_cell: int, energy: np.ndarray, sizes: np.ndarray) -> None:
@@ -230,18 +233,23 @@ class ArtifactsAnalyzer(Analyzer):
         with np.errstate(divide="ignore"):
             level = 10 * np.log10(tick_ms)
         active = level > SILENT_DBFS
-        floors = self._spectra.floors(level)
-        if floors is None or not np.any(active):
-            v["artifacts.noise_floor_dbfs"] = v["artifacts.snr_db"] = v["artifacts.hiss_db"] = None
+        found = self._spectra.floors(level)
+        v.update(dict.fromkeys(("artifacts.noise_floor_dbfs", "artifacts.snr_db",
+                                "artifacts.hiss_db", "artifacts.noise_bands")))
+        if found is None or not np.any(active):
+            return
+        floors, steady = found
+        v["artifacts.noise_bands"] = int(steady.sum())
+        if not np.any(steady):
+            m.notes.append("noise floor: no band shows a steady floor; any noise lies under "
+                           "the music throughout")
             return
         programme = 10 * math.log10(float(np.mean(tick_ms[active])))
-        total = float(floors[self._spectra.noise_bands()].sum())
-        floor_db = 10 * math.log10(total) if total > 0 else None
+        floor_db = 10 * math.log10(float(floors.sum()))
         v["artifacts.noise_floor_dbfs"] = floor_db
-        v["artifacts.snr_db"] = programme - floor_db if floor_db is not None else None
-        hiss = self._spectra.hiss_bands()
-        hiss_power = float(floors[hiss].sum()) if np.any(hiss) else 0.0
-        v["artifacts.hiss_db"] = 10 * math.log10(hiss_power) if hiss_power > 0 else None
+        v["artifacts.snr_db"] = programme - floor_db
+        hiss = floors[self._spectra.hiss_bands()].sum()
+        v["artifacts.hiss_db"] = 10 * math.log10(float(hiss)) if hiss > 0 else None
 
 
 def _merge(logs: list[EventLog]) -> EventLog:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.ndimage import maximum_filter1d
 
 from expert.features.artifacts_cells import CELLS_PER_TICK
 
@@ -57,11 +59,6 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def _pair_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean of two arrays where NaN means "missing" (the other one counts alone)."""
-    return np.where(np.isnan(a), b, np.where(np.isnan(b), a, (a + b) / 2))
-
-
 class ClipTracker:
     """Runs of >= ``MIN_RUN`` samples stuck at a channel's extreme value, one polarity.
 
@@ -77,9 +74,12 @@ class ClipTracker:
     REL_TOL = 2e-5  # under one 16-bit step at full scale (3.05e-5): "the same sample value"
     MIN_LEVEL = 10 ** (-6 / 20)
 
-    def __init__(self, rate_hz: int, sign: float) -> None:
+    def __init__(self, rate_hz: int, sign: float, cells: set[int]) -> None:
+        """``cells``: a set shared with the click finder, which receives the 1 ms cells where
+        runs start and end (the corners of the flat tops) and prunes it."""
         self.rate = rate_hz
         self.sign = sign
+        self.cells = cells
         self.level = 0.0  # the value runs are counted at (0 = none yet)
         self.log = EventLog()
         self.samples = 0
@@ -127,6 +127,8 @@ class ClipTracker:
         keep = ends - starts >= self.MIN_RUN
         starts, ends = starts[keep], ends[keep]
         if starts.size:
+            self.cells.update((starts * 1000 // self.rate).tolist())
+            self.cells.update(((ends - 1) * 1000 // self.rate).tolist())
             ticks = (starts * 10) // self.rate
             self.log.add(ticks, starts / self.rate, ends - starts)
             self.samples += int((ends - starts).sum())
@@ -135,74 +137,134 @@ class ClipTracker:
         self._close()
 
 
+def _context_max(a: np.ndarray, w: int) -> np.ndarray:
+    """For each column i of ``a`` (rows, n, values >= 0) with w columns on both sides: the
+    largest value of columns i-w..i-2 and i+2..i+w. Shape (rows, n - 2w)."""
+    n = a.shape[1]
+    # Running max over w - 1 columns, anchored at its last column (van Herk, O(n)).
+    run = maximum_filter1d(a, w - 1, axis=1, origin=(w - 2) // 2, mode="nearest")
+    # Columns i-w..i-2 end at i-2; columns i+2..i+w end at i+w.
+    return np.maximum(run[:, w - 2:n - w - 2], run[:, 2 * w:])
+
+
+def _context_mean(a: np.ndarray, w: int) -> np.ndarray:
+    """As ``_context_max``, the mean of those 2(w - 1) columns."""
+    n = a.shape[1]
+    c = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(a, axis=1)], axis=1)
+    i = np.arange(w, n - w)
+    total = (c[:, i - 1] - c[:, i - w]) + (c[:, i + w + 1] - c[:, i + 2])
+    return total / (2 * (w - 1))
+
+
 class ClickFinder:
-    """Impulsive discontinuities: cells whose high-pass residual peak towers over the
-    residual of the cells around them.
+    """Impulsive discontinuities: one-off impulses in a high-pass residual.
 
     The residual is the 3rd-order difference e[n] = x[n] - 3x[n-1] + 3x[n-2] - x[n-3]
     (gain |2 sin(pi f / fs)|^3: -51 dB at 1 kHz, +2 dB at 8 kHz, at 44.1 kHz), which
     removes the tonal body of music and keeps impulses (an impulse of height a gives peaks
-    of 3a). A cell (1 ms) holds a click when its residual peak exceeds ``RATIO`` times the
-    mean absolute residual on *both* sides (cells k-3..k-2 and k+2..k+3, skipping the
-    neighbours a click may spill into) and the ``FLOOR``. Requiring both sides is what
-    spares drum hits: after an onset the drum's own residual continues, after a click it
-    does not. Calibrated on ``tests/features/signals.py`` (music) (drums, hats, bass): ratio 8 gives
-    false alarms on hi-hat onsets, 10 none, at 8-96 kHz.
+    of 3a). Per 1 ms cell and channel, the residual peak is
+
+    - an *impulse* when it exceeds ``RATIO`` times every other residual peak within
+      ``LOCAL`` cells on either side (the adjacent cells, which an impulse may spill into,
+      excepted): noise bursts (hi-hats, snares, fricatives, distortion) have many peaks of
+      one size and are no impulses;
+    - a *click* when it is an impulse, stands ``RATIO`` times over every other sharp edge
+      within ``CONTEXT`` cells, and exceeds the ``FLOOR``. A sharp edge is a peak
+      ``NEIGHBOUR_RATIO`` times the mean peak of its own ``LOCAL`` surroundings (a mean, so
+      that an edge stays an edge when a click lands next to it; noise peaks are no edges).
+      A click is a one-off; the sharp edges of music recur: the edge of a sawtooth or
+      pulse-wave bass comes back every period (at most 25 ms: 40 Hz, below the lowest bass
+      fundamental in use, E1 = 41.2 Hz), and a drum onset comes with the bass notes it is
+      played with.
+
+    Adjacent cells are one click. Impulses hidden in the noise of a simultaneous hi-hat or
+    snare are missed, as they are by ear. Edges that other detectors own are not clicks: an
+    impulse with near-silence (a cell peak under ``QUIET``) among the ``EDGE_CELLS`` on one
+    side only (the edge of a dropout or of the silence at either end), or within
+    ``EDGE_CELLS`` of a corner of a clipped run (``clipped_cells``, filled by the clip
+    trackers), is left to those detectors.
     """
 
-    RATIO = 10.0
+    RATIO = 4.0  # 12 dB
+    NEIGHBOUR_RATIO = 2.0  # an edge: 6 dB over the mean peak of its surroundings
     FLOOR = 2e-3  # residual peak, full-scale units (an impulse of about -63 dBFS)
-    CONTEXT = 3  # cells on each side
+    LOCAL = 5  # cells on each side for the impulse test
+    CONTEXT = 25  # cells on each side for the one-off test (25 ms: one period of 40 Hz)
+    EDGE_CELLS = 2
+    QUIET = 10 ** (-60 / 20)
 
-    def __init__(self, rate_hz: int) -> None:
+    def __init__(self, rate_hz: int, clipped_cells: set[int]) -> None:
         self.rate = rate_hz
         self.log = EventLog()
-        self._peak = np.zeros((0,))  # carried cells: residual peak (max over channels), mean
-        self._mean = np.zeros((0, 1))
+        self.clipped_cells = clipped_cells
+        self._reach = self.LOCAL + self.CONTEXT  # cells needed on each side of a judged cell
+        self._peak = np.zeros((0, 0))  # carried cells: residual peak per channel
+        self._level = np.zeros(0)  # carried cells: sample peak, max over channels
         self._first = 0  # cell index of the first carried cell
         self._last_hit = -10
 
-    def process(self, first_cell: int, peak: np.ndarray, mean: np.ndarray) -> None:
-        """``peak``/``mean``: (channels, cells) residual statistics of complete cells."""
+    def process(self, first_cell: int, peak: np.ndarray, level: np.ndarray) -> None:
+        """``peak``: (channels, cells) residual peaks of complete cells; ``level``: (cells,)
+        their sample peaks, max over channels."""
         if peak.shape[1] == 0:
             return
-        if self._peak.size == 0:
-            self._mean = np.full((peak.shape[0], self.CONTEXT), np.nan)
-            self._peak = np.full((peak.shape[0], self.CONTEXT), np.nan)
-            self._first = first_cell - self.CONTEXT
+        r = self._reach
+        if self._peak.size == 0:  # before the file: no context (0), not silence
+            self._peak = np.zeros((peak.shape[0], r))
+            self._level = np.full(r, np.inf)
+            self._first = first_cell - r
         p = np.concatenate([self._peak, peak], axis=1)
-        m = np.concatenate([self._mean, mean], axis=1)
-        self._evaluate(p, m, self._first)
-        keep = 2 * self.CONTEXT
+        lv = np.concatenate([self._level, level])
+        self._evaluate(p, lv, self._first)
+        keep = min(2 * r, p.shape[1])
         self._first += p.shape[1] - keep
-        self._peak, self._mean = p[:, -keep:], m[:, -keep:]
+        self._peak, self._level = p[:, -keep:], lv[-keep:]
 
-    def _evaluate(self, p: np.ndarray, m: np.ndarray, first: int) -> None:
-        c = self.CONTEXT
-        k = p.shape[1] - 2 * c
+    def _evaluate(self, p: np.ndarray, lv: np.ndarray, first: int) -> None:
+        """Judge the cells of ``p`` (cell ``first`` onwards) that have their full reach."""
+        r, e = self._reach, self.EDGE_CELLS
+        k = p.shape[1] - 2 * r
         if k <= 0:
             return
-        before = _pair_mean(m[:, 0:k], m[:, 1:1 + k])
-        after = _pair_mean(m[:, 2 * c - 1:2 * c - 1 + k], m[:, 2 * c:2 * c + k])
-        background = np.fmax(before, after)  # one side missing (file edge): the other
-        centre = p[:, c:c + k]
-        hit = np.any((centre > self.RATIO * background) & (centre > self.FLOOR), axis=0)
-        cells = np.flatnonzero(hit) + first + c
-        if cells.size == 0:
-            return
+        local = _context_max(p, self.LOCAL)  # cells LOCAL .. n - LOCAL
+        core = p[:, self.LOCAL:p.shape[1] - self.LOCAL]
+        impulses = np.where(core > self.NEIGHBOUR_RATIO * _context_mean(p, self.LOCAL), core, 0.0)
+        neighbours = _context_max(impulses, self.CONTEXT)  # cells r .. n - r
+        centre = p[:, r:r + k]
+        impulse = centre > self.RATIO * local[:, self.CONTEXT:self.CONTEXT + k]
+        hit = np.any(impulse & (centre > self.RATIO * neighbours) & (centre > self.FLOOR), axis=0)
+        # The edge of near-silence: a quiet cell on one side only (a click in a quiet
+        # passage has quiet on both sides and stays a click).
+        sides = sliding_window_view(lv, e)  # side j covers cells j .. j + e - 1
+        before = sides[r - e:r - e + k].min(axis=1) < self.QUIET
+        after = sides[r + 1:r + 1 + k].min(axis=1) < self.QUIET
+        cells = np.flatnonzero(hit & (before == after)) + first + r
+        # Clipped runs before the next cell to judge, less the edge, can no longer matter.
+        horizon = first + r + k - e
+        if cells.size:
+            self._record(cells)
+        self.clipped_cells.difference_update([j for j in self.clipped_cells if j < horizon])
+
+    def _record(self, cells: np.ndarray) -> None:
         # Adjacent cells are one click (a residual spans 4 samples and may straddle cells).
         fresh = np.concatenate([[cells[0] - self._last_hit > 1], np.diff(cells) > 1])
         self._last_hit = int(cells[-1])
         cells = cells[fresh]
+        e = self.EDGE_CELLS
+        if self.clipped_cells:
+            near = np.array([any(j + d in self.clipped_cells for d in range(-e, e + 1))
+                             for j in cells.tolist()], dtype=bool)
+            cells = cells[~near]
         starts = np.rint(cells * self.rate / 1000).astype(np.int64)
         self.log.add(cells // CELLS_PER_TICK, starts / self.rate)
 
     def finish(self) -> None:
         if self._peak.size:
-            pad = np.full((self._peak.shape[0], self.CONTEXT), np.nan)
+            pad = np.zeros((self._peak.shape[0], self._reach))
             self._evaluate(np.concatenate([self._peak, pad], axis=1),
-                           np.concatenate([self._mean, pad], axis=1), self._first)
-            self._peak = np.zeros((0,))
+                           np.concatenate([self._level, np.full(self._reach, np.inf)]),
+                           self._first)
+            self._peak = np.zeros((0, 0))
 
 
 class GapFinder:

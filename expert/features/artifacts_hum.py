@@ -1,18 +1,30 @@
-"""Mains hum (50/60 Hz and harmonics) from a fine long-term spectrum of the decimated mono sum.
+"""Mains hum (50/60 Hz and harmonics) from a fine long-term spectrum of the decimated channels.
 
-The mono sum is decimated to about 1.4 kHz (a boxcar to ~5.5 kHz, then a 63-tap windowed-sinc
+Each channel is decimated to about 1.4 kHz (a boxcar to ~5.5 kHz, then a 63-tap windowed-sinc
 low-pass and a factor of ~4) and cut into segments of 2048 samples (~1.5 s, 0.67 Hz bins).
 For every segment and every candidate line (harmonics 1..6 of 50 Hz and of 60 Hz) it keeps
-two numbers: the line power (highest bin within +-0.5 % of the nominal frequency, at least
-+-0.4 Hz) and the background (mean of the lowest 36 of the 24 bins each side from 1.5 Hz
-beyond the line, corrected for the trimming: the mean of a noise-like neighbourhood).
+two numbers: the line power and the background (the mean of the lowest 36 of the 48 bins
+that start 1.5 Hz beyond a +-0.5 % band around the line, 24 on each side, corrected for the
+trimming: the mean of a noise-like neighbourhood).
+
+The line power is the Hann-windowed DFT evaluated *exactly* at the mains harmonic, and it
+counts only where the spectrum peaks there: the power must exceed the power one bin
+(0.67 Hz) below and above. Mains hum sits on the grid frequency (continental Europe: within
++-50 mHz in normal operation, +-200 mHz at most, ENTSO-E Operation Handbook, Policy 1);
+a bass note near it (G1 =
+49.0 Hz, G#1 = 51.9 Hz, A#1 = 58.3 Hz, B1 = 61.7 Hz) peaks a bin or more away and then
+leaves the mains line at its background level. Where the line is no local maximum, the
+segment's line power is taken as its background.
 
 Hum is what never goes away and is heard where the music is quiet. A line's salience is the
 smaller of two prominences: (a) its *lasting* power (10th percentile over all non-silent
-segments; a bass note on 55 or 60 Hz comes and goes, so this is the empty bin) over the
-median background of the quiet segments (within 6 dB of the quietest), and (b) the median, over
-those quiet segments, of line power minus background. A kick or bass drone sitting exactly
-on 50/60 Hz in every segment cannot be told from hum by this measure.
+segments; a bass note that comes and goes leaves this empty) over the median background of
+the quiet segments (within 6 dB of the quietest), and (b) the median, over those quiet
+segments, of line power minus background. The family's salience is that of its strongest
+line among the fundamental and the 2nd and 3rd harmonics, where ground loops and rectifier
+ripple put their energy; a lasting partial of the music on a high harmonic alone (300 Hz is
+the 6th of 50 Hz and the 5th of 60 Hz) is not hum. A kick or bass drone sitting exactly on
+50/60 Hz in every segment cannot be told from hum by this measure.
 """
 
 from __future__ import annotations
@@ -23,6 +35,8 @@ import numpy as np
 
 FAMILIES_HZ = (50.0, 60.0)
 HARMONICS = 6
+#: Harmonics whose salience stands for the family (1-based, inclusive).
+FAMILY_HARMONICS = 3
 #: A line this far over its neighbourhood, all the time, counts as a hum harmonic.
 PROMINENT_DB = 12.0
 SEGMENT = 2048
@@ -45,7 +59,7 @@ def _lowpass(taps: int, cutoff: float) -> np.ndarray:
 
 
 class HumMeter:
-    """Streams the mono sum through the decimator and keeps per-segment line statistics."""
+    """Streams the channels through the decimator and keeps per-segment line statistics."""
 
     def __init__(self, rate_hz: int) -> None:
         self.q1 = max(1, round(rate_hz / 5512.5))
@@ -53,57 +67,64 @@ class HumMeter:
         self.q2 = max(1, round(rate1 / 1400.0))
         self.rate2 = rate1 / self.q2
         self._fir = _lowpass(63, 500.0 / rate1)
-        self._rest1 = np.zeros(0, np.float32)  # samples waiting for a full boxcar
-        self._hist = np.zeros(self._fir.size - 1)  # stage-1 history for the FIR
+        self._rest1 = np.zeros((0, 0), np.float32)  # samples waiting for a full boxcar
+        self._hist = np.zeros((0, 0))  # stage-1 history for the FIR (zeros before the start)
         self._phase = 0  # offset of the next kept FIR output in the next chunk
-        self._seg = np.zeros(0)
+        self._seg = np.zeros((0, 0))
         self._window = np.hanning(SEGMENT)
         freqs = np.fft.rfftfreq(SEGMENT, 1 / self.rate2)
         bin_hz = self.rate2 / SEGMENT
-        lines, rings = [], []
-        for fam in FAMILIES_HZ:
-            for h in range(1, HARMONICS + 1):
-                f = fam * h
-                tol = max(0.4, 0.005 * f)
-                centre = int(round(f / bin_hz))
-                half = max(1, int(round(tol / bin_hz)))
-                lines.append(np.clip(centre + np.arange(-half, half + 1), 0, freqs.size - 1))
-                inner = int(np.ceil((tol + 1.5) / bin_hz))
-                side = centre + inner + np.arange(RING_BINS)
-                rings.append(np.concatenate([centre - inner - np.arange(RING_BINS), side]))
-        width = max(len(idx) for idx in lines)
-        # Equal widths so that one vectorized max/median serves all lines (edges repeat).
-        self._lines = np.stack([np.resize(idx, width) for idx in lines])
+        lines_hz = np.array([fam * h for fam in FAMILIES_HZ for h in range(1, HARMONICS + 1)])
+        rings = []
+        for f in lines_hz:
+            centre = int(round(f / bin_hz))
+            inner = int(np.ceil((max(0.4, 0.005 * f) + 1.5) / bin_hz))
+            side = centre + inner + np.arange(RING_BINS)
+            rings.append(np.concatenate([centre - inner - np.arange(RING_BINS), side]))
         self._rings = np.clip(np.stack(rings), 0, freqs.size - 1)
+        # DFT rows (cosine, then sine) at each line and one bin below and above it, with the
+        # Hann window and no normalisation, as the FFT bins are, so line and ring compare.
+        probe_hz = (lines_hz[:, None] + bin_hz * np.array([-1.0, 0.0, 1.0])).reshape(-1, 1)
+        phase = 2 * np.pi * probe_hz * np.arange(SEGMENT) / self.rate2
+        self._probes = np.concatenate([np.cos(phase), np.sin(phase)]) * self._window
         self.levels_db: list[float] = []
         self.line_db: list[np.ndarray] = []
         self.ring_db: list[np.ndarray] = []
 
-    def process(self, mono: np.ndarray) -> None:
-        """``mono``: the next samples of the mono sum at the file's rate."""
-        data = np.concatenate([self._rest1, mono]) if self._rest1.size else mono
-        usable = data.size // self.q1 * self.q1
-        self._rest1 = data[usable:].copy()
+    def process(self, x: np.ndarray) -> None:
+        """``x``: the next samples, (channels, n) at the file's rate. Channels are analysed
+        separately and their powers averaged, so hum survives a polarity-inverted channel."""
+        data = np.concatenate([self._rest1, x], axis=1) if self._rest1.size else x
+        usable = data.shape[1] // self.q1 * self.q1
+        self._rest1 = data[:, usable:].copy()
         if usable == 0:
             return
-        stage1 = data[:usable].reshape(-1, self.q1).mean(axis=1, dtype=np.float64)
-        padded = np.concatenate([self._hist, stage1])
-        filtered = np.convolve(padded, self._fir, mode="valid")
-        self._hist = padded[-(self._fir.size - 1):]
-        kept = filtered[self._phase::self.q2]
-        self._phase = (self._phase - filtered.size) % self.q2
-        self._seg = np.concatenate([self._seg, kept])
-        while self._seg.size >= SEGMENT:
-            self._analyse(self._seg[:SEGMENT])
-            self._seg = self._seg[SEGMENT:]
+        ch = data.shape[0]
+        stage1 = data[:, :usable].reshape(ch, -1, self.q1).mean(axis=2, dtype=np.float64)
+        padded = np.concatenate([self._hist, stage1], axis=1) if self._hist.size else np.pad(
+            stage1, ((0, 0), (self._fir.size - 1, 0)))
+        filtered = np.stack([np.convolve(row, self._fir, mode="valid") for row in padded])
+        self._hist = padded[:, -(self._fir.size - 1):]
+        kept = filtered[:, self._phase::self.q2]
+        self._phase = (self._phase - filtered.shape[1]) % self.q2
+        self._seg = np.concatenate([self._seg, kept], axis=1) if self._seg.size else kept
+        while self._seg.shape[1] >= SEGMENT:
+            self._analyse(self._seg[:, :SEGMENT])
+            self._seg = self._seg[:, SEGMENT:]
 
     def _analyse(self, seg: np.ndarray) -> None:
+        """``seg``: (channels, SEGMENT) decimated samples."""
         rms = math.sqrt(float(np.mean(seg * seg)))
         self.levels_db.append(20 * math.log10(max(rms, 1e-12)))
-        power = np.abs(np.fft.rfft(seg * self._window)) ** 2 + 1e-30
-        self.line_db.append(10 * np.log10(power[self._lines].max(axis=1)))
-        ring = np.sort(power[self._rings], axis=1)[:, :RING_KEEP]
-        self.ring_db.append(10 * np.log10(ring.mean(axis=1) / _RING_BIAS))
+        power = (np.abs(np.fft.rfft(seg * self._window, axis=1)) ** 2).mean(axis=0) + 1e-30
+        ring = np.sort(power[self._rings], axis=1)[:, :RING_KEEP].mean(axis=1) / _RING_BIAS
+        parts = self._probes @ np.ascontiguousarray(seg.T)  # (2 * lines * 3, channels)
+        half = parts.shape[0] // 2
+        probe = ((parts[:half] ** 2 + parts[half:] ** 2).mean(axis=1) + 1e-30).reshape(-1, 3)
+        peaked = probe[:, 1] > np.maximum(probe[:, 0], probe[:, 2])
+        line = np.where(peaked, probe[:, 1], ring)
+        self.line_db.append(10 * np.log10(line))
+        self.ring_db.append(10 * np.log10(ring))
 
     def result(self) -> tuple[float | None, float | None, int | None]:
         """(hum frequency in Hz or None, salience in dB or None, prominent harmonics)."""
@@ -117,8 +138,8 @@ class HumMeter:
         lasting = np.percentile(line, 10, axis=0) - np.median(ring[quiet], axis=0)
         heard = np.median(line[quiet] - ring[quiet], axis=0)
         salience = np.minimum(lasting, heard).reshape(len(FAMILIES_HZ), HARMONICS)
-        best = salience.max(axis=1)
+        best = salience[:, :FAMILY_HARMONICS].max(axis=1)
         fam = int(np.argmax(best))
         count = int(np.sum(salience[fam] >= PROMINENT_DB))
-        frequency = FAMILIES_HZ[fam] if count else None
+        frequency = FAMILIES_HZ[fam] if best[fam] >= PROMINENT_DB else None
         return frequency, round(float(best[fam]), 2), count

@@ -1,16 +1,29 @@
-"""Noise floor, SNR and hiss from per-tick band spectra (minimum statistics).
+"""Noise floor, SNR and hiss: the steady, broadband part of the signal under the music.
 
 Every 100 ms tick contributes one Hann-windowed frame of ~23 ms (2^k samples) taken at the
-tick's start. In each octave band the frame's *noise-like* power is estimated as the median
-power of 16 bins spread over the band times the number of bins, corrected for the
-median/mean ratio of the averaged periodogram (chi-square with 2 x channels degrees of
-freedom): tonal partials occupy few bins and barely move a median, while hiss raises every
-bin. A band's floor is the 10th
-percentile of that power over the non-silent ticks (after Martin, "Noise power spectral
-density estimation based on optimal smoothing and minimum statistics", IEEE TSAP 2001,
-in a simplified form). The noise floor is the sum of the band floors from 500 Hz to
-Nyquist (lower bands have too few bins to separate notes from noise; hum has its own
-measure); hiss is the same sum over 4-16 kHz.
+tick's start. In each half-octave band from 500 Hz up, the frame's *noise-like* power is
+estimated as the median power of 16 bins spread over the band times the number of bins,
+corrected for the median/mean ratio of the averaged periodogram (chi-square with
+2 x channels degrees of freedom): tonal partials occupy few bins and barely move a median,
+while hiss raises every bin.
+
+Noise is what stays: hiss, preamp and room noise are stationary and present through the
+quietest moments, while the quietest moments of music (a decay, a gap between notes, an
+intro) differ from one another. So a band's distribution of per-tick powers is read at its
+quietest quarter: where noise sits under the music, the music is absent from the band for
+at least part of the time and those ticks pile up on one level, the noise's; the band is
+*steady* when its quietest quarter of ticks spans at most ``STEADY_SPREAD_DB`` (the 25th
+minus the 5th percentile; for a noise-only band the estimator's own spread is about 1.5 dB).
+Quiet music does not pile up like that: its quietest ticks spread over tens of dB (decays
+to near silence, sparse hats). The steady band's floor is the median of its quietest
+quarter (the 12.5th percentile; for noise alone about 1 dB under its power). This is a
+simplified form of minimum statistics (Martin, IEEE TSAP 9(5), 2001) with a stationarity
+test in place of the bias model.
+
+The noise floor sums the floors of the steady bands from 500 Hz to Nyquist (lower bands
+have too few bins per frame to separate notes from noise; hum has its own measure); hiss
+is the same sum over the steady bands within 4-16 kHz. Where no band is steady the noise
+lies under the music everywhere and the floor is undefined (null), not the music's level.
 """
 
 from __future__ import annotations
@@ -19,13 +32,14 @@ import math
 
 import numpy as np
 
-#: Octave band edges in Hz; the last band runs to Nyquist.
-BAND_EDGES_HZ = (20.0, 62.5, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
-HISS_BAND_HZ = (4000.0, 16000.0)
-#: The noise floor sums the bands from here up: below, 23 ms frames have too few bins for a
-#: median to tell a held note from noise (and hum is measured on its own).
+#: Half-octave bands from 500 Hz; the last band runs to Nyquist.
 NOISE_LOW_HZ = 500.0
-FLOOR_PERCENTILE = 10.0
+BAND_EDGES_HZ = tuple(NOISE_LOW_HZ * 2 ** (k / 2) for k in range(11))  # 500 Hz .. 16 kHz
+HISS_BAND_HZ = (4000.0, 16000.0)
+#: Percentiles (over the non-silent ticks) of a band's quietest quarter: its ends and middle.
+QUIET_LOW_PCT, QUIET_MID_PCT, QUIET_HIGH_PCT = 5.0, 12.5, 25.0
+#: A band is steady when its quietest quarter of ticks spans at most this (dB).
+STEADY_SPREAD_DB = 3.0
 BINS_PER_BAND = 16  # bins whose median stands for a band (evenly spread over it)
 SILENT_DBFS = -120.0  # tick RMS under which a tick is digital silence
 # Median / mean of a chi-square variable with 2k degrees of freedom, scaled to mean 1,
@@ -100,8 +114,9 @@ class TickSpectra:
         bands = np.median(power[:, self._picks], axis=2) * (self._band_bins / self._median_fix)
         self.band_power.append(bands)
 
-    def floors(self, tick_level_dbfs: np.ndarray) -> np.ndarray | None:
-        """Per-band floor power (full-scale^2) over the non-silent ticks; None if none."""
+    def floors(self, tick_level_dbfs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per band: the floor power (full-scale^2) and whether the band is steady, over the
+        non-silent ticks; None when there is no such tick."""
         if not self.band_power:
             return None
         bands = np.concatenate(self.band_power)
@@ -109,11 +124,11 @@ class TickSpectra:
         active = tick_level_dbfs[:m] > SILENT_DBFS
         if not np.any(active):
             return None
-        return np.percentile(bands[:m][active], FLOOR_PERCENTILE, axis=0)
-
-    def noise_bands(self) -> np.ndarray:
-        """Mask of the bands summed into the noise floor (500 Hz to Nyquist)."""
-        return np.array([b_lo >= NOISE_LOW_HZ for b_lo, _ in self.bands])
+        low, mid, high = np.percentile(bands[:m][active],
+                                       [QUIET_LOW_PCT, QUIET_MID_PCT, QUIET_HIGH_PCT], axis=0)
+        # A band at digital zero has no noise at all: not a steady floor.
+        steady = (low > 0) & (high <= low * 10 ** (STEADY_SPREAD_DB / 10))
+        return np.where(steady, mid, 0.0), steady
 
     def hiss_bands(self) -> np.ndarray:
         """Mask of the bands that lie in the hiss region (4-16 kHz)."""

@@ -154,3 +154,51 @@ def pad_silence(x: np.ndarray, rate: int, lead_s: float, trail_s: float) -> np.n
 def hard_clip(x: np.ndarray, drive_db: float, ceiling: float = 1.0) -> np.ndarray:
     """Amplify by ``drive_db`` and clip at +-``ceiling`` (a digital over, flattened)."""
     return np.clip(x * 10 ** (drive_db / 20), -ceiling, ceiling).astype(np.float32)
+
+
+def sharp_groove(seconds: float = 8.0, rate: int = 44100, *, bass_notes_hz: tuple[float, ...] = (
+        49.0, 73.42), seed: int = 3) -> np.ndarray:
+    """Music whose sharpest edges are musical, to test click detection (stereo float32).
+
+    A naive sawtooth synth bass (a true discontinuity every period, as a raw oscillator
+    has) playing ``bass_notes_hz`` in turn, one per bar, for the first half of each bar;
+    closed hi-hats on sixteenth notes (noise bursts with a 0.2 ms attack and 3 ms decay)
+    and a kick on every beat that starts with a step (a sample that begins at full
+    amplitude). The second half of every bar (1-2 s, 3-4 s, ...) has no bass. Peak -1 dBFS.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * rate))
+    beat = 60.0 / BPM
+    bar = int(4 * beat * rate)
+    index = np.arange(n)
+    f0 = np.asarray(bass_notes_hz)[(index // bar) % len(bass_notes_hz)]
+    bass = 0.3 * (2 * ((np.cumsum(f0) / rate) % 1.0) - 1)  # a raw sawtooth
+    bass *= (index % bar) < bar // 2
+    hats = np.zeros(n)
+    hat_n = int(0.03 * rate)
+    hat_env = _env(hat_n, rate, 0.0002, 0.003)
+    for k in range(int(seconds / beat * 4)):
+        i = int(k * beat / 4 * rate)
+        m = min(hat_n, n - i)
+        hats[i:i + m] += 0.12 * rng.standard_normal(m) * hat_env[:m]
+    kick_n = int(0.3 * rate)
+    kt = np.arange(kick_n) / rate
+    # A cosine chirp under an exponential decay: it starts at full amplitude, with a step.
+    kick = 0.6 * np.cos(2 * np.pi * np.cumsum(50.0 + 80.0 * np.exp(-kt / 0.02)) / rate)
+    kick *= _env(kick_n, rate, 1e-9, 0.1)
+    kicks = np.zeros(n)
+    for k in range(int(seconds / beat)):
+        i = int(k * beat * rate)
+        m = min(kick_n, n - i)
+        kicks[i:i + m] += kick[:m]
+    mix = np.stack([bass + 0.8 * hats + kicks, bass + 1.2 * hats + kicks], axis=1)
+    mix *= 10 ** (-1.0 / 20) / np.max(np.abs(mix))
+    return mix.astype(np.float32)
+
+
+def add_tone(x: np.ndarray, rate: int, frequency_hz: float, level_dbfs: float) -> np.ndarray:
+    """A steady sine of ``level_dbfs`` peak through the whole file in every channel (a held
+    bass or organ note, a drone)."""
+    t = np.arange(x.shape[0]) / rate
+    tone = 10 ** (level_dbfs / 20) * np.sin(2 * np.pi * frequency_hz * t)
+    return (x + tone[:, None]).astype(np.float32)

@@ -11,7 +11,9 @@ from expert.features.catalogue import CATALOGUE
 from tests.features import signals as sig
 
 RATE = 44100
-CLICK_TIMES_S = [2.2, 5.013, 11.3]  # between drum hits, in the breakdown, under the bass
+# Between drum hits, in the breakdown, under the bass (150 ms after a hi-hat: a click in
+# the hat's noise is masked, by ear and for the detector).
+CLICK_TIMES_S = [2.2, 5.013, 11.4]
 
 
 def analyse(x: np.ndarray, rate: int = RATE, block: int = 65536) -> Measurements:
@@ -44,6 +46,7 @@ def test_clean_song_has_no_faults(clean: Measurements) -> None:
     assert v["artifacts.dropout_count"] == 0
     assert v["artifacts.hum_frequency_hz"] is None
     assert v["artifacts.leading_silence_s"] == 0.0
+    assert v["artifacts.noise_floor_dbfs"] is None and v["artifacts.noise_bands"] == 0
 
 
 def test_series_have_one_value_per_window(song: np.ndarray, clean: Measurements) -> None:
@@ -118,6 +121,7 @@ def test_hard_clipped_song_series_points_at_the_clipping(song: np.ndarray) -> No
     x[int(9 * RATE):int(10 * RATE)] = sig.hard_clip(song[int(9 * RATE):int(10 * RATE)], 8, 0.95)
     m = analyse(x)
     assert m.values["artifacts.clipped_samples"] > 0
+    assert m.values["artifacts.click_count"] == 0  # the corners of flat tops are clipping
     series = m.series["artifacts.clipped_samples"]
     starts = np.array(TimeGrid(RATE).window_starts_s(TimeGrid(RATE).n_ticks(x.shape[0])))
     assert np.all(series[(starts + 3.0 <= 9.0) | (starts >= 10.0)] == 0)
@@ -135,6 +139,25 @@ def test_clicks_found_on_drums(rate: int, amplitude: float) -> None:
     assert v["artifacts.click_rate_per_min"] == pytest.approx(3 / 16 * 60)
 
 
+@pytest.mark.parametrize("rate", [44100, 96000])
+@pytest.mark.parametrize("bass_notes_hz", [(49.0, 73.42), (41.2,)])
+def test_sharp_musical_edges_are_not_clicks(rate: int, bass_notes_hz: tuple[float, ...]) -> None:
+    """Raw sawtooth bass edges every period, 16th-note closed hats, kicks starting with a
+    step: sharp, but recurring or noise-like; clicks in the bass rests are still found."""
+    x = sig.sharp_groove(8.0, rate, bass_notes_hz=bass_notes_hz)
+    assert analyse(x, rate).values["artifacts.click_count"] == 0
+    times = [1.56, 3.31, 5.81]
+    v = analyse(sig.add_clicks(x, times, rate, 0.05), rate).values
+    assert v["artifacts.click_times_s"] == pytest.approx(times, abs=0.002)
+
+
+def test_click_in_silence_is_a_click(song: np.ndarray) -> None:
+    x = sig.add_clicks(sig.pad_silence(song, RATE, 1.0, 0.0), [0.5], RATE, 0.05)
+    v = analyse(x).values
+    assert v["artifacts.click_times_s"] == pytest.approx([0.5], abs=0.002)
+    assert v["artifacts.leading_silence_s"] == pytest.approx(0.5, abs=0.002)
+
+
 def test_click_in_one_channel_only(song: np.ndarray) -> None:
     v = analyse(sig.add_clicks(song, [5.013], RATE, 0.05, channel=1)).values
     assert v["artifacts.click_times_s"] == pytest.approx([5.013], abs=0.002)
@@ -147,6 +170,7 @@ def test_dropout_found_at_its_time(song: np.ndarray) -> None:
     assert v["artifacts.dropout_count"] == 1  # the leading/trailing silence are not dropouts
     assert v["artifacts.dropout_times_s"][0] == pytest.approx(8.3, abs=0.002)
     assert v["artifacts.dropout_total_s"] == pytest.approx(0.05, abs=0.002)
+    assert v["artifacts.click_count"] == 0  # its abrupt edges are the dropout, not clicks
     assert np.nansum(m.series["artifacts.dropout_count"]) == 3  # three overlapping windows
 
 
@@ -202,19 +226,64 @@ def test_bass_note_on_60_hz_is_not_hum(breakdown_song: np.ndarray) -> None:
     assert v["artifacts.hum_salience_db"] < 6
 
 
+@pytest.mark.parametrize("frequency_hz", [49.0, 51.91, 58.27, 61.74])  # G1, G#1, A#1, B1
+def test_held_bass_note_near_mains_is_not_hum(breakdown_song: np.ndarray,
+                                              frequency_hz: float) -> None:
+    """A note held through the whole song, quiet passages included, 1 Hz or more off the
+    mains frequency: the spectrum peaks on the note, not on 50/60 Hz."""
+    v = analyse(sig.add_tone(breakdown_song, RATE, frequency_hz, -20.0)).values
+    assert v["artifacts.hum_frequency_hz"] is None
+    assert v["artifacts.hum_salience_db"] < 6
+
+
+def test_steady_tone_exactly_on_mains_reads_as_hum(breakdown_song: np.ndarray) -> None:
+    """The documented limit: a drone exactly on 50 Hz cannot be told from hum."""
+    v = analyse(sig.add_tone(breakdown_song, RATE, 50.0, -50.0)).values
+    assert v["artifacts.hum_frequency_hz"] == 50.0
+
+
+def test_lasting_partial_on_a_high_harmonic_alone_is_not_hum(breakdown_song: np.ndarray) -> None:
+    """300 Hz is the 6th harmonic of 50 Hz and the 5th of 60 Hz; without the fundamental
+    or the low harmonics a steady partial there is music, not hum."""
+    v = analyse(sig.add_tone(breakdown_song, RATE, 300.0, -40.0)).values
+    assert v["artifacts.hum_frequency_hz"] is None
+    assert v["artifacts.hum_harmonics"] >= 1  # it is salient, and counted as a harmonic
+
+
+def test_hum_survives_a_polarity_inverted_channel(breakdown_song: np.ndarray) -> None:
+    hummed = sig.add_hum(breakdown_song, RATE, 50.0, -55.0)
+    hummed[:, 1] *= -1  # the mono sum would cancel a centred hum
+    assert analyse(hummed).values["artifacts.hum_frequency_hz"] == 50.0
+
+
 def test_clean_and_hissy_songs_have_no_hum(breakdown_song: np.ndarray) -> None:
     for x in (breakdown_song, sig.add_hiss(breakdown_song, -50.0)):
         assert analyse(x).values["artifacts.hum_frequency_hz"] is None
 
 
-def test_hiss_lowers_snr_and_shows_in_hiss(song: np.ndarray, clean: Measurements) -> None:
-    hissy = analyse(sig.add_hiss(song, -50.0)).values
-    c = clean.values
-    assert hissy["artifacts.snr_db"] < c["artifacts.snr_db"] - 20
-    # White noise of -50 dBFS RMS puts 12/22.05 of its power in 4-16 kHz: -52.6 dBFS.
-    assert hissy["artifacts.hiss_db"] == pytest.approx(-52.6, abs=1.5)
-    assert c["artifacts.hiss_db"] is None or c["artifacts.hiss_db"] < -90
-    assert hissy["artifacts.noise_floor_dbfs"] > c["artifacts.noise_floor_dbfs"]
+@pytest.mark.parametrize("gain_db", [0.0, -30.0])
+def test_quiet_music_is_not_noise(breakdown_song: np.ndarray, gain_db: float) -> None:
+    """The quietest passages of music (a pad-only breakdown, a master turned down 30 dB)
+    are music: their level is no noise floor."""
+    v = analyse(breakdown_song * np.float32(10 ** (gain_db / 20))).values
+    assert v["artifacts.noise_floor_dbfs"] is None
+    assert v["artifacts.snr_db"] is None
+    assert v["artifacts.noise_bands"] == 0
+
+
+@pytest.mark.parametrize("level_dbfs", [-50.0, -70.0, -90.0])
+def test_hiss_shows_as_a_steady_broadband_floor(song: np.ndarray, level_dbfs: float) -> None:
+    v = analyse(sig.add_hiss(song, level_dbfs)).values
+    assert v["artifacts.noise_bands"] >= 5  # broadband: many half-octave bands
+    # White noise puts (22050 - 500) / 22050 of its power above 500 Hz; where the music
+    # covers a band the floor is not seen there, so the reading is a lower bound, and the
+    # 12.5th percentile reads steady noise about 1 dB low.
+    assert level_dbfs - 3.0 < v["artifacts.noise_floor_dbfs"] < level_dbfs
+    programme_dbfs = 10 * np.log10(np.mean(song.astype(np.float64) ** 2))
+    assert v["artifacts.snr_db"] == pytest.approx(
+        programme_dbfs - v["artifacts.noise_floor_dbfs"], abs=1.0)
+    # 12/22.05 of white noise power lies in 4-16 kHz.
+    assert v["artifacts.hiss_db"] == pytest.approx(level_dbfs - 2.6, abs=1.5)
 
 
 @pytest.mark.parametrize("rate, channels", [(8000, 1), (22050, 2), (192000, 2)])
@@ -223,5 +292,8 @@ def test_any_rate_and_channel_count(rate: int, channels: int) -> None:
     v = analyse(sig.add_clicks(x, [2.2], rate, 0.2), rate).values
     assert v["artifacts.click_times_s"] == pytest.approx([2.2], abs=0.002)
     assert (v["artifacts.dc_offset_right"] is None) == (channels == 1)
-    assert (v["artifacts.hiss_db"] is None) == (rate / 2 <= 4000)
+    assert v["artifacts.noise_floor_dbfs"] is None
+    hissy = analyse(sig.add_hiss(x, -50.0), rate).values
+    assert hissy["artifacts.noise_bands"] >= 3
+    assert (hissy["artifacts.hiss_db"] is None) == (rate / 2 <= 4000)
     assert all(not isinstance(val, float) or np.isfinite(val) for val in v.values())

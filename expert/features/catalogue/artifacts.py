@@ -6,6 +6,8 @@ _VASEGHI = "Vaseghi & Rayner, 'Detection and suppression of impulsive noise in s
     "communication systems', IEE Proc. I 137(1), 1990 (impulses in a prediction residual)"
 _MARTIN = "Martin, 'Noise power spectral density estimation based on optimal smoothing and "\
     "minimum statistics', IEEE Trans. Speech Audio Process. 9(5), 2001"
+_GODSILL = "Godsill & Rayner, Digital Audio Restoration, Springer 1998, ch. 5 (click detection)"
+_ENTSOE = "ENTSO-E Operation Handbook, Policy 1 (frequency within +-50 mHz in normal operation)"
 _ESSENTIA = "Essentia audio-problems detectors (SaturationDetector, ClickDetector, "\
     "GapsDetector, HumDetector, StartStopCut), checked in "\
     "tests/features/test_essentia_detectors.py"
@@ -50,11 +52,14 @@ SPECS: tuple[DescriptorSpec, ...] = (
         name="artifacts.click_count", unit="count", scope="both",
         meaning="Impulsive discontinuities (clicks, pops, splices) in the programme.",
         method="3rd-order difference residual per channel; a 1 ms cell holds a click when its "
-               "residual peak exceeds 10x the mean absolute residual of the cells 2-3 ms before "
-               "and 2-3 ms after it (both sides, which spares drum onsets) and 2e-3 FS; adjacent "
-               "cells are one click. Impulses hidden under a simultaneous hi-hat or snare are "
-               "missed, as they are by ear; the abrupt edges of a dropout count as clicks.",
-        references=(_VASEGHI, _ESSENTIA),
+               "residual peak exceeds 4x (12 dB) every other residual peak within 25 ms on either "
+               "side (the adjacent cells excepted) and 2e-3 FS: a one-off, where the sharp edges "
+               "of music recur (drum hits, noise bursts, the period of a sawtooth bass, 25 ms at "
+               "40 Hz); adjacent cells are one click. Edges of near-silence (dropouts, silence at "
+               "the ends, under -60 dBFS within 2 ms) and corners of clipped runs are left to "
+               "those descriptors. Impulses hidden under a simultaneous hi-hat or snare are "
+               "missed, as they are by ear. Window series: clicks starting in the window.",
+        references=(_VASEGHI, _GODSILL, _ESSENTIA),
     ),
     DescriptorSpec(
         name="artifacts.click_times_s", unit="s", kind="list",
@@ -87,45 +92,64 @@ SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(
         name="artifacts.hum_frequency_hz", unit="Hz",
         meaning="Mains hum fundamental (50 or 60 Hz) when a lasting hum line is found, else null.",
-        method="The family (50 or 60 Hz) whose best harmonic reaches a salience of 12 dB "
-               "(see artifacts.hum_salience_db).",
+        method="The family (50 or 60 Hz) whose salience (artifacts.hum_salience_db) reaches "
+               "12 dB.",
         references=(_ESSENTIA,),
     ),
     DescriptorSpec(
         name="artifacts.hum_salience_db", unit="dB",
-        meaning="How far the strongest lasting 50/60 Hz-family line stands over its neighbourhood "
-                "in the quietest passages (about 0 without hum).",
-        method="Mono sum decimated to ~1.4 kHz, 1.5 s Hann segments (0.67 Hz bins); per line "
-               "(harmonics 1-6) the smaller of: 10th percentile over segments of the line power "
-               "minus the quiet segments' background, and the median over quiet segments "
-               "(within 6 dB of the quietest) of line minus background. A bass note that comes "
-               "and goes has no lasting power; a drone exactly on 50/60 Hz reads as hum.",
+        meaning="How far the strongest lasting mains line (50/60 Hz, 2nd or 3rd harmonic) stands "
+                "over its neighbourhood in the quietest passages (about 0 without hum).",
+        method="Each channel decimated to ~1.4 kHz, 1.5 s Hann segments (0.67 Hz bins), powers "
+               "averaged over channels; the line power is the DFT exactly at the harmonic, kept "
+               "only where it exceeds the power one bin below and above (a bass note 1 Hz away, "
+               "e.g. G1 = 49 Hz, leaves the line at its background). Per line the smaller of: "
+               "the 10th percentile over segments of the line power minus the quiet segments' "
+               "background, and the median over quiet segments (within 6 dB of the quietest) of "
+               "line minus background; the family's salience is its best of harmonics 1-3 "
+               "(a lasting 300 Hz partial alone is not hum). A note that comes and goes has no "
+               "lasting power; a drone exactly on 50/60 Hz reads as hum.",
+        references=(_ENTSOE,),
     ),
     DescriptorSpec(
         name="artifacts.hum_harmonics", unit="count",
-        meaning="How many of the first 6 harmonics of the hum family are salient (>= 12 dB).",
-        method="As artifacts.hum_salience_db, counted per harmonic of the best family.",
+        meaning="How many of the first 6 harmonics of the hum family are salient (>= 12 dB): "
+                "mains hum brings its harmonic family, a stray tone does not.",
+        method="As artifacts.hum_salience_db, counted per harmonic (1-6) of the best family.",
     ),
     DescriptorSpec(
         name="artifacts.noise_floor_dbfs", unit="dBFS",
-        meaning="Level of the steady, noise-like part of the quietest passages above 500 Hz "
-                "(hiss, room, preamp noise; hum has its own descriptors).",
-        method="One 23 ms Hann frame per 100 ms tick; per octave band the median bin power x "
-               "bins (tonal partials barely move a median); per band the 10th percentile over "
-               "non-silent ticks; summed over 500 Hz-Nyquist (simplified minimum statistics).",
+        meaning="Level of the steady noise (hiss, room, preamp noise, the dither or quantisation "
+                "floor) where it shows under the music above 500 Hz; null when no band shows a "
+                "steady floor (any noise lies under the music throughout). Quiet music is not "
+                "noise; hum has its own descriptors.",
+        method="One 23 ms Hann frame per 100 ms tick; per half-octave band from 500 Hz the "
+               "median bin power x bins (tonal partials barely move a median). A band is steady "
+               "when the quietest quarter of its non-silent ticks spans at most 3 dB (25th minus "
+               "5th percentile): noise is stationary and piles up where the music leaves the "
+               "band, the quiet moments of music spread over tens of dB. Sum over the steady "
+               "bands of their 12.5th percentile (for noise alone ~1 dB under its power): a "
+               "lower bound where music hides part of the band range.",
         references=(_MARTIN,),
     ),
     DescriptorSpec(
         name="artifacts.snr_db", unit="dB",
-        meaning="Programme level over the noise floor.",
+        meaning="Programme level over the steady noise floor; null when no floor shows.",
         method="Power mean of the 100 ms tick levels of non-silent ticks (dBFS) minus "
                "artifacts.noise_floor_dbfs.",
     ),
     DescriptorSpec(
         name="artifacts.hiss_db", unit="dBFS",
-        meaning="Level of the broadband noise in 4-16 kHz in the quietest passages (hiss).",
-        method="As artifacts.noise_floor_dbfs, summing the 4-8 and 8-16 kHz bands only; null "
-               "when the sample rate has no content above 4 kHz.",
+        meaning="Level of the steady broadband noise in 4-16 kHz (hiss); null when no band there "
+                "shows a steady floor.",
+        method="As artifacts.noise_floor_dbfs, summing the steady bands within 4-16 kHz only.",
+        references=(_MARTIN,),
+    ),
+    DescriptorSpec(
+        name="artifacts.noise_bands", unit="count",
+        meaning="How many half-octave bands (500 Hz to Nyquist) show a steady noise floor: hiss "
+                "is broadband and shows in several, a stray steady tone or drone in one.",
+        method="As artifacts.noise_floor_dbfs, counting the steady bands; null for silence.",
         references=(_MARTIN,),
     ),
     DescriptorSpec(
