@@ -53,47 +53,70 @@ class TruePeakEnvelope:
     reconstructed signal over [m, m + 1): the sample itself and the interpolated points
     that follow it. Computing point m needs ``HALF_TAPS`` later samples, so the envelope
     lags the input by that much; ``flush`` completes it with silence after the end.
+
+    The phase filters run as matrix products over runs of ``RUN`` points: the points of
+    run k read input runs k and k + 1 only (``RUN`` >= 2 * ``HALF_TAPS`` - 1), so one
+    (2 RUN) x (phases RUN) banded matrix evaluates every phase of a run at once. Products
+    are batched by ``BATCH`` runs, small enough (m n k <= 2^18) for OpenBLAS to run each on
+    the calling thread: its worker threads would compete with the other analysis process.
     """
+
+    RUN = 12
+    BATCH = 256
 
     def __init__(self, rate_hz: int, channels: int) -> None:
         self.factor = oversampling_factor(rate_hz)
-        self._phases = interpolation_matrix(self.factor) if self.factor > 1 else None
         self._history = np.zeros((channels, 2 * HALF_TAPS - 1), dtype=np.float32)
         self._seen = 0  # input samples consumed
         self.emitted = 0  # envelope samples returned so far (the next one's index)
+        if self.factor > 1:
+            phases = interpolation_matrix(self.factor)
+            run, taps = self.RUN, 2 * HALF_TAPS
+            # Column p * RUN + i: phase p at point i of a run, from input samples i .. i + 11.
+            banded = np.zeros((2 * run, phases.shape[0] * run), dtype=np.float32)
+            for i in range(run):
+                banded[i:i + taps, i::run] = phases.T
+            self._from_run = banded[:run].copy()
+            self._from_next_run = banded[run:].copy()
 
     def push(self, block: np.ndarray) -> np.ndarray:
         """Consume float32 (channels, n); return the next envelope values (channels, k)."""
-        if self._phases is None:
-            self._seen += block.shape[1]
-            self.emitted += block.shape[1]
-            return np.abs(block)
-        taps = 2 * HALF_TAPS
-        joined = np.concatenate([self._history, block], axis=1)
-        self._history = joined[:, -(taps - 1):].copy()
         n = block.shape[1]
-        channels = joined.shape[0]
-        # Row j of the stack is the signal delayed by j; one product then evaluates every
-        # phase at every point. einsum's own loop, not BLAS: as fast here, single-threaded
-        # (BLAS threads would fight the other analysis process for the two cores).
-        stack = np.empty((taps, channels, n), dtype=np.float32)
-        for j in range(taps):
-            stack[j] = joined[:, j:j + n]
-        between = np.einsum("pj,jm->pm", self._phases, stack.reshape(taps, channels * n))
+        if self.factor == 1 or n == 0:
+            self._seen += n
+            self.emitted += n
+            return np.abs(block)
+        run = self.RUN
+        channels, history = self._history.shape
+        runs = -(-n // run)
+        batch = min(self.BATCH, runs)
+        runs = -(-runs // batch) * batch
+        # Input: the last samples of the previous block, this block, zeros (read only by
+        # points after the block, which are dropped).
+        joined = np.zeros((channels, (runs + 1) * run), dtype=np.float32)
+        joined[:, :history] = self._history
+        joined[:, history:history + n] = block
+        self._history = joined[:, n:n + history].copy()
+        runs_in = joined.reshape(channels, runs + 1, run)
+        shape = (channels, runs // batch, batch, run)
+        between = runs_in[:, :-1].reshape(shape) @ self._from_run
+        between += runs_in[:, 1:].reshape(shape) @ self._from_next_run
         np.abs(between, out=between)
-        envelope = np.maximum(between.max(axis=0).reshape(channels, n),
-                              np.abs(stack[HALF_TAPS - 1]))
-        # Output column c is the point m = seen - HALF_TAPS + c; drop points before the file.
+        envelope = between[..., :run]
+        for p in range(1, self.factor - 1):
+            envelope = np.maximum(envelope, between[..., p * run:(p + 1) * run])
+        envelope = envelope.reshape(channels, -1)[:, :n]
+        # Point c is sample m = seen - HALF_TAPS + c, whose own value is joined[HALF_TAPS - 1 + c].
+        envelope = np.maximum(envelope, np.abs(joined[:, HALF_TAPS - 1:HALF_TAPS - 1 + n]))
         first = self._seen - HALF_TAPS
         self._seen += n
-        skip = max(0, -first)
-        envelope = envelope[:, skip:]
+        envelope = envelope[:, max(0, -first):]  # drop points before the file
         self.emitted += envelope.shape[1]
         return envelope
 
     def flush(self) -> np.ndarray:
         """Envelope of the last samples, reading silence after the end of the file."""
-        if self._phases is None:
+        if self.factor == 1:
             return np.zeros((self._history.shape[0], 0), dtype=np.float32)
         tail = self.push(np.zeros((self._history.shape[0], HALF_TAPS), dtype=np.float32))
         self._seen -= HALF_TAPS  # the padding is not part of the file

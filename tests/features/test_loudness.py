@@ -27,7 +27,12 @@ from expert.features.kweighting import (
     k_weighting_sos,
 )
 from expert.features.loudness import LoudnessAnalyzer, measure_loudness
-from expert.features.truepeak import TruePeakEnvelope, oversampling_factor
+from expert.features.truepeak import (
+    HALF_TAPS,
+    TruePeakEnvelope,
+    interpolation_matrix,
+    oversampling_factor,
+)
 
 RATES_HZ = [8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000]
 SINE_DB_OF_PEAK = 10 * math.log10(0.5)  # mean square of a sine relative to its peak: -3.01 dB
@@ -255,6 +260,54 @@ def test_true_peak_envelope_never_below_the_samples() -> None:
     assert out.shape == signal.shape
     assert np.all(out >= np.abs(signal))
 
+
+
+def direct_envelope(signal: np.ndarray, rate_hz: int) -> np.ndarray:
+    """The envelope point by point, in float64: each phase filter as a plain dot product."""
+    factor = oversampling_factor(rate_hz)
+    if factor == 1:
+        return np.abs(signal)
+    phases = interpolation_matrix(factor).astype(np.float64)
+    padded = np.pad(signal.astype(np.float64), ((0, 0), (HALF_TAPS - 1, HALF_TAPS)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * HALF_TAPS, axis=1)
+    between = np.abs(windows[:, :signal.shape[1]] @ phases.T).max(axis=2)
+    return np.maximum(between, np.abs(signal))
+
+
+def envelope_signals(rate_hz: int) -> dict[str, np.ndarray]:
+    """Music-like noise and worst cases: full-scale tones near fs/4 and fs/2 (the Tech 3341
+    true-peak tones, cases 15-23), a full-scale square wave, isolated full-scale clicks."""
+    rng = np.random.default_rng(rate_hz)
+    n = 3 * 65536 + 100
+    t = np.arange(n) / rate_hz
+    clicks = np.zeros(n)
+    clicks[rng.integers(0, n, 40)] = rng.choice([-1.0, 1.0], 40)
+    return {
+        "noise": np.cumsum(rng.standard_normal((2, n)), axis=1) * 0.002
+        + 0.1 * rng.standard_normal((2, n)),
+        "quarter_rate_tone": np.stack([np.sin(2 * np.pi * t * rate_hz / 4 + np.pi / 4)] * 2),
+        "near_nyquist_tone": np.stack([np.sin(2 * np.pi * t * 0.45 * rate_hz + 0.3),
+                                       np.sin(2 * np.pi * t * rate_hz / 6 + 1.0)]),
+        "square": np.stack([np.sign(np.sin(2 * np.pi * 997 * t))] * 2),
+        "clicks": np.stack([clicks, -clicks]),
+    }
+
+
+@pytest.mark.parametrize("rate_hz", [44100, 96000, 192000])
+@pytest.mark.parametrize("block_frames", [1, 11, 12, 777, 65536])
+@pytest.mark.parametrize("kind", ["noise", "quarter_rate_tone", "near_nyquist_tone", "square",
+                                  "clicks"])
+def test_true_peak_envelope_equals_the_direct_computation(rate_hz: int, block_frames: int,
+                                                          kind: str) -> None:
+    signal = envelope_signals(rate_hz)[kind].astype(np.float32)
+    if block_frames < 100:
+        signal = signal[:, :3000]  # small blocks: a short signal keeps the test fast
+    envelope = TruePeakEnvelope(rate_hz, 2)
+    pieces = [envelope.push(signal[:, i:i + block_frames])
+              for i in range(0, signal.shape[1], block_frames)]
+    got = np.concatenate(pieces + [envelope.flush()], axis=1)
+    assert envelope.emitted == signal.shape[1]
+    np.testing.assert_allclose(got, direct_envelope(signal, rate_hz), rtol=1e-6, atol=1e-7)
 
 # -- streaming, time-resolved series, catalogue -----------------------------------------
 
