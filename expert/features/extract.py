@@ -28,6 +28,9 @@ from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGr
 from expert.features.featureset import FeatureSet, Timeline
 
 # Import paths keep `mixexpert --help` and rule validation free of signal-processing imports.
+# Measured CPU on a 4-minute stereo file: loudness 0.31 s + artifacts 0.29 s against spectral
+# 0.30 s + 0.29 s importing scipy.fft/sparse (each group also decodes, 0.14 s). The other
+# splits were 0.1-0.2 s slower in wall time.
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("expert.features.loudness:LoudnessAnalyzer", "expert.features.artifacts:ArtifactsAnalyzer"),
     ("expert.features.spectral:SpectralAnalyzer",),

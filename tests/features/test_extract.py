@@ -1,0 +1,48 @@
+"""Extraction gives the same feature set whether or not it splits the analyzers over two
+processes (``expert.features.extract``: files from ``PARALLEL_MIN_S`` on are split)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from expert.features import extract as extract_module
+from tests.conftest import music_like
+from tests.features.signals import add_clicks, music
+
+
+@pytest.fixture
+def parent_groups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Analyzer paths run by this (parent) process; a forked child's runs are not seen."""
+    seen: list[list[str]] = []
+    run_group = extract_module._run_group
+
+    def spy(path: str, paths: Any, downmix: bool) -> Any:
+        seen.append(list(paths))
+        return run_group(path, paths, downmix)
+
+    monkeypatch.setattr(extract_module, "_run_group", spy)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("name", "signal"),
+    [
+        ("steady", music_like(6.0)),
+        ("song", add_clicks(music(6.0), [1.0, 3.5], 44100)),
+        ("mono", music_like(6.0)[:, :1]),
+    ],
+)
+def test_parallel_and_sequential_extraction_agree(
+    name: str, signal: np.ndarray, write_wav: Any, parent_groups: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = write_wav(f"{name}.wav", signal)
+    monkeypatch.setattr(extract_module, "PARALLEL_MIN_S", 1.0)  # split this short file too
+    parallel = extract_module.extract(path, parallel=True)
+    sequential = extract_module.extract(path, parallel=False)
+    everything = [p for group in extract_module.GROUPS for p in group]
+    assert parent_groups == [list(extract_module.GROUPS[0]), everything]  # really split
+    assert parallel.model_dump(mode="json") == sequential.model_dump(mode="json")
