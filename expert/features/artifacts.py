@@ -26,6 +26,9 @@ from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGr
 
 #: Leading/trailing silence ends at the first/last sample above this level (as StartStopCut).
 SILENCE_THRESHOLD_DBFS = -60.0
+#: A steady DC offset: the mean of each second (10 ticks), at its 10th percentile.
+DC_SECOND_TICKS = 10
+DC_HELD_PERCENTILE = 10.0
 
 
 class ArtifactsAnalyzer(Analyzer):
@@ -56,8 +59,10 @@ class ArtifactsAnalyzer(Analyzer):
         self._gaps = GapFinder(rate)
         self._hum = HumMeter(rate)
         self._spectra = TickSpectra(rate, ch)
-        self._tick_energy: list[np.ndarray] = []  # per chunk of complete ticks, mean over channels
-        self._tick_open = np.zeros(2)  # energy and samples of the tick being filled
+        # Per tick: mean square (mean over channels) and each channel's mean (for a steady
+        # DC offset); chunks of complete ticks, rows (1 + channels, ticks).
+        self._tick_stats: list[np.ndarray] = []
+        self._tick_open = np.zeros(2 + ch)  # sums (energy, channel sums) and samples
         self._tick_open_index = 0
         self._first_loud: int | None = None
         self._last_loud: int | None = None
@@ -99,7 +104,7 @@ class ArtifactsAnalyzer(Analyzer):
         np.abs(res, out=res)
 
         cb = self._cells.reduce([(np.maximum, x), (np.minimum, x), (np.add, sq),
-                                 (np.maximum, res)])
+                                 (np.maximum, res), (np.add, x)])
         self._edges(x, cb.starts, cb.raw[0], cb.raw[1], position)
         self._clipping(x, cb.raw[0], cb.raw[1], position)
         self._cell_stats(cb.first_cell, cb.cells)
@@ -131,7 +136,7 @@ class ArtifactsAnalyzer(Analyzer):
             neg_tracker.process(x[c], position, float(-seg_min[c].min()), self._flat)
 
     def _cell_stats(self, first_cell: int, cells: list[np.ndarray]) -> None:
-        cmax, cmin, energy, rmax = cells
+        cmax, cmin, energy, rmax, total = cells
         k = cmax.shape[1]
         if k == 0:
             return
@@ -140,28 +145,30 @@ class ArtifactsAnalyzer(Analyzer):
         level = np.maximum(cmax, -cmin).max(axis=0)
         self._clicks.process(first_cell, rmax, level)
         self._gaps.process(first_cell, level)
-        self._add_tick_energy(first_cell, energy.mean(axis=0).astype(np.float64), sizes)
+        rows = np.vstack([energy.mean(axis=0), total]).astype(np.float64)
+        self._add_tick_stats(first_cell, rows, sizes)
 
-    def _add_tick_energy(self, first_cell: int, energy: np.ndarray, sizes: np.ndarray) -> None:
-        """Sum cell energies into ticks (100 cells each); the last tick stays open."""
-        ticks = (first_cell + np.arange(energy.size)) // CELLS_PER_TICK
+    def _add_tick_stats(self, first_cell: int, rows: np.ndarray, sizes: np.ndarray) -> None:
+        """Sum cell sums ``rows`` (r, cells) into ticks (100 cells each), as means per
+        sample; the last tick stays open."""
+        ticks = (first_cell + np.arange(rows.shape[1])) // CELLS_PER_TICK
         base = int(ticks[0])
-        sums = np.bincount(ticks - base, weights=energy)
+        sums = np.stack([np.bincount(ticks - base, weights=row) for row in rows])
         counts = np.bincount(ticks - base, weights=sizes)
         if base == self._tick_open_index:
-            sums[0] += self._tick_open[0]
-            counts[0] += self._tick_open[1]
+            sums[:, 0] += self._tick_open[:-1]
+            counts[0] += self._tick_open[-1]
         else:  # the open tick ended exactly at a block edge
             self._close_tick()
-        if sums.size > 1:
-            self._tick_energy.append(sums[:-1] / counts[:-1])
-        self._tick_open = np.array([sums[-1], counts[-1]])
+        if counts.size > 1:
+            self._tick_stats.append(sums[:, :-1] / counts[:-1])
+        self._tick_open = np.append(sums[:, -1], counts[-1])
         self._tick_open_index = int(ticks[-1])
 
     def _close_tick(self) -> None:
-        if self._tick_open[1]:
-            self._tick_energy.append(np.array([self._tick_open[0] / self._tick_open[1]]))
-        self._tick_open = np.zeros(2)
+        if self._tick_open[-1]:
+            self._tick_stats.append((self._tick_open[:-1] / self._tick_open[-1])[:, None])
+        self._tick_open = np.zeros_like(self._tick_open)
 
     # -- end ---------------------------------------------------------------------------------
     def finish(self) -> Measurements:
@@ -172,18 +179,21 @@ class ArtifactsAnalyzer(Analyzer):
         for tracker in self._clips:
             tracker.finish()
         self._close_tick()
+        stats = (np.concatenate(self._tick_stats, axis=1) if self._tick_stats
+                 else np.zeros((1 + self.channels, 0)))
         m = Measurements()
         v = m.values
         frames, rate = self.frames, self.rate
         duration = frames / rate if rate else 0.0
         n_ticks = self.grid.n_ticks(frames)
 
-        # DC offset: mean sample value per channel (fraction of full scale, signed).
+        # DC offset: mean sample value per channel (fraction of full scale, signed); the
+        # steady offset is the part every second of the file holds.
         dc = self._sum / max(frames, 1)
         v["artifacts.dc_offset_left"] = float(dc[0]) if frames else None
         v["artifacts.dc_offset_right"] = float(dc[1]) if frames and self.channels > 1 else None
-        largest = float(np.max(np.abs(dc))) if frames else 0.0
-        v["artifacts.dc_offset_dbfs"] = 20 * math.log10(largest) if largest > 0 else None
+        steady = _steady_offset(stats[1:])
+        v["artifacts.dc_offset_dbfs"] = 20 * math.log10(steady) if steady > 0 else None
 
         # Clipping: runs at each channel's positive and negative extreme.
         clip_log = _merge([t.log for t in self._clips])
@@ -216,7 +226,7 @@ class ArtifactsAnalyzer(Analyzer):
             m.notes.append("hum: under ~1.5 s of signal, too short to resolve 50/60 Hz lines")
 
         # Noise floor, SNR, hiss.
-        self._noise(v, m)
+        self._noise(stats[0], v, m)
 
         # Leading / trailing silence.
         if self._first_loud is None:
@@ -228,8 +238,8 @@ class ArtifactsAnalyzer(Analyzer):
             v["artifacts.trailing_silence_s"] = (frames - 1 - self._last_loud) / rate
         return m
 
-    def _noise(self, v: dict, m: Measurements) -> None:
-        tick_ms = np.concatenate(self._tick_energy) if self._tick_energy else np.zeros(0)
+    def _noise(self, tick_ms: np.ndarray, v: dict, m: Measurements) -> None:
+        """Noise floor, SNR and hiss from the tick spectra; ``tick_ms``: tick mean squares."""
         with np.errstate(divide="ignore"):
             level = 10 * np.log10(tick_ms)
         active = level > SILENT_DBFS
@@ -250,6 +260,27 @@ class ArtifactsAnalyzer(Analyzer):
         v["artifacts.snr_db"] = programme - floor_db
         hiss = floors[self._spectra.hiss_bands()].sum()
         v["artifacts.hiss_db"] = 10 * math.log10(float(hiss)) if hiss > 0 else None
+
+
+def _steady_offset(tick_means: np.ndarray) -> float:
+    """The DC offset held through the file (full-scale units, >= 0), largest over channels.
+
+    ``tick_means``: (channels, ticks) mean sample value per 100 ms tick. Per second (10
+    ticks; the whole file if shorter) the channel's mean; the steady offset is the 10th
+    percentile of those means on the side of their median, or 0. A converter's offset is
+    the same in every second, quiet ones included; the mean that asymmetric clipping or
+    limiting of asymmetric waveforms (kick drums) leaves comes and goes with the loud
+    passages and reads near 0 here.
+    """
+    ticks = tick_means.shape[1]
+    if ticks == 0:
+        return 0.0
+    per = min(DC_SECOND_TICKS, ticks)
+    whole = ticks // per * per
+    seconds = tick_means[:, :whole].reshape(tick_means.shape[0], -1, per).mean(axis=2)
+    side = np.sign(np.median(seconds, axis=1, keepdims=True))
+    held = np.percentile(seconds * side, DC_HELD_PERCENTILE, axis=1)
+    return float(max(np.max(held), 0.0))
 
 
 def _merge(logs: list[EventLog]) -> EventLog:

@@ -77,7 +77,20 @@ def test_dc_offset(song: np.ndarray, left: float, right: float) -> None:
         assert v[key] - base[key] == pytest.approx(offset, abs=1e-5)
     want = max(abs(base["artifacts.dc_offset_left"] + left),
                abs(base["artifacts.dc_offset_right"] + right))
-    assert v["artifacts.dc_offset_dbfs"] == pytest.approx(20 * np.log10(want), abs=0.01)
+    # The steady offset: what every second holds (the music's own per-second mean wanders).
+    assert v["artifacts.dc_offset_dbfs"] == pytest.approx(20 * np.log10(want), abs=0.6)
+
+
+def test_offset_from_asymmetric_clipping_is_not_a_steady_dc(breakdown_song: np.ndarray) -> None:
+    """Clipping only the positive half-waves of the loud passages leaves a negative mean
+    there, none in the quiet breakdown: the file's mean moves, but no DC offset is held."""
+    x = breakdown_song.copy()
+    loud = np.ones(x.shape[0], bool)
+    loud[int(4.0 * RATE):int(8.0 * RATE)] = False
+    x[loud] = np.minimum(x[loud], 0.05)
+    v = analyse(x).values
+    assert abs(v["artifacts.dc_offset_left"]) > 0.01  # the file's mean has moved (-38 dBFS)
+    assert v["artifacts.dc_offset_dbfs"] is None or v["artifacts.dc_offset_dbfs"] < -60
 
 
 def test_dc_offset_mono_has_no_right_channel(song: np.ndarray) -> None:

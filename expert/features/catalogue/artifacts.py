@@ -25,8 +25,13 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.dc_offset_dbfs", unit="dBFS",
-        meaning="The largest absolute DC offset of any channel, in dB re full scale.",
-        method="20 log10 max |mean|; null when the mean is exactly 0.",
+        meaning="The DC offset held through the file (a converter's or plug-in's constant "
+                "offset), largest over channels, in dB re full scale; null when none is held.",
+        method="Mean sample value per second per channel; the 10th percentile of those means "
+               "on the side of their median (the offset every second keeps, quiet ones "
+               "included), 20 log10 of the largest over channels. The mean that asymmetric "
+               "clipping or limiting leaves in loud passages only comes and goes and reads "
+               "near 0 (the file mean, artifacts.dc_offset_left/right, keeps it).",
     ),
     DescriptorSpec(
         name="artifacts.clipped_samples", unit="count", scope="both",
