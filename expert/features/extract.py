@@ -28,12 +28,14 @@ from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGr
 from expert.features.featureset import FeatureSet, Timeline
 
 # Import paths keep `mixexpert --help` and rule validation free of signal-processing imports.
-# Measured CPU on a 4-minute stereo file: loudness 0.31 s + artifacts 0.29 s against spectral
-# 0.30 s + 0.29 s importing scipy.fft/sparse (each group also decodes, 0.14 s). The other
-# splits were 0.1-0.2 s slower in wall time.
+# Measured CPU on a 4-minute stereo file: loudness 0.28 s and spectral 0.31 s (+ 0.2 s to
+# import scipy.fft) against artifacts 0.40 s (+ 0.23 s to import scipy.ndimage); each group
+# also decodes (0.11 s). Extraction wall time, median of 7: this split 1.22 s, loudness +
+# artifacts | spectral 1.39 s, loudness | artifacts + spectral 1.36 s, one process 1.57 s.
+# Re-measure when an analyzer's cost changes much.
 GROUPS: tuple[tuple[str, ...], ...] = (
-    ("expert.features.loudness:LoudnessAnalyzer", "expert.features.artifacts:ArtifactsAnalyzer"),
-    ("expert.features.spectral:SpectralAnalyzer",),
+    ("expert.features.loudness:LoudnessAnalyzer", "expert.features.spectral:SpectralAnalyzer"),
+    ("expert.features.artifacts:ArtifactsAnalyzer",),
 )
 CODEC_ANALYZER = "expert.features.codec:CodecRoundTripAnalyzer"
 PARALLEL_MIN_S = 60.0

@@ -45,4 +45,4 @@ def test_parallel_and_sequential_extraction_agree(
     sequential = extract_module.extract(path, parallel=False)
     everything = [p for group in extract_module.GROUPS for p in group]
     assert parent_groups == [list(extract_module.GROUPS[0]), everything]  # really split
-    assert parallel.model_dump(mode="json") == sequential.model_dump(mode="json")
+    assert parallel.model_dump_json() == sequential.model_dump_json()  # values and order
