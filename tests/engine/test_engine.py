@@ -58,16 +58,24 @@ def test_root_cause_suppresses_symptoms(rulebase):
     assert {"poor_mono_compatibility", "bass_not_mono", "too_wide"} <= set(problems(alone))
 
 
-def test_derived_finding_chains_and_certainty_propagates(rulebase):
-    result = run(rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
-                            "spectrum.sub_db": -14.0})
+def test_derived_finding_chains_and_certainty_propagates(fixture_rulebase):
+    result = run(fixture_rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
+                                    "spectrum.sub_db": -14.0})
     (finding,) = result.findings
-    assert finding.name == "low_end_heavy" and finding.rules == ["TB100"]
+    assert finding.name == "bass_heavy" and finding.rules == ["FX100"]
     boomy = next(d for d in result.diagnoses if d.problem == "boomy")
     assert boomy.certainty == pytest.approx(conclude(0.75, [0.85]))
-    trace = result.traces["TB002"]
-    assert trace.findings_used == {"low_end_heavy": ["TB100"]}
-    assert "low_end_heavy" not in problems(result)  # derived findings are not reported
+    trace = result.traces["FX002"]
+    assert trace.findings_used == {"bass_heavy": ["FX100"]}
+    assert "bass_heavy" not in problems(result)  # derived findings are not reported
+
+
+def test_rule_does_not_fire_without_the_finding_it_uses(fixture_rulebase):
+    # FX002's own comparison holds (-4 - -12 > 6) but FX100 concludes nothing.
+    result = run(fixture_rulebase, {"spectrum.bass_db": -4.0, "spectrum.low_mid_db": -12.0,
+                                    "spectrum.sub_db": -14.0})
+    assert result.findings == [] and "boomy" not in problems(result)
+    assert result.traces["FX100"].status == result.traces["FX002"].status == "not_fired"
 
 
 def test_same_problem_from_two_rules_combines_certainty(rulebase):
@@ -85,11 +93,11 @@ def test_mycin_combination_is_order_independent(values):
     assert combine_all(values) == pytest.approx(1 - 0.5 * 0.7 * 0.1)
 
 
-def test_window_rule_gives_time_ranges(rulebase):
+def test_window_rule_gives_time_ranges(fixture_rulebase):
     low_mid = [-9.0] * 20
     low_mid[5:10] = [-3.0] * 5  # windows 5..9 -> 5 s to 12 s
     low_mid[15] = -3.0          # a single window: 3 s < min_duration 4 s
-    result = run(rulebase, {"audio.duration_s": 22.0, "spectrum.low_mid_db": -8.5},
+    result = run(fixture_rulebase, {"audio.duration_s": 22.0, "spectrum.low_mid_db": -8.5},
                  series={"spectrum.low_mid_db": low_mid})
     muddy = next(d for d in result.diagnoses if d.problem == "muddy")
     assert muddy.time_ranges == [(5.0, 12.0)]
@@ -98,11 +106,12 @@ def test_window_rule_gives_time_ranges(rulebase):
     assert gain == pytest.approx(-6.0)  # clamp(-9 - -3, -6, -1)
 
 
-def test_window_rule_uses_track_values_for_names_without_series(rulebase):
-    result = run(rulebase, {"spectrum.low_mid_db": -3.0, "audio.duration_s": 10.0},
+def test_window_rule_uses_track_values_for_names_without_series(fixture_rulebase):
+    result = run(fixture_rulebase, {"spectrum.low_mid_db": -3.0, "audio.duration_s": 10.0},
                  series={"spectrum.high_mid_db": [-15.0] * 8})
     muddy = next(d for d in result.diagnoses if d.problem == "muddy")
     assert muddy.time_ranges == []  # no series: judged on the whole track
+    assert muddy.evidence[0].value == -3.0
 
 
 def test_missing_values_make_rules_not_applicable(rulebase):
@@ -125,12 +134,18 @@ def test_why_not_and_near_misses(rulebase):
     assert result.near_misses[0].failed[0].text.startswith("loudness.integrated_lufs >")
 
 
-def test_window_near_miss_reports_closest_window(rulebase):
-    result = run(rulebase, {"audio.duration_s": 8.0},
-                 series={"spectrum.low_mid_db": [-9.0, -5.2, -9.0, -9.0]})
-    trace = result.traces["TB004"]
-    assert trace.status == "not_fired" and trace.conditions[0].at_s == 1.0
-    assert trace.conditions[0].observed == -5.2
+@pytest.mark.parametrize("closest", [1, 2])
+def test_window_near_miss_reports_closest_window(fixture_rulebase, closest):
+    low_mid = [-9.0] * 4
+    low_mid[closest] = -5.2  # 0.2 dB under FX004's limit of -5 dB, nowhere over it
+    result = run(fixture_rulebase, {"audio.duration_s": 8.0},
+                 series={"spectrum.low_mid_db": low_mid})
+    trace = result.traces["FX004"]
+    (cond,) = trace.conditions
+    assert trace.status == "not_fired" and cond.at_s == float(closest)
+    assert cond.observed == -5.2 and cond.margin == pytest.approx(-0.2)
+    (miss,) = [m for m in result.near_misses if m.rule_id == "FX004"]
+    assert miss.failed[0].at_s == float(closest)
 
 
 def test_runtime_division_by_zero_is_not_applicable(write, tmp_path):
@@ -199,15 +214,16 @@ def test_select_and_ignore(rulebase):
     assert problems(run(rulebase, d, ignore=["ST004"])) == ["loudness_too_hot"]
 
 
-def test_explanation_tree_renders_why_how(rulebase):
-    result = run(rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
-                            "loudness.integrated_lufs": -13.2})
+def test_explanation_tree_renders_why_how(fixture_rulebase):
+    result = run(fixture_rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
+                                    "loudness.integrated_lufs": -13.2})
     console = Console(record=True, width=140)
     console.print(result)
     text = console.export_text()
-    assert "TB002 boomy" in text and "WHY" in text and "HOW" in text
-    assert "finding.low_end_heavy ← TB100" in text
-    assert "Near misses" in text and "LD001" in text
+    assert "FX002 boomy" in text and "WHY" in text and "HOW" in text
+    assert "finding.bass_heavy ← FX100" in text
+    assert "spectrum.bass_db > max_bass_db → -0.5 > -3" in text  # HOW: FX100's premise
+    assert "Near misses" in text and "FX001" in text
     assert "fails by 0.20" in text
     dumped = json.dumps(result.trace_dump())
     assert '"status": "fired"' in dumped
