@@ -191,6 +191,18 @@ def _drums(spec: SongSpec, style: Style, plan: list[Section]) -> dict[str, Part]
     return {n: Part(n, 0, True, tuple(p.notes)) for n, p in players.items()}
 
 
+def _hits(rhythm: str, marks: str) -> list[tuple[int, str, int]]:
+    """(step, mark, held steps) of each hit of a 16-step pattern ("-" holds the note)."""
+    hits = []
+    for step, mark in enumerate(rhythm):
+        if mark in marks:
+            hold = 1
+            while step + hold < 16 and rhythm[step + hold] == "-":
+                hold += 1
+            hits.append((step, mark, hold))
+    return hits
+
+
 def _bass(spec: SongSpec, style: Style, plan: list[Section]) -> Part:
     player = _Performer(spec, "bass", 4.0, 5)
     for sec in plan:
@@ -201,12 +213,7 @@ def _bass(spec: SongSpec, style: Style, plan: list[Section]) -> Part:
             tonic, tones = _chord(spec, style, bar)
             root = 28 + (tonic + tones[0] - 4) % 12  # E1 .. D#2
             rhythm = "x---------------" if sec.name == "outro" else style.bass_rhythm
-            for step, mark in enumerate(rhythm):
-                if mark not in "xo5":
-                    continue
-                hold = 1
-                while step + hold < 16 and rhythm[step + hold] == "-":
-                    hold += 1
+            for step, mark, hold in _hits(rhythm, "xo5"):
                 pitch = root + {"x": 0, "o": 12, "5": 7}[mark]
                 player.play(bar * 4.0 + _step_beats(style, step), hold / 4.0 * 0.92, pitch,
                             105 * level)
@@ -229,12 +236,7 @@ def _chords(spec: SongSpec, style: Style, plan: list[Section], take: str) -> Par
         for bar in range(sec.start_bar, sec.start_bar + sec.bars):
             voicing = _voicing(spec, style, bar, power=style.power_chords)
             rhythm = "x---------------" if sec.name == "outro" else style.comp_rhythm
-            for step, mark in enumerate(rhythm):
-                if mark not in "xa":
-                    continue
-                hold = 1
-                while step + hold < 16 and rhythm[step + hold] == "-":
-                    hold += 1
+            for step, mark, hold in _hits(rhythm, "xa"):
                 at, length = bar * 4.0 + _step_beats(style, step), hold / 4.0 * 0.9
                 if mark == "a":  # broken chord: one tone per step, walking up and down
                     cycle = voicing + voicing[-2:0:-1]
