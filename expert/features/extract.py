@@ -1,7 +1,7 @@
 """Run every analyzer over a file in one decode pass (two when both cores are used).
 
 The analyzers split into two groups of similar cost. For files longer than
-``PARALLEL_MIN_S`` the second group runs in a forked child process that decodes the file
+``PARALLEL_MIN_S`` the second group runs in a forked child process that reads the file
 on its own, so a long file uses both cores and the parent still holds only one block.
 Results do not depend on whether the split happened: each analyzer always sees the whole
 file, in order.
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from expert.audio import open_audio
+from expert.audio import AudioSource, open_audio
 from expert.audio.info import AudioInfo
 from expert.errors import AudioError, MixExpertError
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
@@ -71,14 +71,7 @@ def _load(path: str) -> type[Analyzer]:
     return getattr(importlib.import_module(module), name)
 
 
-def analyzer_classes(*, codec_check: bool = False) -> list[type[Analyzer]]:
-    """All analyzer classes, in report order."""
-    paths = [p for group in GROUPS for p in group] + ([CODEC_ANALYZER] if codec_check else [])
-    return [_load(p) for p in paths]
-
-
-def _run_group(path: str, paths: Sequence[str], downmix: bool) -> list[Measurements]:
-    source = open_audio(path, downmix=downmix)
+def _run_group(source: AudioSource, paths: Sequence[str]) -> list[Measurements]:
     info = source.info
     context = AnalysisContext(info.sample_rate_hz, info.channels, info.frames)
     analyzers = [_load(p)(context) for p in paths]
@@ -88,9 +81,9 @@ def _run_group(path: str, paths: Sequence[str], downmix: bool) -> list[Measureme
     return [analyzer.finish() for analyzer in analyzers]
 
 
-def _child(conn: Any, path: str, paths: Sequence[str], downmix: bool) -> None:
+def _child(conn: Any, source: AudioSource, paths: Sequence[str]) -> None:
     try:
-        result: Any = ("ok", _run_group(path, paths, downmix))
+        result: Any = ("ok", _run_group(source, paths))
     except MixExpertError as exc:
         result = ("error", exc)
     except Exception:  # noqa: BLE001 - shipped back to the parent, which re-raises
@@ -112,7 +105,10 @@ def extract(
     """
     path = str(path)
     _keep_freed_heap()
-    info = open_audio(path, downmix=downmix).info
+    # Probed once: for MP3/M4A the probe decodes the whole file, and a forked child
+    # inherits the decoded samples instead of decoding them again.
+    source = open_audio(path, downmix=downmix)
+    info = source.info
     if info.frames == 0:
         raise AudioError(path, "holds no audio samples")
     groups = [list(g) for g in GROUPS]
@@ -128,10 +124,10 @@ def extract(
     if fork:
         ctx = multiprocessing.get_context("fork")
         receiver, sender = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child, args=(sender, path, groups[1], downmix), daemon=True)
+        child = ctx.Process(target=_child, args=(sender, source, groups[1]), daemon=True)
         child.start()
         sender.close()
-        measurements += _run_group(path, groups[0], downmix)
+        measurements += _run_group(source, groups[0])
         status, payload = pickle.loads(receiver.recv_bytes())
         child.join()
         if status == "error":
@@ -140,7 +136,7 @@ def extract(
             raise RuntimeError(f"analysis worker failed:\n{payload}")
         measurements += payload
     else:
-        measurements += _run_group(path, [p for g in groups for p in g], downmix)
+        measurements += _run_group(source, [p for g in groups for p in g])
     return assemble(info, measurements)
 
 

@@ -19,9 +19,9 @@ def parent_groups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     seen: list[list[str]] = []
     run_group = extract_module._run_group
 
-    def spy(path: str, paths: Any, downmix: bool) -> Any:
+    def spy(source: Any, paths: Any) -> Any:
         seen.append(list(paths))
-        return run_group(path, paths, downmix)
+        return run_group(source, paths)
 
     monkeypatch.setattr(extract_module, "_run_group", spy)
     return seen
