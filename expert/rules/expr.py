@@ -258,8 +258,11 @@ def _member(a: Any, items: Node, negate: bool) -> Any:
     return np.where(np.isnan(a), np.nan, hit.astype(float))
 
 
-class And(Node):
+class _Junction(Node):
+    """Three-valued ``and`` / ``or``: ``absorbing`` (0 for and, 1 for or) decides alone."""
+
     __slots__ = ("items",)
+    absorbing: float
 
     def __init__(self, items: list[Node]) -> None:
         self.items = items
@@ -272,39 +275,27 @@ class And(Node):
         # Every part is evaluated (no short cut) so that WHY NOT can show all of them.
         values = [item.ev(ctx) for item in self.items]
         if not any(_vec(v) for v in values):
-            if 0.0 in values:
-                return 0.0
-            return NAN if any(v != v for v in values) else 1.0
+            if self.absorbing in values:
+                return self.absorbing
+            return NAN if any(v != v for v in values) else 1.0 - self.absorbing
         np = _np()
         out = np.asarray(values[0], dtype=float)
         for v in values[1:]:
             v = np.asarray(v, dtype=float)
-            out = np.where((out == 0.0) | (v == 0.0), 0.0, out * v)
+            # Absorbing where either side is; otherwise 1/0 combine and NaN propagates.
+            out = np.where((out == self.absorbing) | (v == self.absorbing), self.absorbing,
+                           np.maximum(out, v))
         return out
 
 
-class Or(Node):
-    __slots__ = ("items",)
+class And(_Junction):
+    __slots__ = ()
+    absorbing = 0.0
 
-    def __init__(self, items: list[Node]) -> None:
-        self.items = items
-        self.unit = ""
 
-    def children(self) -> Sequence[Node]:
-        return self.items
-
-    def ev(self, ctx: Context) -> Any:
-        values = [item.ev(ctx) for item in self.items]
-        if not any(_vec(v) for v in values):
-            if 1.0 in values:
-                return 1.0
-            return NAN if any(v != v for v in values) else 0.0
-        np = _np()
-        out = np.asarray(values[0], dtype=float)
-        for v in values[1:]:
-            v = np.asarray(v, dtype=float)
-            out = np.where((out == 1.0) | (v == 1.0), 1.0, np.maximum(out, v))
-        return out
+class Or(_Junction):
+    __slots__ = ()
+    absorbing = 1.0
 
 
 class Not(Node):
