@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ class RunOptions:
     near_misses: int = 5
     explain: bool = False
     jobs: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def measure(path: str, options: RunOptions, *, parallel: bool = True) -> FeatureSet:

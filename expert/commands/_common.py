@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from expert.audio import find_audio_files
 from expert.errors import UsageError
@@ -28,10 +27,5 @@ def input_files(paths: list[str]) -> list[str]:
     files = [str(p) for p in find_audio_files(paths)]
     if not files:
         raise UsageError("no audio files found in " + ", ".join(paths))
-    if len(set(files)) != len(files):
-        files = list(dict.fromkeys(files))
-    return files
+    return list(dict.fromkeys(files))  # a file named twice is analysed once
 
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"mixexpert: {message}\n")
