@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from expert.descriptors import CATALOGUE
 from expert.engine import Engine, Facts
-from expert.features.catalogue import CATALOGUE
 from expert.rules import load_rulebase, resolve_profile
 
 RULES_PER_FILE = 100

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from expert.features.catalogue import CATALOGUE
+from expert.descriptors import CATALOGUE
 from expert.report.models import SCHEMA_VERSION, FileReport, ToolInfo
 
 #: Descriptors whose change is always shown, even when no diagnosis changed.

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from expert.descriptors.featureset import FeatureSet
 from expert.errors import AudioError, MixExpertError
 from expert.features.cache import FeatureCache
-from expert.features.featureset import FeatureSet
 from expert.report.models import FileReport, Report
 
 DEFAULT_PROFILE = "streaming"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from expert.cli import main
-from expert.features.catalogue import CATALOGUE
+from expert.descriptors import CATALOGUE
 from tests.conftest import music_like
 
 FIXED = (

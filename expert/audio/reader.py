@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from expert.audio.info import AudioInfo
+from expert.descriptors.audio_info import AudioInfo
 from expert.errors import AudioError
 
 AUDIO_EXTENSIONS = frozenset(

@@ -15,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from expert.features.catalogue import CATALOGUE
+    from expert.descriptors import CATALOGUE
 
     if args.format == "json":
         specs = [spec.model_dump(mode="json") for spec in CATALOGUE.values()]

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
 
+from expert.descriptors import FeatureSet
+
 Scalar = float | int | bool | str | None
 
 
@@ -25,8 +27,7 @@ class Facts:
     series: dict[str, list[float | None]] = field(default_factory=dict)
 
     @classmethod
-    def from_featureset(cls, features: Any) -> Facts:
-        """From an ``expert.features.featureset.FeatureSet`` (duck-typed: no audio import)."""
+    def from_featureset(cls, features: FeatureSet) -> Facts:
         timeline = features.timeline
         return cls(descriptors=dict(features.descriptors), window_s=timeline.window_s,
                    window_starts_s=list(timeline.starts_s), series=dict(timeline.series))

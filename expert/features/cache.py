@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from expert import __version__
-from expert.features.featureset import FeatureSet
+from expert.descriptors.featureset import FeatureSet
 from expert.fileio import write_atomic
 
 

@@ -27,8 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from expert.audio.reader import DEFAULT_BLOCK_FRAMES
-from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, db
-from expert.features.catalogue.loudness import (
+from expert.descriptors.loudness import (
     ABSOLUTE_GATE_LUFS,
     LOUDNESS_OFFSET_DB,
     LOUDNESS_STEP_S,
@@ -38,6 +37,7 @@ from expert.features.catalogue.loudness import (
     OVER_LEVEL_DBTP,
     RELATIVE_GATE_LU,
 )
+from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, db
 from expert.features.kweighting import KWeighting
 from expert.features.truepeak import TruePeakEnvelope
 

@@ -33,8 +33,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
-from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
-from expert.features.catalogue.spectrum import (
+from expert.descriptors.spectrum import (
     AUDIBLE_HZ,
     DEEP_SUB_HZ,
     NAMED_BANDS_HZ,
@@ -46,13 +45,14 @@ from expert.features.catalogue.spectrum import (
     THIRD_OCTAVE_NOMINAL_HZ,
     TILT_RANGE_HZ,
 )
-from expert.features.catalogue.spectrum import SPECS as SPECTRUM_SPECS
-from expert.features.catalogue.stereo import (
+from expert.descriptors.spectrum import SPECS as SPECTRUM_SPECS
+from expert.descriptors.stereo import (
     IDENTICAL_DIFFERENCE_DB,
     LOW_BAND_HZ,
     RATIO_LIMIT_DB,
 )
-from expert.features.catalogue.stereo import SPECS as STEREO_SPECS
+from expert.descriptors.stereo import SPECS as STEREO_SPECS
+from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
 from expert.features.spectral_shape import (
     SEGMENT_EXCESS_DB,
     cutoff,

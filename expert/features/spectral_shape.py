@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
-from expert.features.catalogue.spectrum import (
+from expert.descriptors.spectrum import (
     CUTOFF_DROP_DB,
     CUTOFF_MAX_NYQUIST,
     CUTOFF_MIN_HZ,

@@ -29,8 +29,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
-from expert.features.base import TimeGrid
-from expert.features.catalogue.spectrum import (
+from expert.descriptors.spectrum import (
     SIBILANCE_AIR_HZ,
     SIBILANCE_AIR_WEIGHT,
     SIBILANCE_BAND_HZ,
@@ -40,6 +39,7 @@ from expert.features.catalogue.spectrum import (
     SIBILANCE_SMOOTH_FRAMES,
     SILENCE_DBFS,
 )
+from expert.features.base import TimeGrid
 
 _SILENCE_POWER = 10.0 ** (SILENCE_DBFS / 10.0)
 #: Longest piece framed at once, in frames (bounds the temporary arrays).

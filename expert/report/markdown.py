@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from expert.features.catalogue import CATALOGUE
+from expert.descriptors import CATALOGUE
 from expert.report.format import fmt_ranges, fmt_value
 from expert.report.models import FileReport, Report
 

@@ -10,9 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from expert import __version__
-from expert.audio.info import AudioInfo
+from expert.descriptors.audio_info import AudioInfo
+from expert.descriptors.featureset import Timeline
 from expert.engine import Diagnosis, NearMiss
-from expert.features.featureset import Timeline
 
 SCHEMA_VERSION = "1"
 

@@ -14,8 +14,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from expert.descriptors import CATALOGUE, DescriptorSpec
 from expert.engine.result import condition_line
-from expert.features.catalogue import CATALOGUE, DescriptorSpec
 from expert.report.format import fmt_ranges, fmt_value
 from expert.report.models import FileReport, Report
 

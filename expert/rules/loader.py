@@ -199,7 +199,7 @@ def name_table(catalogue: Mapping[str, Any], findings: Iterable[str]) -> dict[st
 
 
 def default_catalogue() -> Mapping[str, Any]:
-    from expert.features.catalogue import CATALOGUE
+    from expert.descriptors import CATALOGUE
 
     return CATALOGUE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from expert.descriptors import CATALOGUE
 from expert.features.artifacts import ArtifactsAnalyzer
 from expert.features.base import AnalysisContext, Measurements, TimeGrid
-from expert.features.catalogue import CATALOGUE
 from tests.features import signals as sig
 
 RATE = 44100

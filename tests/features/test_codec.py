@@ -9,8 +9,8 @@ import tempfile
 import numpy as np
 import pytest
 
+from expert.descriptors import CATALOGUE
 from expert.features.base import AnalysisContext, Measurements
-from expert.features.catalogue import CATALOGUE
 from expert.features.codec import CodecRoundTripAnalyzer
 from tests.features import signals as sig
 

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from scipy.signal import sosfilt, sosfreqz
 
+from expert.descriptors import CATALOGUE
+from expert.descriptors.loudness import MONO_FOLD_LOSS_CAP_DB
 from expert.features import kweighting
 from expert.features.base import TimeGrid
-from expert.features.catalogue import CATALOGUE
-from expert.features.catalogue.loudness import MONO_FOLD_LOSS_CAP_DB
 from expert.features.kweighting import (
     BS1770_HIGHPASS_48K,
     BS1770_SHELF_48K,

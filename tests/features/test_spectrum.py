@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from expert.descriptors import CATALOGUE
+from expert.descriptors.spectrum import NAMED_BANDS_HZ, THIRD_OCTAVE_NOMINAL_HZ
+from expert.descriptors.spectrum import SPECS as SPECTRUM_SPECS
+from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.features.base import AnalysisContext, Measurements, TimeGrid
-from expert.features.catalogue import CATALOGUE
-from expert.features.catalogue.spectrum import NAMED_BANDS_HZ, THIRD_OCTAVE_NOMINAL_HZ
-from expert.features.catalogue.spectrum import SPECS as SPECTRUM_SPECS
-from expert.features.catalogue.stereo import SPECS as STEREO_SPECS
 from expert.features.spectral import SpectralAnalyzer, frame_length
 
 

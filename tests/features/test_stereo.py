@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from expert.descriptors.spectrum import NAMED_BANDS_HZ
+from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.features.base import AnalysisContext, Measurements
-from expert.features.catalogue.spectrum import NAMED_BANDS_HZ
-from expert.features.catalogue.stereo import SPECS as STEREO_SPECS
 from expert.features.spectral import SpectralAnalyzer
 
 RATE = 44100

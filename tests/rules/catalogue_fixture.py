@@ -6,6 +6,6 @@ their real units and scopes (a stand-in list drifted from the extractors once al
 
 from __future__ import annotations
 
-from expert.features.catalogue import CATALOGUE
+from expert.descriptors import CATALOGUE
 
 __all__ = ["CATALOGUE"]

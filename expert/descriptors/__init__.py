@@ -1,4 +1,8 @@
-"""The descriptor catalogue: every descriptor's dotted name, unit, meaning and method.
+"""The descriptor contract: what can be known about a mix, as plain data (no numpy).
+
+The catalogue gives every descriptor's dotted name, unit, meaning and method; ``FeatureSet``,
+``Timeline`` and ``AudioInfo`` are the measured values that features/ hands to the engine and
+the report, which import the contract from here, never from features/ or audio/.
 
 One module per group holds that group's ``SPECS``; this package joins them. The catalogue is
 plain data with no signal-processing imports, so that rule validation (which checks every
@@ -7,8 +11,10 @@ name a rule uses against it) starts in a fraction of a second.
 
 from __future__ import annotations
 
-from expert.features.catalogue import artifacts, audio, codec, loudness, spectrum, stereo
-from expert.features.catalogue.spec import DescriptorSpec
+from expert.descriptors import artifacts, audio, codec, loudness, spectrum, stereo
+from expert.descriptors.audio_info import AudioInfo
+from expert.descriptors.featureset import FeatureSet, Timeline
+from expert.descriptors.spec import DescriptorSpec
 
 _GROUPS = (audio, loudness, spectrum, stereo, artifacts, codec)
 
@@ -25,4 +31,4 @@ def _build() -> dict[str, DescriptorSpec]:
 
 CATALOGUE: dict[str, DescriptorSpec] = _build()
 
-__all__ = ["CATALOGUE", "DescriptorSpec"]
+__all__ = ["CATALOGUE", "AudioInfo", "DescriptorSpec", "FeatureSet", "Timeline"]

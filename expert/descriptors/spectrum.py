@@ -7,7 +7,7 @@ bands.
 
 from __future__ import annotations
 
-from expert.features.catalogue.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec
 
 #: The range every relative level refers to ("the whole"), in Hz.
 AUDIBLE_HZ: tuple[float, float] = (20.0, 20000.0)

@@ -1,6 +1,6 @@
 """Catalogue entries for the facts of the file itself (from the container and decoder)."""
 
-from expert.features.catalogue.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec
 
 SPECS = (
     DescriptorSpec(

@@ -1,6 +1,6 @@
 """Catalogue entries of the artifacts descriptors (``expert.features.artifacts``)."""
 
-from expert.features.catalogue.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec
 
 _VASEGHI = "Vaseghi & Rayner, 'Detection and suppression of impulsive noise in speech "\
     "communication systems', IEE Proc. I 137(1), 1990 (impulses in a prediction residual)"

@@ -6,7 +6,7 @@ The constants here are the one place for the measurement parameters; the analyze
 
 from __future__ import annotations
 
-from expert.features.catalogue.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec
 
 #: ITU-R BS.1770-4 eq. 2: loudness = -0.691 + 10 log10(sum of channel mean squares).
 LOUDNESS_OFFSET_DB = -0.691

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from expert.audio.info import AudioInfo
+from expert.descriptors.audio_info import AudioInfo
 
 
 class Timeline(BaseModel):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from expert.features.catalogue.spec import DescriptorSpec
-from expert.features.catalogue.spectrum import NAMED_BANDS_HZ, SILENCE_DBFS
+from expert.descriptors.spec import DescriptorSpec
+from expert.descriptors.spectrum import NAMED_BANDS_HZ, SILENCE_DBFS
 
 #: "Low" for the bass-mono checks: 20-150 Hz.
 LOW_BAND_HZ: tuple[float, float] = (20.0, 150.0)

@@ -1,6 +1,6 @@
 """Catalogue entries of the codec round-trip descriptors (``--codec-check``)."""
 
-from expert.features.catalogue.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec
 
 _TD1004 = ("AES TD1004.1.15-10, Recommendation for Loudness of Audio Streaming and Network "
            "File Playback")
