@@ -1,4 +1,4 @@
-"""Catalogue entries of the artifacts descriptors (``expert.features.artifacts``)."""
+"""Catalogue entries of the artifacts descriptors (``expert.features.artifacts.analyzer``)."""
 
 from expert.descriptors.spec import DescriptorSpec
 

@@ -11,7 +11,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
         name="codec.true_peak_dbtp", unit="dBTP",
         meaning="True peak of the mix after a lossy streaming encode and decode.",
         method="Encode as Ogg Vorbis (libvorbis highest quality, via libsndfile, to a temporary "
-               "file), decode, true peak with 4x oversampling (expert.features.truepeak).",
+               "file), decode, true peak with 4x oversampling (expert.features.loudness.truepeak).",
         references=(_BS1770, _TD1004),
     ),
     DescriptorSpec(

@@ -1,7 +1,7 @@
 """Catalogue entries of the loudness descriptors (ITU-R BS.1770-4, EBU R 128).
 
 The constants here are the one place for the measurement parameters; the analyzer
-(``expert.features.loudness``) imports them.
+(``expert.features.loudness.analyzer``) imports them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Signal processing: one folder per analyzer family, joined by ``registry``."""

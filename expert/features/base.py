@@ -50,8 +50,6 @@ class Measurements:
 class Analyzer(ABC):
     """Base class of the block-wise extractors."""
 
-    #: Catalogue names this analyzer fills (checked by the tests against the catalogue).
-    provides: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, context: AnalysisContext) -> None:
         self.context = context

@@ -21,10 +21,12 @@ from expert.fileio import write_atomic
 
 @lru_cache(maxsize=1)
 def extractor_digest() -> str:
-    """SHA-256 of the source of ``expert.audio`` and ``expert.features`` (a few ms)."""
+    """SHA-256 of the source of ``expert.audio``, ``expert.descriptors`` (band edges and other
+    constants the analyzers measure with) and ``expert.features`` (a few ms)."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for source in sorted([*package.glob("audio/**/*.py"), *package.glob("features/**/*.py")]):
+    rooms = ("audio", "descriptors", "features")
+    for source in sorted(path for room in rooms for path in package.glob(f"{room}/**/*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()

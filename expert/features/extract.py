@@ -26,18 +26,8 @@ from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import FeatureSet, Timeline
 from expert.errors import AudioError, MixExpertError
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
+from expert.features.registry import process_groups
 
-# Import paths keep `mixexpert --help` and rule validation free of signal-processing imports.
-# Measured CPU on a 4-minute stereo file: loudness 0.28 s and spectral 0.31 s (+ 0.2 s to
-# import scipy.fft) against artifacts 0.40 s (+ 0.23 s to import scipy.ndimage); each group
-# also decodes (0.11 s). Extraction wall time, median of 7: this split 1.22 s, loudness +
-# artifacts | spectral 1.39 s, loudness | artifacts + spectral 1.36 s, one process 1.57 s.
-# Re-measure when an analyzer's cost changes much.
-GROUPS: tuple[tuple[str, ...], ...] = (
-    ("expert.features.loudness:LoudnessAnalyzer", "expert.features.spectral:SpectralAnalyzer"),
-    ("expert.features.artifacts:ArtifactsAnalyzer",),
-)
-CODEC_ANALYZER = "expert.features.codec:CodecRoundTripAnalyzer"
 PARALLEL_MIN_S = 60.0
 # glibc mallopt(3) parameters and the values we set.
 _M_TRIM_THRESHOLD = -1
@@ -111,9 +101,7 @@ def extract(
     info = source.info
     if info.frames == 0:
         raise AudioError(path, "holds no audio samples")
-    groups = [list(g) for g in GROUPS]
-    if codec_check:
-        groups[-1].append(CODEC_ANALYZER)
+    groups = process_groups(codec_check=codec_check)
     fork = (
         parallel
         and info.duration_s >= PARALLEL_MIN_S

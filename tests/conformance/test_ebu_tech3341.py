@@ -37,7 +37,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from expert.features.loudness import measure_loudness
+from expert.features.loudness.analyzer import measure_loudness
 
 RATE_HZ = 48000  # the rate of the EBU test signals (see conftest.stepped_tone)
 Tone = Callable[..., np.ndarray]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from expert.descriptors import CATALOGUE
-from expert.features.artifacts import ArtifactsAnalyzer
+from expert.features.artifacts.analyzer import ArtifactsAnalyzer
 from expert.features.base import AnalysisContext, Measurements, TimeGrid
+from expert.features.registry import family
 from tests.features import signals as sig
 
 RATE = 44100
@@ -34,8 +35,8 @@ def clean(song: np.ndarray) -> Measurements:
 
 
 def test_provides_only_catalogued_names(clean: Measurements) -> None:
-    assert set(ArtifactsAnalyzer.provides) <= set(CATALOGUE)
-    assert set(clean.values) == set(ArtifactsAnalyzer.provides)
+    assert set(family("artifacts").provides) <= set(CATALOGUE)
+    assert set(clean.values) == set(family("artifacts").provides)
     assert set(clean.series) <= set(CATALOGUE)
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from expert.descriptors import CATALOGUE
 from expert.features.base import AnalysisContext, Measurements
-from expert.features.codec import CodecRoundTripAnalyzer
+from expert.features.codec.analyzer import CodecRoundTripAnalyzer
+from expert.features.registry import family
 from tests.features import signals as sig
 
 
@@ -34,7 +35,7 @@ def limited_master(rate: int, channels: int = 2) -> np.ndarray:
 @pytest.mark.parametrize("rate, channels", [(44100, 2), (48000, 1)])
 def test_round_trip_raises_true_peak_of_limited_master(rate: int, channels: int) -> None:
     v = round_trip(limited_master(rate, channels), rate).values
-    assert set(v) == set(CodecRoundTripAnalyzer.provides) <= set(CATALOGUE)
+    assert set(v) == set(family("codec").provides) <= set(CATALOGUE)
     assert v["codec.true_peak_change_db"] > 0.05
     assert v["codec.true_peak_dbtp"] > -0.05  # over the master's -0.1 dBFS ceiling
     assert v["codec.clipped_samples"] >= 1  # decoded samples at or over full scale

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from expert.features import extract as extract_module
+from expert.features.registry import process_groups
 from tests.conftest import music_like
 from tests.features.signals import add_clicks, music
 
@@ -43,6 +44,6 @@ def test_parallel_and_sequential_extraction_agree(
     monkeypatch.setattr(extract_module, "PARALLEL_MIN_S", 1.0)  # split this short file too
     parallel = extract_module.extract(path, parallel=True)
     sequential = extract_module.extract(path, parallel=False)
-    everything = [p for group in extract_module.GROUPS for p in group]
-    assert parent_groups == [list(extract_module.GROUPS[0]), everything]  # really split
+    groups = process_groups()
+    assert parent_groups == [groups[0], groups[0] + groups[1]]  # really split
     assert parallel.model_dump_json() == sequential.model_dump_json()  # values and order

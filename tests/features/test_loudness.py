@@ -17,22 +17,23 @@ from scipy.signal import sosfilt, sosfreqz
 
 from expert.descriptors import CATALOGUE
 from expert.descriptors.loudness import MONO_FOLD_LOSS_CAP_DB
-from expert.features import kweighting
 from expert.features.base import TimeGrid
-from expert.features.kweighting import (
+from expert.features.loudness import kweighting
+from expert.features.loudness.analyzer import measure_loudness
+from expert.features.loudness.kweighting import (
     BS1770_HIGHPASS_48K,
     BS1770_SHELF_48K,
     BlockFilter,
     _prewarped_stage,
     k_weighting_sos,
 )
-from expert.features.loudness import LoudnessAnalyzer, measure_loudness
-from expert.features.truepeak import (
+from expert.features.loudness.truepeak import (
     HALF_TAPS,
     TruePeakEnvelope,
     interpolation_matrix,
     oversampling_factor,
 )
+from expert.features.registry import family
 
 RATES_HZ = [8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000]
 SINE_DB_OF_PEAK = 10 * math.log10(0.5)  # mean square of a sine relative to its peak: -3.01 dB
@@ -98,7 +99,7 @@ def test_block_filter_equals_direct_recursion(rate_hz: int, block_frames: int) -
 
 def test_loudness_does_not_import_scipy_signal() -> None:
     """scipy.signal costs 0.4-0.9 s of start-up on every run (see kweighting's doc)."""
-    code = "import sys, expert.features.loudness; print('scipy.signal' in sys.modules)"
+    code = "import sys, expert.features.loudness.analyzer; print('scipy.signal' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
@@ -344,7 +345,7 @@ def test_series_follow_the_time_grid_and_locate_a_loud_passage() -> None:
 
 def test_provides_matches_the_catalogue() -> None:
     loudness = {name for name in CATALOGUE if name.startswith("loudness.")}
-    assert set(LoudnessAnalyzer.provides) == loudness
+    assert set(family("loudness").provides) == loudness
     _, measured = measure_loudness(stereo(sine(1000, -20.0, 4.0, 44100)), 44100)
     for name in loudness:
         scope = CATALOGUE[name].scope

@@ -18,7 +18,8 @@ from expert.descriptors.spectrum import NAMED_BANDS_HZ, THIRD_OCTAVE_NOMINAL_HZ
 from expert.descriptors.spectrum import SPECS as SPECTRUM_SPECS
 from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.features.base import AnalysisContext, Measurements, TimeGrid
-from expert.features.spectral import SpectralAnalyzer, frame_length
+from expert.features.registry import family
+from expert.features.spectrum.analyzer import SpectralAnalyzer, frame_length
 
 
 def analyse(x: np.ndarray, rate: int = 44100, block: int = 65536) -> Measurements:
@@ -376,7 +377,7 @@ def test_sibilance_is_undefined_below_a_20_khz_sample_rate() -> None:
 # -- catalogue -----------------------------------------------------------------------------
 def test_provides_exactly_the_spectrum_and_stereo_catalogue() -> None:
     names = {spec.name for spec in SPECTRUM_SPECS + STEREO_SPECS}
-    assert set(SpectralAnalyzer.provides) == names
+    assert set(family("spectrum").provides) == names
     assert names <= set(CATALOGUE)
     m = analyse(np.stack([sine(440, 4, 44100)] * 2, axis=1))
     assert set(m.values) == names

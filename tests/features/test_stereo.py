@@ -11,7 +11,7 @@ from scipy import signal
 from expert.descriptors.spectrum import NAMED_BANDS_HZ
 from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.features.base import AnalysisContext, Measurements
-from expert.features.spectral import SpectralAnalyzer
+from expert.features.spectrum.analyzer import SpectralAnalyzer
 
 RATE = 44100
 

@@ -5,7 +5,7 @@ Standards followed (equations quoted by number in the code):
 - ITU-R BS.1770-4 (2015), Annex 1: K-weighting, mean square per 400 ms block, loudness
   l = -0.691 + 10 log10(sum_i G_i z_i) (eq. 2 and 4) with G = 1 for left, right and mono,
   gating with blocks of 400 ms overlapping by 75 %, absolute gate -70 LUFS, relative gate
-  -10 LU (eq. 5-7). Annex 2: true peak (see ``expert.features.truepeak``).
+  -10 LU (eq. 5-7). Annex 2: true peak (see ``expert.features.loudness.truepeak``).
 - EBU Tech 3341 (2016): momentary loudness (400 ms) and short-term loudness (3 s),
   ungated. Both are evaluated every 10 ms: Tech 3341 cases 13-14 place 400 ms bursts at
   20 ms offsets, and a 100 ms evaluation step reads them up to 0.46 LU low.
@@ -22,8 +22,6 @@ of the stereo signal and of its mono fold-down); per 100 ms tick a few sums and 
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from expert.audio.reader import DEFAULT_BLOCK_FRAMES
@@ -38,8 +36,8 @@ from expert.descriptors.loudness import (
     RELATIVE_GATE_LU,
 )
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, db
-from expert.features.kweighting import KWeighting
-from expert.features.truepeak import TruePeakEnvelope
+from expert.features.loudness.kweighting import KWeighting
+from expert.features.loudness.truepeak import TruePeakEnvelope
 
 STEPS_PER_S = round(1.0 / LOUDNESS_STEP_S)  # momentary and short-term evaluated every 10 ms
 MOMENTARY_STEPS = 40  # 400 ms
@@ -178,23 +176,6 @@ class LoudnessAnalyzer(Analyzer):
     values (per-channel true peaks, mono fold-down) are None for mono files.
     """
 
-    provides: ClassVar[tuple[str, ...]] = (
-        "loudness.integrated_lufs",
-        "loudness.momentary_max_lufs",
-        "loudness.short_term_max_lufs",
-        "loudness.range_lu",
-        "loudness.true_peak_dbtp",
-        "loudness.true_peak_left_dbtp",
-        "loudness.true_peak_right_dbtp",
-        "loudness.sample_peak_dbfs",
-        "loudness.plr_db",
-        "loudness.rms_dbfs",
-        "loudness.crest_factor_db",
-        "loudness.mono_integrated_lufs",
-        "loudness.mono_fold_loss_db",
-        "loudness.true_peak_over_count",
-        "loudness.short_term_lufs",
-    )
 
     def __init__(self, context: AnalysisContext) -> None:
         super().__init__(context)

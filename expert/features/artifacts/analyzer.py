@@ -14,14 +14,13 @@ test_essentia_detectors.py); none is called here, for the reasons those tests do
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import numpy as np
 
-from expert.features.artifacts_cells import CELLS_PER_TICK, CellSplitter
-from expert.features.artifacts_events import ClickFinder, ClipTracker, EventLog, GapFinder
-from expert.features.artifacts_hum import HumMeter
-from expert.features.artifacts_noise import SILENT_DBFS, TickSpectra
+from expert.features.artifacts.cells import CELLS_PER_TICK, CellSplitter
+from expert.features.artifacts.events import ClickFinder, ClipTracker, EventLog, GapFinder
+from expert.features.artifacts.hum import HumMeter
+from expert.features.artifacts.noise import SILENT_DBFS, TickSpectra
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
 
 #: Leading/trailing silence ends at the first/last sample above this level (as StartStopCut).
@@ -34,16 +33,6 @@ DC_HELD_PERCENTILE = 10.0
 class ArtifactsAnalyzer(Analyzer):
     """Defects of the file itself, as opposed to balance decisions of the mix."""
 
-    provides: ClassVar[tuple[str, ...]] = (
-        "artifacts.dc_offset_left", "artifacts.dc_offset_right", "artifacts.dc_offset_dbfs",
-        "artifacts.clipped_samples", "artifacts.clipped_runs", "artifacts.clipped_times_s",
-        "artifacts.click_count", "artifacts.click_times_s", "artifacts.click_rate_per_min",
-        "artifacts.dropout_count", "artifacts.dropout_total_s", "artifacts.dropout_times_s",
-        "artifacts.hum_frequency_hz", "artifacts.hum_salience_db", "artifacts.hum_harmonics",
-        "artifacts.noise_floor_dbfs", "artifacts.snr_db", "artifacts.hiss_db",
-        "artifacts.noise_bands",
-        "artifacts.leading_silence_s", "artifacts.trailing_silence_s",
-    )
 
     def __init__(self, context: AnalysisContext) -> None:
         super().__init__(context)

@@ -53,7 +53,7 @@ from expert.descriptors.stereo import (
 )
 from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
-from expert.features.spectral_shape import (
+from expert.features.spectrum.shape import (
     SEGMENT_EXCESS_DB,
     cutoff,
     level_db,
@@ -64,7 +64,7 @@ from expert.features.spectral_shape import (
     rolloff_hz,
     tilt_db_per_octave,
 )
-from expert.features.spectral_sibilance import SibilanceMeter
+from expert.features.spectrum.sibilance import SibilanceMeter
 
 #: Frame length at 44.1 kHz; other rates scale it to keep the same resolution in Hz.
 FRAME_AT_44K1 = 8192
@@ -155,7 +155,6 @@ def _hstack_column(matrix: Any, column: np.ndarray) -> Any:
 class SpectralAnalyzer(Analyzer):
     """Spectrum (long-term and per window) and stereo image, from one STFT pass."""
 
-    provides = tuple(spec.name for spec in SPECTRUM_SPECS + STEREO_SPECS)
 
     def __init__(self, context: AnalysisContext) -> None:
         super().__init__(context)

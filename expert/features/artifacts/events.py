@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d
 
-from expert.features.artifacts_cells import CELLS_PER_TICK
+from expert.features.artifacts.cells import CELLS_PER_TICK
 
 #: How many event times a list descriptor holds (the first ones in the file).
 MAX_LISTED = 50

@@ -6,7 +6,7 @@ overs (AES TD1004.1.15-10, "Recommendation for Loudness of Audio Streaming and N
 Playback", advises -1 dBTP for this reason). We encode the mix as Ogg Vorbis at libvorbis's
 highest quality setting (the codec Spotify streams; libsndfile offers it for every rate
 8-192 kHz and decodes it reliably block by block, unlike its MP3 decoder), decode it again
-and measure true peak (``expert.features.truepeak``, BS.1770-4 Annex 2) and the decoded
+and measure true peak (``expert.features.loudness.truepeak``, BS.1770-4 Annex 2) and the decoded
 samples at or beyond full scale, which clip in any fixed-point output. The encoded stream
 goes to a temporary file, never to memory; it is deleted in ``finish``.
 """
@@ -17,14 +17,13 @@ import math
 import os
 import tempfile
 import weakref
-from typing import ClassVar
 
 import numpy as np
 import soundfile as sf
 
 from expert.errors import AudioError
 from expert.features.base import AnalysisContext, Analyzer, Measurements
-from expert.features.truepeak import TruePeakEnvelope
+from expert.features.loudness.truepeak import TruePeakEnvelope
 
 #: libsndfile compression level for Vorbis: 0.0 = libvorbis quality 1.0 (highest).
 VORBIS_COMPRESSION_LEVEL = 0.0
@@ -34,10 +33,6 @@ CODEC_NAME = "Ogg Vorbis, highest quality"
 class CodecRoundTripAnalyzer(Analyzer):
     """True peak and overs after a Vorbis encode/decode round trip (optional, costs time)."""
 
-    provides: ClassVar[tuple[str, ...]] = (
-        "codec.true_peak_dbtp", "codec.true_peak_change_db", "codec.sample_peak_dbfs",
-        "codec.clipped_samples", "codec.bitrate_kbps",
-    )
 
     def __init__(self, context: AnalysisContext) -> None:
         super().__init__(context)

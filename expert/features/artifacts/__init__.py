@@ -1,0 +1,1 @@
+"""Artifacts family: DC, clipping, clicks, dropouts, hum, noise floor, edge silence."""

@@ -1,0 +1,1 @@
+"""Spectrum family: one STFT pass for the spectral shape, sibilance and the stereo image."""
