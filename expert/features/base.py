@@ -6,8 +6,8 @@ keeps only bounded state (filter memories, per-tick sums, running histograms) an
 therefore does not grow with the duration beyond a few numbers per 100 ms tick.
 
 Time-resolved descriptors share one ``TimeGrid``: ticks of 100 ms, windows of 3 s that
-advance by 1 s. An analyzer sums what it needs per tick (``TickSums``) and reduces the
-ticks of each window at the end.
+advance by 1 s. An analyzer reduces what it needs per tick (``segments.SegmentReducer``) and
+reduces the ticks of each window at the end.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
+from expert.features.segments import Segments
 
 Value = float | int | bool | str | None | list[Any]
 
@@ -77,6 +79,7 @@ class TimeGrid:
 
     def __init__(self, sample_rate_hz: int) -> None:
         self.sample_rate_hz = sample_rate_hz
+        self.ticks = Segments(sample_rate_hz, round(1.0 / self.TICK_S))
 
     @property
     def window_s(self) -> float:
@@ -86,22 +89,9 @@ class TimeGrid:
     def hop_s(self) -> float:
         return self.HOP_TICKS * self.TICK_S
 
-    def tick_of_sample(self, sample: np.ndarray | int) -> np.ndarray:
-        """Index of the tick holding each sample index."""
-        rate = self.sample_rate_hz
-        # Invert round(k * rate / 10) <= s exactly, in integer arithmetic.
-        s = np.asarray(sample, dtype=np.int64)
-        k = (s * 10) // rate
-        k = k + (np.rint((k + 1) * rate / 10).astype(np.int64) <= s)
-        k = k - (np.rint(k * rate / 10).astype(np.int64) > s)
-        return k
-
-    def tick_start(self, tick: np.ndarray | int) -> np.ndarray:
-        return np.rint(np.asarray(tick, dtype=np.int64) * self.sample_rate_hz / 10).astype(np.int64)
-
     def n_ticks(self, n_frames: int) -> int:
         """Number of ticks touched by a file of ``n_frames`` samples (last one may be partial)."""
-        return 0 if n_frames <= 0 else int(self.tick_of_sample(n_frames - 1)) + 1
+        return 0 if n_frames <= 0 else int(self.ticks.index(n_frames - 1)) + 1
 
     def windows(self, n_ticks: int) -> list[tuple[int, int]]:
         """(first tick, end tick) of each window; one window over everything if short."""
@@ -121,58 +111,6 @@ class TimeGrid:
         if per_tick.shape[0] == 0:
             return np.full((1,) + per_tick.shape[1:], np.nan)
         return np.stack([reducer(per_tick[a:b], axis=0) for a, b in spans])
-
-
-class TickSums:
-    """Running per-tick sums of per-sample quantities, fed block by block.
-
-    ``add(x)`` takes an array whose first axis is samples (the next ``len(x)`` samples of
-    the file) and adds each sample's row into the sum of its tick. ``count`` holds the
-    number of samples per tick, so means are ``sums / count``.
-    """
-
-    def __init__(self, grid: TimeGrid, width: int = 1) -> None:
-        self.grid = grid
-        self.width = width
-        self.position = 0
-        self._chunks: list[np.ndarray] = []
-        self._counts: list[np.ndarray] = []
-        self._first_tick_open = 0  # index of the first tick not yet appended
-
-    def add(self, x: np.ndarray) -> None:
-        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-        n = x.shape[0]
-        if n == 0:
-            return
-        first = int(self.grid.tick_of_sample(self.position))
-        last = int(self.grid.tick_of_sample(self.position + n - 1))
-        starts = self.grid.tick_start(np.arange(first, last + 1)) - self.position
-        starts[0] = 0
-        sums = np.add.reduceat(x, starts, axis=0)
-        counts = np.diff(np.append(starts, n)).astype(np.float64)
-        if first < self._first_tick_open:  # the first tick continues the previous block's last
-            self._chunks[-1][-1] += sums[0]
-            self._counts[-1][-1] += counts[0]
-            sums, counts = sums[1:], counts[1:]
-        if len(sums):
-            self._chunks.append(sums)
-            self._counts.append(counts)
-        self._first_tick_open = last + 1
-        self.position += n
-
-    @property
-    def sums(self) -> np.ndarray:
-        """Array (n_ticks, width) of per-tick sums."""
-        if not self._chunks:
-            return np.zeros((0, self.width))
-        return np.concatenate(self._chunks)
-
-    @property
-    def count(self) -> np.ndarray:
-        """Array (n_ticks,) of samples per tick."""
-        if not self._counts:
-            return np.zeros(0)
-        return np.concatenate(self._counts)
 
 
 def db(power_ratio: float | np.ndarray, floor_db: float = -200.0) -> Any:

@@ -1,7 +1,7 @@
 """``ArtifactsAnalyzer``: DC offset, clipping, clicks, dropouts, hum, noise, edge silence.
 
 One pass, block by block, all vectorized. Each block is transposed once into a reusable
-work buffer (channels, n); 1 ms cells (``artifacts_cells``) carry the per-cell peaks,
+work buffer (channels, n); 1 ms cells (a ``SegmentReducer``) carry the per-cell peaks,
 energies and click-residual statistics that the event detectors (``artifacts_events``)
 work on; hum (``artifacts_hum``) and noise (``artifacts_noise``) keep a few numbers per
 segment or tick. The work buffers are allocated once: fresh large temporaries per block
@@ -17,11 +17,18 @@ import math
 
 import numpy as np
 
-from expert.features.artifacts.cells import CELLS_PER_TICK, CellSplitter
-from expert.features.artifacts.events import ClickFinder, ClipTracker, EventLog, GapFinder
+from expert.features.artifacts.events import (
+    CELLS_PER_S,
+    CELLS_PER_TICK,
+    ClickFinder,
+    ClipTracker,
+    EventLog,
+    GapFinder,
+)
 from expert.features.artifacts.hum import HumMeter
 from expert.features.artifacts.noise import SILENT_DBFS, TickSpectra
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
+from expert.features.segments import SegmentReducer, Segments
 
 #: Leading/trailing silence ends at the first/last sample above this level (as StartStopCut).
 SILENCE_THRESHOLD_DBFS = -60.0
@@ -41,7 +48,10 @@ class ArtifactsAnalyzer(Analyzer):
         self.grid = TimeGrid(rate)
         self.frames = 0
         self._sum = np.zeros(ch)
-        self._cells = CellSplitter(rate)
+        # Per 1 ms cell: peak, trough, energy, peak residual and sum of each channel.
+        self._cell_grid = Segments(rate, CELLS_PER_S)
+        self._cells = SegmentReducer(
+            self._cell_grid, (np.maximum, np.minimum, np.add, np.maximum, np.add))
         clipped_cells: set[int] = set()
         self._clips = [ClipTracker(rate, s, clipped_cells) for _ in range(ch) for s in (1.0, -1.0)]
         self._clicks = ClickFinder(rate, clipped_cells)
@@ -92,11 +102,10 @@ class ArtifactsAnalyzer(Analyzer):
         res += tmp
         np.abs(res, out=res)
 
-        cb = self._cells.reduce([(np.maximum, x), (np.minimum, x), (np.add, sq),
-                                 (np.maximum, res), (np.add, x)])
-        self._edges(x, cb.starts, cb.raw[0], cb.raw[1], position)
-        self._clipping(x, cb.raw[0], cb.raw[1], position)
-        self._cell_stats(cb.first_cell, cb.cells)
+        block = self._cells.add(position, x, x, sq, res, x)
+        self._edges(x, block.starts, block.reduced[0], block.reduced[1], position)
+        self._clipping(x, block.reduced[0], block.reduced[1], position)
+        self._cell_stats(*self._cells.take_complete())
         self._hum.process(x)
         self._spectra.process(x, position)
         self.frames += n
@@ -129,7 +138,7 @@ class ArtifactsAnalyzer(Analyzer):
         k = cmax.shape[1]
         if k == 0:
             return
-        bounds = self._cells.boundary(np.arange(first_cell, first_cell + k + 1))
+        bounds = self._cell_grid.start(np.arange(first_cell, first_cell + k + 1))
         sizes = np.diff(bounds).astype(np.float64)
         level = np.maximum(cmax, -cmin).max(axis=0)
         self._clicks.process(first_cell, rmax, level)
@@ -161,7 +170,7 @@ class ArtifactsAnalyzer(Analyzer):
 
     # -- end ---------------------------------------------------------------------------------
     def finish(self) -> Measurements:
-        first, last = self._cells.flush()
+        first, last = self._cells.take_complete(final=True)
         if last:
             self._cell_stats(first, last)
         self._clicks.finish()

@@ -1,7 +1,7 @@
 """Event detectors of the artifacts group: clipped runs, clicks, dropouts.
 
 Each detector is fed block by block (clipping) or cell by cell (clicks, dropouts; see
-``artifacts_cells``), keeps a bounded carry between calls, and records its events in an
+``CELLS_PER_S``), keeps a bounded carry between calls, and records its events in an
 ``EventLog``: counts per 100 ms tick (for the time-resolved series) and the first
 ``MAX_LISTED`` event times (for the report). Memory is bounded by the number of ticks.
 """
@@ -14,8 +14,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d
 
-from expert.features.artifacts.cells import CELLS_PER_TICK
-
+#: The detectors' fine time grid: 1 ms cells, a hundred to each 100 ms tick of ``TimeGrid``
+#: (one rounding for both: ``segments.Segments``).
+CELLS_PER_S = 1000
+CELLS_PER_TICK = 100
 #: How many event times a list descriptor holds (the first ones in the file).
 MAX_LISTED = 50
 

@@ -32,6 +32,8 @@ import math
 
 import numpy as np
 
+from expert.features.base import TimeGrid
+
 #: Half-octave bands from 500 Hz; the last band runs to Nyquist.
 NOISE_LOW_HZ = 500.0
 BAND_EDGES_HZ = tuple(NOISE_LOW_HZ * 2 ** (k / 2) for k in range(11))  # 500 Hz .. 16 kHz
@@ -52,6 +54,7 @@ class TickSpectra:
 
     def __init__(self, rate_hz: int, channels: int) -> None:
         self.rate = rate_hz
+        self._ticks = TimeGrid(rate_hz).ticks
         self.channels = channels
         self.frame = 1 << round(math.log2(0.023 * rate_hz))
         self.frame = min(self.frame, rate_hz // 10)  # a frame never outlasts its tick
@@ -76,9 +79,6 @@ class TickSpectra:
         self._pending = np.zeros((channels, 0), np.float32)  # start of a frame cut by a block end
         self.band_power: list[np.ndarray] = []  # (ticks, bands) per processed chunk
 
-    def _tick_start(self, k: np.ndarray | int) -> np.ndarray:
-        return np.rint(np.asarray(k, dtype=np.int64) * self.rate / 10).astype(np.int64)
-
     def process(self, x: np.ndarray, position: int) -> None:
         """``x``: the block, (channels, n) float32, starting at global sample ``position``."""
         n = x.shape[1]
@@ -94,7 +94,7 @@ class TickSpectra:
         end = position + n
         k_last = int(end * 10 // self.rate) + 1
         ticks = np.arange(self._next_tick, k_last + 1)
-        starts = self._tick_start(ticks)
+        starts = self._ticks.start(ticks)
         inside = starts < end
         ticks, starts = ticks[inside], starts[inside]
         whole = starts + self.frame <= end

@@ -38,91 +38,13 @@ from expert.descriptors.loudness import (
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, db
 from expert.features.loudness.kweighting import KWeighting
 from expert.features.loudness.truepeak import TruePeakEnvelope
+from expert.features.segments import SegmentReducer, Segments
 
 STEPS_PER_S = round(1.0 / LOUDNESS_STEP_S)  # momentary and short-term evaluated every 10 ms
 MOMENTARY_STEPS = 40  # 400 ms
 SHORT_TERM_STEPS = 300  # 3 s
 BLOCK_HOP_STEPS = 10  # gating blocks (BS.1770-4) and LRA windows (Tech 3342) every 100 ms
 OVER_LEVEL = 10.0 ** (OVER_LEVEL_DBTP / 20.0)
-
-
-class _Segments:
-    """The file cut into segments of 1/``per_second`` s.
-
-    Segment k covers samples [rint(k * rate / per_second), rint((k + 1) * rate / per_second)),
-    the same rounding as ``TimeGrid``, so with ``per_second`` = 10 these are its ticks and
-    every tick holds exactly ten 10 ms steps.
-    """
-
-    def __init__(self, rate_hz: int, per_second: int) -> None:
-        self.rate_hz = rate_hz
-        self.per_second = per_second
-
-    def start(self, index: np.ndarray | int) -> np.ndarray:
-        """First sample of each segment index."""
-        scaled = np.asarray(index, dtype=np.int64) * self.rate_hz / self.per_second
-        return np.rint(scaled).astype(np.int64)
-
-    def index(self, sample: int) -> int:
-        """Index of the segment holding a sample."""
-        k = sample * self.per_second // self.rate_hz
-        while int(self.start(k + 1)) <= sample:
-            k += 1
-        while int(self.start(k)) > sample:
-            k -= 1
-        return int(k)
-
-    def lengths(self, frames: int) -> np.ndarray:
-        """Samples in each segment of a file of ``frames`` samples (the last may be partial)."""
-        if frames <= 0:
-            return np.zeros(0, dtype=np.int64)
-        edges = np.minimum(self.start(np.arange(self.index(frames - 1) + 2)), frames)
-        return np.diff(edges)
-
-    def complete(self, frames: int) -> int:
-        """Number of leading segments that lie wholly inside the file."""
-        if frames <= 0:
-            return 0
-        count = self.index(frames - 1) + 1
-        return count if int(self.start(count)) == frames else count - 1
-
-
-class _PerSegment:
-    """Per-segment reduction (sum or maximum) of per-sample rows, fed in file order.
-
-    ``add(position, values)`` takes values of shape (rows, n) for samples
-    [position, position + n); segments split between two calls are merged.
-    """
-
-    def __init__(self, segments: _Segments, rows: int, reduce: np.ufunc) -> None:
-        self._segments = segments
-        self._rows = rows
-        self._reduce = reduce
-        self._chunks: list[np.ndarray] = []
-        self._next = 0  # index of the first segment not yet started
-
-    def add(self, position: int, values: np.ndarray) -> None:
-        n = values.shape[1]
-        if n == 0:
-            return
-        first = self._segments.index(position)
-        last = self._segments.index(position + n - 1)
-        starts = self._segments.start(np.arange(first, last + 1)) - position
-        starts[0] = 0
-        reduced = self._reduce.reduceat(values, starts, axis=1)
-        if first < self._next:  # the first segment continues the previous call's last
-            previous = self._chunks[-1]
-            previous[:, -1] = self._reduce(previous[:, -1], reduced[:, 0])
-            reduced = reduced[:, 1:]
-        if reduced.shape[1]:
-            self._chunks.append(reduced)
-        self._next = last + 1
-
-    def result(self) -> np.ndarray:
-        """Array (rows, segments)."""
-        if not self._chunks:
-            return np.zeros((self._rows, 0))
-        return np.concatenate(self._chunks, axis=1)
 
 
 def _power_db(power: float) -> float | None:
@@ -181,17 +103,19 @@ class LoudnessAnalyzer(Analyzer):
         super().__init__(context)
         rate, channels = context.sample_rate_hz, context.channels
         self._stereo = channels == 2
+        self._channels = channels
         self._grid = TimeGrid(rate)
-        self._steps = _Segments(rate, STEPS_PER_S)
-        self._ticks = _Segments(rate, round(1.0 / TimeGrid.TICK_S))
+        self._steps = Segments(rate, STEPS_PER_S)
+        self._ticks = self._grid.ticks
         self._weighting = KWeighting(rate, channels)
         self._envelope = TruePeakEnvelope(rate, channels)
         # Per 10 ms: K-weighted power summed over channels, and (stereo) of the mono fold-down.
-        self._weighted = _PerSegment(self._steps, 2 if self._stereo else 1, np.add)
+        self._weighted = SegmentReducer(self._steps, (np.add,))
+        self._weighted_rows = 2 if self._stereo else 1
         # Per 100 ms tick: unweighted sum of squares, sample peak and true peak per channel.
-        self._squares = _PerSegment(self._ticks, 1, np.add)
-        self._sample_peak = _PerSegment(self._ticks, channels, np.maximum)
-        self._true_peak = _PerSegment(self._ticks, channels, np.maximum)
+        self._squares = SegmentReducer(self._ticks, (np.add,))
+        self._sample_peak = SegmentReducer(self._ticks, (np.maximum,))
+        self._true_peak = SegmentReducer(self._ticks, (np.maximum,))
         self._frames = 0
         #: After ``finish``: momentary and short-term loudness (LUFS) every 10 ms, for
         #: complete windows only (entry k covers the window starting at k x 10 ms); NaN
@@ -233,7 +157,7 @@ class LoudnessAnalyzer(Analyzer):
         values = out.values
         frames, rate = self._frames, self.context.sample_rate_hz
         complete = self._steps.complete(frames)
-        sums = self._weighted.result()[:, :complete]
+        sums = self._weighted.result(self._weighted_rows)[0][:, :complete]
         counts = self._steps.lengths(frames)[:complete]
         for name in ("integrated_lufs", "momentary_max_lufs", "short_term_max_lufs",
                      "range_lu", "mono_integrated_lufs", "mono_fold_loss_db"):
@@ -306,9 +230,9 @@ class LoudnessAnalyzer(Analyzer):
     def _peaks_and_dynamics(self, out: Measurements) -> None:
         values = out.values
         channels = self.context.channels
-        true_peak = self._true_peak.result().max(axis=1, initial=0.0)
-        sample_peak = float(self._sample_peak.result().max(initial=0.0))
-        squares = float(self._squares.result().sum())
+        true_peak = self._true_peak.result(self._channels)[0].max(axis=1, initial=0.0)
+        sample_peak = float(self._sample_peak.result(self._channels)[0].max(initial=0.0))
+        squares = float(self._squares.result()[0].sum())
         values["loudness.true_peak_dbtp"] = _dbfs(float(true_peak.max()))
         for side, name in enumerate(("left", "right")):
             values[f"loudness.true_peak_{name}_dbtp"] = (
@@ -328,7 +252,7 @@ class LoudnessAnalyzer(Analyzer):
         values["loudness.plr_db"] = (
             None if integrated is None or true_peak_db is None else true_peak_db - integrated
         )
-        per_tick = self._true_peak.result().max(axis=0, initial=0.0)
+        per_tick = self._true_peak.result(self._channels)[0].max(axis=0, initial=0.0)
         values["loudness.true_peak_over_count"] = int(np.count_nonzero(per_tick > OVER_LEVEL))
         if sample_peak == 0.0:
             out.notes.append("peak and RMS levels undefined: every sample is zero")
@@ -336,15 +260,17 @@ class LoudnessAnalyzer(Analyzer):
     # -- time-resolved ----------------------------------------------------------------
     def _series(self, out: Measurements) -> None:
         grid, frames, channels = self._grid, self._frames, self.context.channels
-        weighted = self._weighted.result()[0]
+        weighted = self._weighted.result(self._weighted_rows)[0][0]
         tick_count = self._ticks.lengths(frames).astype(np.float64)
         tick_power = (np.add.reduceat(weighted, np.arange(0, weighted.size, 10))
                       if weighted.size else np.zeros(0))
         power = grid.reduce_windows(tick_power, "sum")
         count = grid.reduce_windows(tick_count, "sum")
-        squares = grid.reduce_windows(self._squares.result()[0], "sum")
-        true_peak = grid.reduce_windows(self._true_peak.result().max(axis=0, initial=0.0), "max")
-        sample_peak = grid.reduce_windows(self._sample_peak.result().max(axis=0, initial=0.0),
+        squares = grid.reduce_windows(self._squares.result()[0][0], "sum")
+        true_peak = grid.reduce_windows(
+            self._true_peak.result(self._channels)[0].max(axis=0, initial=0.0), "max")
+        sample_peak = grid.reduce_windows(
+            self._sample_peak.result(self._channels)[0].max(axis=0, initial=0.0),
                                           "max")
         with np.errstate(divide="ignore", invalid="ignore"):
             short_term = _levels(power / count)

@@ -232,7 +232,7 @@ class SpectralAnalyzer(Analyzer):
         if last_sample is not None:
             centres = np.minimum(centres, last_sample)
         self._frames_done += count
-        groups = self.grid.tick_of_sample(centres) // GROUP_TICKS
+        groups = self.grid.ticks.index(centres) // GROUP_TICKS
         bounds = np.concatenate([[0], np.flatnonzero(np.diff(groups)) + 1, [count]])
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             if groups[a] != self._open_group:

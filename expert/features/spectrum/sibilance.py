@@ -127,7 +127,7 @@ class SibilanceMeter:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio_db = np.where(active, 10.0 * np.log10(band / reference), np.nan)
         centres = np.minimum(np.arange(len(ratio_db)) * self.hop, max(n - 1, 0))
-        ticks = grid.tick_of_sample(centres)
+        ticks = grid.ticks.index(centres)
         windows = np.array([_upper_level(ratio_db[np.searchsorted(ticks, a) :
                                                   np.searchsorted(ticks, b)])
                             for a, b in spans])
