@@ -2,9 +2,7 @@
 
 ``Diagnosis`` serialises to exactly the diagnosis object of the JSON contract. The
 reasoning behind it lives beside it, in ``EngineResult.traces`` (``RuleTrace`` models that
-may be included in a report) and renders as a rich ``Tree`` with WHY (each condition with
-observed value, threshold and margin), HOW (the chain of rules behind the findings used)
-and WHY NOT (for rules that did not fire: which condition failed and by how much).
+may be included in a report); ``expert.report.reasoning`` shows it as WHY, HOW and WHY NOT.
 """
 
 from __future__ import annotations
@@ -127,41 +125,11 @@ class Suppressed(BaseModel):
     explained_by: str
 
 
-_MARK = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]?[/]"}
-
-
-def _fmt(value: Any) -> str:
-    from expert.rules.expr import format_value
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return format_value(value if value is not None else None)
-
-
-def condition_line(c: Condition) -> str:
-    """One line of WHY / WHY NOT, with rich markup."""
-    from rich.markup import escape
-
-    where = f" at {c.at_s:g} s" if c.at_s is not None else ""
-    head = f"{_MARK[c.outcome]} {escape(c.text)}"
-    if c.operator == "is":
-        return f"{head} [dim]({_fmt(c.observed)}{where})[/]"
-    body = f"{_fmt(c.observed)} {c.operator} {_fmt(c.threshold)}"
-    if c.outcome is None:
-        tail = "not applicable: a value is undefined"
-    elif c.outcome:
-        tail = f"margin {c.margin:+.2f}" if c.margin is not None else "true"
-    else:
-        tail = (f"fails by {abs(c.margin):.2f}" if c.margin is not None else "false")
-    return f"{head} [dim]→ {escape(body)}{where}; {tail}[/]"
-
-
 class EngineResult(BaseModel):
     """The outcome of one engine run over one file.
 
     ``diagnoses``: reported problems after selection, merging and suppression, most severe
-    first. ``traces``: every rule's record by id. Render with rich to see the reasoning
-    (``explain(rule_id)`` for one rule).
+    first. ``traces``: every rule's record by id (``expert.report.reasoning`` renders them).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -208,68 +176,3 @@ class EngineResult(BaseModel):
         result._traces = {k: RuleTrace.model_validate(v) for k, v in dump["traces"].items()}
         result._near = [NearMiss.model_validate(m) for m in dump["near_misses"]]
         return result
-
-    def explain(self, rule_id: str) -> Any:
-        """A rich ``Tree``: WHY (or WHY NOT) and HOW for one rule."""
-        from rich.markup import escape
-        from rich.tree import Tree
-
-        trace = self.traces[rule_id]
-        label = {"fired": "[bold red]fired[/]", "not_fired": "did not fire",
-                 "not_applicable": "[dim]not applicable[/]", "skipped": "[dim]skipped[/]"}
-        cert = f", certainty {trace.certainty:.2f}" if trace.certainty is not None else ""
-        tree = Tree(f"[bold]{rule_id}[/] {escape(trace.conclusion)} — "
-                    f"{label[trace.status]}{cert}")
-        if trace.reason:
-            tree.add(f"[dim]{escape(trace.reason)}[/]")
-        why = tree.add("WHY" if trace.status == "fired" else "WHY NOT")
-        for c in trace.conditions:
-            why.add(condition_line(c))
-        if trace.time_ranges:
-            why.add("in " + ", ".join(f"{a:g}–{b:g} s" for a, b in trace.time_ranges))
-        for note in trace.notes:
-            why.add(f"[yellow]{escape(note)}[/]")
-        if trace.findings_used:
-            how = tree.add("HOW")
-            self._how(how, trace, set())
-        return tree
-
-    def _how(self, node: Any, trace: RuleTrace, seen: set[str]) -> None:
-        from rich.markup import escape
-
-        for finding, producers in trace.findings_used.items():
-            if not producers:
-                node.add(f"finding.{escape(finding)}: [dim]not concluded[/]")
-                continue
-            for rid in producers:
-                sub = node.add(f"finding.{escape(finding)} ← [bold]{rid}[/]")
-                if rid in seen or rid not in self.traces:
-                    continue
-                inner = self.traces[rid]
-                for c in inner.conditions:
-                    if c.outcome:
-                        sub.add(condition_line(c))
-                self._how(sub, inner, seen | {rid})
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.markup import escape
-        from rich.tree import Tree
-
-        root = Tree(f"[bold]Reasoning[/] (profile {escape(self.profile)})")
-        if not self.diagnoses:
-            root.add("[green]no problems found[/]")
-        for d in self.diagnoses:
-            branch = root.add(self.explain(d.rule_id))
-            for other in self.merged.get(d.rule_id, [])[1:]:
-                branch.add(f"also concluded by {other} (certainty combined)")
-            for s in self.suppressed:
-                if s.explained_by == d.rule_id:
-                    branch.add(f"explains {s.diagnosis.rule_id} {escape(s.diagnosis.problem)} "
-                               "(not reported separately)")
-        if self.near_misses:
-            near = root.add("[bold]Near misses[/] (rules that almost fired)")
-            for m in self.near_misses:
-                sub = near.add(f"{m.rule_id} {escape(m.problem)}: distance {m.distance:.3f}")
-                for c in m.failed:
-                    sub.add(condition_line(c))
-        yield root

@@ -15,9 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from expert.descriptors import CATALOGUE, DescriptorSpec
-from expert.engine.result import condition_line
+from expert.engine.result import EngineResult
 from expert.report.format import fmt_ranges, fmt_value
 from expert.report.models import FileReport, Report
+from expert.report.reasoning import ReasoningView, condition_line
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -166,9 +167,8 @@ class FileDiagnosisView:
         for diagnosis in report.diagnoses:
             yield DiagnosisView(diagnosis)
         if report.trace is not None:
-            from expert.engine.result import EngineResult
-
-            yield EngineResult.from_dump(self.profile, report.diagnoses, report.trace)
+            yield ReasoningView(EngineResult.from_dump(self.profile, report.diagnoses,
+                                                       report.trace))
         elif report.near_misses:
             table = Table(title="nearest misses (did not fire)", title_justify="left", box=None)
             table.add_column("rule")

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from expert.engine import Diagnosis, Engine, Facts
 from expert.engine.certainty import combine, combine_all, conclude
+from expert.report.reasoning import ReasoningView
 from expert.rules import RuleBase, resolve_profile
 
 STREAMING = resolve_profile()
@@ -218,7 +219,7 @@ def test_explanation_tree_renders_why_how(fixture_rulebase):
     result = run(fixture_rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
                                     "loudness.integrated_lufs": -13.2})
     console = Console(record=True, width=140)
-    console.print(result)
+    console.print(ReasoningView(result))
     text = console.export_text()
     assert "FX002 boomy" in text and "WHY" in text and "HOW" in text
     assert "finding.bass_heavy ← FX100" in text
