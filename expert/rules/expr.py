@@ -97,6 +97,11 @@ class Node:
     def ev(self, ctx: Context) -> Any:
         raise NotImplementedError
 
+    @property
+    def is_condition(self) -> bool:
+        """True for a condition of its own: it records (observed, threshold, outcome)."""
+        return False
+
     def children(self) -> Sequence[Node]:
         return ()
 
@@ -133,6 +138,10 @@ class Name(Node):
         self.info = info
         self.unit = info.unit
         self.slot = -1  # set for true/false names, which are conditions of their own
+
+    @property
+    def is_condition(self) -> bool:
+        return self.type == "bool"
 
     def ev(self, ctx: Context) -> Any:
         if self.info.kind == "threshold":
@@ -216,6 +225,10 @@ class Compare(Node):
         self._f = _CMP.get(op)
         self.unit = left.unit or right.unit
         self.slot = -1
+
+    @property
+    def is_condition(self) -> bool:
+        return True
 
     def children(self) -> Sequence[Node]:
         return (self.left, self.right)
@@ -414,6 +427,10 @@ class Call(Node):
         if name in _SCALAR:
             self._fs, self._fv = _s_guard(_SCALAR[name]), _v_guard(name)
 
+    @property
+    def is_condition(self) -> bool:
+        return self.name == "defined"
+
     def children(self) -> Sequence[Node]:
         return self.args
 
@@ -469,7 +486,7 @@ class Expression:
         for node in root.walk():
             if isinstance(node, Name):
                 self.names[node.key] = node.info
-            if _is_condition(node):
+            if node.is_condition:
                 node.slot = len(self.conditions)  # type: ignore[attr-defined]
                 self.conditions.append(node)
         self.finding_names = {k.split(".", 1)[1] for k, i in self.names.items()
@@ -495,14 +512,6 @@ class Expression:
 
     def value(self, env: Mapping[str, Any], thresholds: Mapping[str, float]) -> Any:
         return self.evaluate(env, thresholds).rec[-1]
-
-
-def _is_condition(node: Node) -> bool:
-    if isinstance(node, Compare):
-        return True
-    if isinstance(node, Name):
-        return node.type == "bool"
-    return isinstance(node, Call) and node.name == "defined"
 
 
 def shortfall(node: Node, record: Any) -> Any:
@@ -533,7 +542,7 @@ def shortfall(node: Node, record: Any) -> Any:
 def distance(node: Node, recs: list[Any]) -> Any:
     """Shortfall of a whole condition tree: sum over ``and``, min over ``or``."""
     np = _np()
-    if getattr(node, "slot", -1) >= 0 and _is_condition(node):
+    if getattr(node, "slot", -1) >= 0 and node.is_condition:
         return shortfall(node, recs[node.slot])  # type: ignore[attr-defined]
     if isinstance(node, And):
         parts = [distance(n, recs) for n in node.items]
