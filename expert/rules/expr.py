@@ -244,9 +244,6 @@ class Compare(Node):
         ctx.rec[self.slot] = (a, b, r)
         return r
 
-    def describe(self) -> str:
-        return self.text
-
 
 def _compare(f: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
     if not _vec(a) and not _vec(b):
