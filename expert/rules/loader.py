@@ -26,15 +26,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.errors import RuleError
-from expert.rules.expr import (
-    ExprError,
-    Expression,
-    NameInfo,
-    Resolver,
-    Template,
-    compile_expression,
-    compile_template,
-)
+from expert.rules.expr.nodes import Expression, NameInfo
+from expert.rules.expr.parse import ExprError, Resolver, compile_expression
+from expert.rules.expr.template import Template, compile_template
 from expert.rules.model import (
     TARGET_UNITS,
     ProjectConfig,
