@@ -26,17 +26,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.errors import RuleError
+from expert.features.catalogue import CATALOGUE
 from expert.rules.expr.nodes import Expression, NameInfo
 from expert.rules.expr.parse import ExprError, Resolver, compile_expression
 from expert.rules.expr.template import Template, compile_template
 from expert.rules.model import (
     TARGET_UNITS,
     ProjectConfig,
-    RemedySpec,
     RuleFileSpec,
     RuleSpec,
+    pydantic_errors,
 )
 from expert.rules.profiles import builtin_rules_dir, profiles
+from expert.rules.project import most_specific
 from expert.rules.yamlpos import Positions, load_yaml_file
 
 VOCABULARY_FILE = "problems.yaml"
@@ -126,33 +128,6 @@ class RuleBase:
 # Error mapping
 # --------------------------------------------------------------------------------------
 
-_ALL_FIELDS = sorted({name for model in (RuleFileSpec, RuleSpec, RemedySpec)
-                      for name in model.model_fields}
-                     | set(RuleSpec.model_fields["tests"].annotation.__args__[0].model_fields)
-                     | {"profiles", "not_profiles", "genres", "not_genres"})
-
-
-def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
-    """Map pydantic's error locations onto ``file:line:col: message`` lines."""
-    out: list[str] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
-        if err["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(field_name, _ALL_FIELDS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            out.append(f"{pos.where(loc, key=True)}: unknown field {field_name!r}{hint}")
-            continue
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            out.append(f"{pos.where(loc[:-1])}: missing required field {field_name!r}")
-        elif field_name:
-            out.append(f"{pos.where(loc)}: {field_name}: {msg}")
-        else:
-            out.append(f"{pos.where(loc)}: {msg}")
-    return out
-
-
 def _expr_where(pos: Positions, lines: Sequence[str], path: tuple[Any, ...],
                 exc: ExprError) -> str:
     """Position of an expression error inside the YAML scalar that holds the expression."""
@@ -193,8 +168,6 @@ def name_table(catalogue: Mapping[str, Any], findings: Iterable[str]) -> dict[st
 
 
 def default_catalogue() -> Mapping[str, Any]:
-    from expert.features.catalogue import CATALOGUE
-
     return CATALOGUE
 
 
@@ -398,8 +371,6 @@ def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str])
                 errors.append(f"{where}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
             else:
                 rule.thresholds[name] = float(value)
-    from expert.rules.project import most_specific
-
     for rule in rules:
         override = most_specific(project.severity, rule)
         if override is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.errors import RuleError
-from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets
+from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets, pydantic_errors
 from expert.rules.yamlpos import load_yaml_file
 
 DEFAULT_PROFILE = "streaming"
@@ -47,8 +47,6 @@ def builtin_rules_dir() -> Path:
 
 def load_profile_file(path: Path) -> list[ProfileSpec]:
     """Load one profile file; errors name ``file:line:col``."""
-    from expert.rules.loader import pydantic_errors
-
     data, pos = load_yaml_file(path)
     try:
         return list(ProfileFileSpec.model_validate(data).profiles)
