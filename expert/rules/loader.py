@@ -17,6 +17,7 @@ then by id), so one forward pass reaches the fixpoint.
 from __future__ import annotations
 
 import difflib
+import functools
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -214,6 +215,17 @@ def _parse(path: Path, layer: int, errors: list[str]) -> _Parsed | None:
         return None
     text = path.read_text(encoding="utf-8")
     return _Parsed(str(path), spec, pos, text.splitlines(), layer)
+
+
+@functools.cache
+def builtin_problems() -> tuple[str, ...]:
+    """The built-in problem vocabulary, in contract order, from ``rules/problems.yaml``
+    (the one place it is written down), read as the rule file it is."""
+    errors: list[str] = []
+    parsed = _parse(builtin_rules_dir() / VOCABULARY_FILE, 0, errors)
+    if parsed is None:
+        raise RuleError("\n".join(errors))
+    return tuple(parsed.spec.problems)
 
 
 def _compile_rule(
