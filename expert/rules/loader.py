@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from expert.errors import RuleError
 from expert.features.catalogue import CATALOGUE
+from expert.rules.builtin import builtin_rules_dir
 from expert.rules.expr.nodes import Expression, NameInfo
 from expert.rules.expr.parse import ExprError, Resolver, compile_expression
 from expert.rules.expr.template import Template, compile_template
@@ -38,7 +39,7 @@ from expert.rules.model import (
     RuleSpec,
     pydantic_errors,
 )
-from expert.rules.profiles import builtin_rules_dir, profiles
+from expert.rules.profiles import profiles
 from expert.rules.project import most_specific
 from expert.rules.yamlpos import Positions, load_yaml_file
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.errors import RuleError
+from expert.rules.builtin import builtin_rules_dir
 from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets, pydantic_errors
 from expert.rules.yamlpos import load_yaml_file
 
@@ -36,13 +37,6 @@ _REFERENCE_TARGETS: dict[str, str] = {
 }
 #: How far below the reference a mix may be in loudness range, crest and PLR (LU / dB).
 REFERENCE_DYNAMICS_SLACK_DB = 2.0
-
-
-def builtin_rules_dir() -> Path:
-    """The top-level ``rules/`` folder of the checkout (editable install assumed)."""
-    import expert
-
-    return Path(expert.__file__).resolve().parent.parent / "rules"
 
 
 def load_profile_file(path: Path) -> list[ProfileSpec]:
