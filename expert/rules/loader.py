@@ -38,6 +38,7 @@ from expert.rules.model import (
     RuleFileSpec,
     RuleSpec,
     pydantic_errors,
+    unit_from_suffix,
 )
 from expert.rules.profiles import profiles
 from expert.rules.project import most_specific
@@ -262,7 +263,7 @@ def _compile_rule(
             if key not in profile_names:
                 errors.append(f"{where(('tests', j, 'profile'))}: unknown profile {key!r}")
 
-    resolver = Resolver(names, {k: NameInfo("threshold", "number", _unit_of(k))
+    resolver = Resolver(names, {k: NameInfo("threshold", "number", unit_from_suffix(k))
                                 for k in spec.thresholds}, window=spec.scope == "window")
 
     def compile_at(path: tuple[Any, ...], fn: Any, source: Any, **kw: Any) -> Any:
@@ -303,14 +304,6 @@ def _compile_rule(
                 remedies=remedies, thresholds=dict(spec.thresholds), severity=spec.severity,
                 layer=parsed.layer,
                 test_lines=[pos.of(base + ("tests", j))[0] for j in range(len(spec.tests))])
-
-
-def _unit_of(name: str) -> str:
-    for suffix, unit in (("_lufs", "LUFS"), ("_lu", "LU"), ("_dbtp", "dBTP"), ("_dbfs", "dBFS"),
-                         ("_db", "dB"), ("_hz", "Hz"), ("_s", "s"), ("_pct", "%")):
-        if name.endswith(suffix):
-            return unit
-    return ""
 
 
 def _order(rules: list[Rule], errors: list[str]) -> list[Rule]:

@@ -141,12 +141,18 @@ class Targets(_Strict):
         "Allowed deviation of a band from its expected level, dB."))
 
 
+#: Name suffix -> unit, most specific first (``_dbtp`` before ``_db``).
+_SUFFIX_UNITS = (("_lufs", "LUFS"), ("_lu", "LU"), ("_dbtp", "dBTP"), ("_dbfs", "dBFS"),
+                 ("_db", "dB"), ("_hz", "Hz"), ("_s", "s"), ("_pct", "%"))
+
+
+def unit_from_suffix(name: str) -> str:
+    """The unit a name's suffix gives (``margin_lu`` -> LU, ``cutoff_hz`` -> Hz), or ''."""
+    return next((unit for suffix, unit in _SUFFIX_UNITS if name.endswith(suffix)), "")
+
+
 #: Unit of each target, from its name suffix (for evidence and near-miss scaling).
-TARGET_UNITS: dict[str, str] = {
-    name: ("LUFS" if name.endswith("_lufs") else "LU" if name.endswith("_lu")
-           else "dBTP" if name.endswith("_dbtp") else "dB")
-    for name in Targets.model_fields
-}
+TARGET_UNITS: dict[str, str] = {name: unit_from_suffix(name) for name in Targets.model_fields}
 
 
 class ProfileSpec(_Strict):
