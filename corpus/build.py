@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from corpus import dsp, inject, mixing
 from corpus.music import STYLES, SongSpec, sub_seed
 from corpus.render import render_stems, source_digest
-from expert.evaluate.labels import MANIFEST_NAME, builtin_problems
+from expert.evaluate.labels import MANIFEST_NAME
+from expert.rules.loader import builtin_problems
 
 CORPUS_DIR = Path(__file__).resolve().parent
 RECIPE_PATH = CORPUS_DIR / "recipe.yaml"

@@ -65,6 +65,10 @@ def _generator() -> Any:
 def _manifest_path(args: argparse.Namespace) -> Path:
     """Build the set of a recipe folder if needed; return the manifest to score."""
     folder = Path(args.corpus)
+    if folder == DEFAULT_CORPUS and not folder.is_dir():
+        raise UsageError("eval needs a checkout of the mixexpert repository with its corpus/ "
+                         "folder (this is an installed package); pass CORPUS_DIR: a recipe "
+                         "folder or a folder with a manifest.yaml")
     if (folder / "recipe.yaml").exists():
         generator = _generator()
         try:

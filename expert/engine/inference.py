@@ -30,6 +30,7 @@ from typing import Any
 
 from expert.engine.certainty import combine_all, conclude
 from expert.engine.facts import Facts
+from expert.engine.near_miss import distance, shortfall
 from expert.engine.result import (
     Condition,
     DerivedFinding,
@@ -42,7 +43,9 @@ from expert.engine.result import (
     Status,
     Suppressed,
 )
-from expert.rules.expr import Call, Compare, Node, distance, format_value, shortfall
+from expert.rules.expr.functions import Call
+from expert.rules.expr.nodes import Compare, Node
+from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import SEVERITY_RANK, Profile
 from expert.rules.project import Selector

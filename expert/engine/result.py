@@ -58,7 +58,7 @@ class Condition(BaseModel):
     ``margin``: for ordered comparisons, by how much the condition holds (positive) or
     fails (negative), in the unit of the compared values.
     ``shortfall`` is the normalised distance to being true (0 when true; see
-    ``expert.rules.expr.shortfall``). For window rules the values are those of the firing
+    ``expert.engine.near_miss.shortfall``). For window rules the values are those of the firing
     windows (mean) or, when the rule did not fire, of the window closest to firing.
     """
 

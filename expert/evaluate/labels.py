@@ -10,7 +10,6 @@ hand-made manifest over real recordings works the same way.
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from expert.errors import UsageError
-
-
-@functools.cache
-def builtin_problems() -> tuple[str, ...]:
-    """The built-in problem vocabulary, in contract order, from ``rules/problems.yaml``
-    (the one place it is written down)."""
-    from expert.rules.profiles import builtin_rules_dir
-
-    path = builtin_rules_dir() / "problems.yaml"
-    try:
-        return tuple(yaml.safe_load(path.read_text(encoding="utf-8"))["problems"])
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: cannot read the problem vocabulary ({exc})") from None
-
 
 PROBLEM_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 MANIFEST_NAME = "manifest.yaml"

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from expert.evaluate.labels import LabelledFile, Manifest, builtin_problems
+from expert.evaluate.labels import LabelledFile, Manifest
+from expert.rules.loader import builtin_problems
 
 #: Diagnoses one file: the problems it reports, or None when the file could not be analysed.
 Detector = Callable[[Path], list[str] | None]

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from expert.engine.result import Condition, EngineResult, RuleTrace
-from expert.rules.expr import format_value
+from expert.rules.expr.template import format_value
 
 _MARK = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]?[/]"}
 _STATUS = {"fired": "[bold red]fired[/]", "not_fired": "did not fire",

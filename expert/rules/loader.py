@@ -17,6 +17,7 @@ then by id), so one forward pass reaches the fixpoint.
 from __future__ import annotations
 
 import difflib
+import functools
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,23 +27,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.errors import RuleError
-from expert.rules.expr import (
-    ExprError,
-    Expression,
-    NameInfo,
-    Resolver,
-    Template,
-    compile_expression,
-    compile_template,
-)
+from expert.descriptors import CATALOGUE
+from expert.rules.builtin import builtin_rules_dir
+from expert.rules.expr.nodes import Expression, NameInfo
+from expert.rules.expr.parse import ExprError, Resolver, compile_expression
+from expert.rules.expr.template import Template, compile_template
 from expert.rules.model import (
     TARGET_UNITS,
     ProjectConfig,
-    RemedySpec,
     RuleFileSpec,
     RuleSpec,
+    pydantic_errors,
+    unit_from_suffix,
 )
-from expert.rules.profiles import builtin_rules_dir, profiles
+from expert.rules.profiles import profiles
+from expert.rules.project import most_specific
 from expert.rules.yamlpos import Positions, load_yaml_file
 
 VOCABULARY_FILE = "problems.yaml"
@@ -132,33 +131,6 @@ class RuleBase:
 # Error mapping
 # --------------------------------------------------------------------------------------
 
-_ALL_FIELDS = sorted({name for model in (RuleFileSpec, RuleSpec, RemedySpec)
-                      for name in model.model_fields}
-                     | set(RuleSpec.model_fields["tests"].annotation.__args__[0].model_fields)
-                     | {"profiles", "not_profiles", "genres", "not_genres"})
-
-
-def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
-    """Map pydantic's error locations onto ``file:line:col: message`` lines."""
-    out: list[str] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
-        if err["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(field_name, _ALL_FIELDS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            out.append(f"{pos.where(loc, key=True)}: unknown field {field_name!r}{hint}")
-            continue
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            out.append(f"{pos.where(loc[:-1])}: missing required field {field_name!r}")
-        elif field_name:
-            out.append(f"{pos.where(loc)}: {field_name}: {msg}")
-        else:
-            out.append(f"{pos.where(loc)}: {msg}")
-    return out
-
-
 def _expr_where(pos: Positions, lines: Sequence[str], path: tuple[Any, ...],
                 exc: ExprError) -> str:
     """Position of an expression error inside the YAML scalar that holds the expression."""
@@ -199,8 +171,6 @@ def name_table(catalogue: Mapping[str, Any], findings: Iterable[str]) -> dict[st
 
 
 def default_catalogue() -> Mapping[str, Any]:
-    from expert.descriptors import CATALOGUE
-
     return CATALOGUE
 
 
@@ -249,6 +219,17 @@ def _parse(path: Path, layer: int, errors: list[str]) -> _Parsed | None:
     return _Parsed(str(path), spec, pos, text.splitlines(), layer)
 
 
+@functools.cache
+def builtin_problems() -> tuple[str, ...]:
+    """The built-in problem vocabulary, in contract order, from ``rules/problems.yaml``
+    (the one place it is written down), read as the rule file it is."""
+    errors: list[str] = []
+    parsed = _parse(builtin_rules_dir() / VOCABULARY_FILE, 0, errors)
+    if parsed is None:
+        raise RuleError("\n".join(errors))
+    return tuple(parsed.spec.problems)
+
+
 def _compile_rule(
     parsed: _Parsed, index: int, names: Mapping[str, NameInfo], vocabulary: Mapping[str, str],
     profile_names: set[str], errors: list[str],
@@ -282,7 +263,7 @@ def _compile_rule(
             if key not in profile_names:
                 errors.append(f"{where(('tests', j, 'profile'))}: unknown profile {key!r}")
 
-    resolver = Resolver(names, {k: NameInfo("threshold", "number", _unit_of(k))
+    resolver = Resolver(names, {k: NameInfo("threshold", "number", unit_from_suffix(k))
                                 for k in spec.thresholds}, window=spec.scope == "window")
 
     def compile_at(path: tuple[Any, ...], fn: Any, source: Any, **kw: Any) -> Any:
@@ -323,14 +304,6 @@ def _compile_rule(
                 remedies=remedies, thresholds=dict(spec.thresholds), severity=spec.severity,
                 layer=parsed.layer,
                 test_lines=[pos.of(base + ("tests", j))[0] for j in range(len(spec.tests))])
-
-
-def _unit_of(name: str) -> str:
-    for suffix, unit in (("_lufs", "LUFS"), ("_lu", "LU"), ("_dbtp", "dBTP"), ("_dbfs", "dBFS"),
-                         ("_db", "dB"), ("_hz", "Hz"), ("_s", "s"), ("_pct", "%")):
-        if name.endswith(suffix):
-            return unit
-    return ""
 
 
 def _order(rules: list[Rule], errors: list[str]) -> list[Rule]:
@@ -404,8 +377,6 @@ def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str])
                 errors.append(f"{where}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
             else:
                 rule.thresholds[name] = float(value)
-    from expert.rules.project import most_specific
-
     for rule in rules:
         override = most_specific(project.severity, rule)
         if override is not None:

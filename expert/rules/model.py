@@ -8,9 +8,12 @@ names, types and the dependencies between rules.
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from expert.rules.yamlpos import Positions
 
 Severity = Literal["info", "warning", "error"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
@@ -138,12 +141,18 @@ class Targets(_Strict):
         "Allowed deviation of a band from its expected level, dB."))
 
 
+#: Name suffix -> unit, most specific first (``_dbtp`` before ``_db``).
+_SUFFIX_UNITS = (("_lufs", "LUFS"), ("_lu", "LU"), ("_dbtp", "dBTP"), ("_dbfs", "dBFS"),
+                 ("_db", "dB"), ("_hz", "Hz"), ("_s", "s"), ("_pct", "%"))
+
+
+def unit_from_suffix(name: str) -> str:
+    """The unit a name's suffix gives (``margin_lu`` -> LU, ``cutoff_hz`` -> Hz), or ''."""
+    return next((unit for suffix, unit in _SUFFIX_UNITS if name.endswith(suffix)), "")
+
+
 #: Unit of each target, from its name suffix (for evidence and near-miss scaling).
-TARGET_UNITS: dict[str, str] = {
-    name: ("LUFS" if name.endswith("_lufs") else "LU" if name.endswith("_lu")
-           else "dBTP" if name.endswith("_dbtp") else "dB")
-    for name in Targets.model_fields
-}
+TARGET_UNITS: dict[str, str] = {name: unit_from_suffix(name) for name in Targets.model_fields}
 
 
 class ProfileSpec(_Strict):
@@ -195,3 +204,34 @@ class ProjectConfig(BaseModel):
     profile: str | None = None
     genre: str | None = None
     source: str | None = Field(None, description="File the settings were read from.")
+
+
+# --------------------------------------------------------------------------------------
+# Validation errors at their place in the YAML file
+# --------------------------------------------------------------------------------------
+
+_ALL_FIELDS = sorted({name for model in (RuleFileSpec, RuleSpec, RemedySpec)
+                      for name in model.model_fields}
+                     | set(RuleSpec.model_fields["tests"].annotation.__args__[0].model_fields)
+                     | {"profiles", "not_profiles", "genres", "not_genres"})
+
+
+def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
+    """Map pydantic's error locations onto ``file:line:col: message`` lines."""
+    out: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(field_name, _ALL_FIELDS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.append(f"{pos.where(loc, key=True)}: unknown field {field_name!r}{hint}")
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            out.append(f"{pos.where(loc[:-1])}: missing required field {field_name!r}")
+        elif field_name:
+            out.append(f"{pos.where(loc)}: {field_name}: {msg}")
+        else:
+            out.append(f"{pos.where(loc)}: {msg}")
+    return out

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.errors import RuleError
-from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets
+from expert.rules.builtin import builtin_rules_dir
+from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets, pydantic_errors
 from expert.rules.yamlpos import load_yaml_file
 
 DEFAULT_PROFILE = "streaming"
@@ -38,17 +39,8 @@ _REFERENCE_TARGETS: dict[str, str] = {
 REFERENCE_DYNAMICS_SLACK_DB = 2.0
 
 
-def builtin_rules_dir() -> Path:
-    """The top-level ``rules/`` folder of the checkout (editable install assumed)."""
-    import expert
-
-    return Path(expert.__file__).resolve().parent.parent / "rules"
-
-
 def load_profile_file(path: Path) -> list[ProfileSpec]:
     """Load one profile file; errors name ``file:line:col``."""
-    from expert.rules.loader import pydantic_errors
-
     data, pos = load_yaml_file(path)
     try:
         return list(ProfileFileSpec.model_validate(data).profiles)

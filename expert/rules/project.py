@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from expert.errors import RuleError
-from expert.rules.model import ProjectConfig
+from expert.rules.model import ProjectConfig, pydantic_errors
 from expert.rules.yamlpos import Positions, load_yaml_file
 
 CONFIG_FILE = "mixexpert.yaml"
@@ -72,8 +72,6 @@ class Selector:
 
 
 def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
-    from expert.rules.loader import pydantic_errors
-
     if data is None:
         data = {}
     if not isinstance(data, dict):

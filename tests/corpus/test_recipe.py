@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from corpus.build import BuildError, build, load_recipe, plan
-from expert.evaluate.labels import builtin_problems, load_manifest
+from expert.evaluate.labels import load_manifest
+from expert.rules.loader import builtin_problems
 
 TINY = """\
 version: 1

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from expert.evaluate.labels import LabelledFile, Manifest, builtin_problems
+from expert.evaluate.labels import LabelledFile, Manifest
 from expert.evaluate.render import EvaluationView, to_json
 from expert.evaluate.scoring import CLEAN, FileOutcome, evaluate, run_detector, score
+from expert.rules.loader import builtin_problems
 
 FILES = [
     LabelledFile(path="a/clean.flac"),
