@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from expert.errors import RuleError
 from expert.descriptors import CATALOGUE
+from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.expr.nodes import Expression, NameInfo
 from expert.rules.expr.parse import ExprError, Resolver, compile_expression
