@@ -14,7 +14,7 @@ from __future__ import annotations
 from expert.descriptors import artifacts, audio, codec, loudness, spectrum, stereo
 from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import FeatureSet, Timeline
-from expert.descriptors.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec, Gate
 
 _GROUPS = (audio, loudness, spectrum, stereo, artifacts, codec)
 
@@ -31,4 +31,4 @@ def _build() -> dict[str, DescriptorSpec]:
 
 CATALOGUE: dict[str, DescriptorSpec] = _build()
 
-__all__ = ["CATALOGUE", "AudioInfo", "DescriptorSpec", "FeatureSet", "Timeline"]
+__all__ = ["CATALOGUE", "AudioInfo", "DescriptorSpec", "FeatureSet", "Gate", "Timeline"]

@@ -96,9 +96,10 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.hum_frequency_hz", unit="Hz",
-        meaning="Mains hum fundamental (50 or 60 Hz) when a lasting hum line is found, else null.",
-        method="The family (50 or 60 Hz) whose salience (artifacts.hum_salience_db) reaches "
-               "12 dB.",
+        meaning="The mains family (50 or 60 Hz) whose lines stand out more; whether that is hum "
+                "is for artifacts.hum_salience_db to say. Null when nothing is measurable.",
+        method="The family (50 or 60 Hz) with the higher salience (artifacts.hum_salience_db), "
+               "reported whatever that salience, so that the rule's threshold decides.",
         references=(_ESSENTIA,),
     ),
     DescriptorSpec(

@@ -6,7 +6,7 @@ The constants here are the one place for the measurement parameters; the analyze
 
 from __future__ import annotations
 
-from expert.descriptors.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec, Gate
 
 #: ITU-R BS.1770-4 eq. 2: loudness = -0.691 + 10 log10(sum of channel mean squares).
 LOUDNESS_OFFSET_DB = -0.691
@@ -157,6 +157,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="loudness.mono_fold_loss_db", unit="dB", stereo_only=True,
+        gate=Gate(minimum=0.0, maximum=MONO_FOLD_LOSS_CAP_DB, reason=(
+            "folding to mono never adds power; complete cancellation reads the cap")),
         meaning="Loudness lost when the stereo mix is folded to mono (0 = fully compatible, "
                 "3 = unrelated channels, more = phase cancellation).",
         method=(

@@ -10,6 +10,30 @@ Kind = Literal["number", "bool", "list", "events"]
 Scope = Literal["track", "window", "both"]
 
 
+class Gate(BaseModel):
+    """What the extractor can report: a defined value always lies in [minimum, maximum].
+
+    A gate is knowledge written once, on the descriptor: where the extractor decides before
+    any rule does (a cutoff is only declared where the spectrum falls far enough; a peak is
+    only listed once it stands out), or where a value is capped. A rule threshold, project
+    override or test value beyond it can never decide, and the rule loader says so.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    minimum: float | None = None
+    maximum: float | None = None
+    reason: str = Field(description="Why the extractor reports nothing beyond this range.")
+
+    def describe(self, unit: str) -> str:
+        """'>= 30 dB' / '<= 60 dB' / '6-100 %' for the catalogue page and messages."""
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.minimum:g} to {self.maximum:g} {unit}".rstrip()
+        if self.minimum is not None:
+            return f">= {self.minimum:g} {unit}".rstrip()
+        return f"<= {self.maximum:g} {unit}".rstrip()
+
+
 class DescriptorSpec(BaseModel):
     """One entry of the catalogue: what a descriptor means and how it is measured.
 
@@ -29,3 +53,5 @@ class DescriptorSpec(BaseModel):
     scope: Scope = "track"
     stereo_only: bool = False
     references: tuple[str, ...] = ()
+    gate: Gate | None = Field(default=None, description=(
+        "The range a defined value always lies in, and why (see Gate)."))

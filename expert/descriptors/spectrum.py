@@ -7,7 +7,7 @@ bands.
 
 from __future__ import annotations
 
-from expert.descriptors.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec, Gate
 
 #: The range every relative level refers to ("the whole"), in Hz.
 AUDIBLE_HZ: tuple[float, float] = (20.0, 20000.0)
@@ -42,6 +42,8 @@ DEEP_SUB_HZ: tuple[float, float] = (20.0, 35.48)
 ROLLOFF_FRACTION = 0.95
 #: A cutoff is where the long-term spectrum stays this far below its level an octave lower.
 CUTOFF_DROP_DB = 30.0
+#: A fall deeper than this (down to digital silence) reads this.
+CUTOFF_MAX_DROP_DB = 120.0
 #: Where cutoffs are searched: above this, and below this fraction of the Nyquist frequency
 #: (the last 10 % below Nyquist is the anti-alias filter's slope in every recording).
 CUTOFF_MIN_HZ = 2000.0
@@ -186,6 +188,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="spectrum.cutoff_hz", unit="Hz",
+        gate=Gate(minimum=CUTOFF_MIN_HZ, reason=(
+            "cutoffs are searched from there up; lower, a falling spectrum is the music's own")),
         meaning=(
             "Effective bandwidth of a band-limited source (lossy encode, upsampled or telephone "
             "audio); null when the spectrum reaches the Nyquist frequency."
@@ -200,10 +204,14 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="spectrum.cutoff_drop_db", unit="dB",
+        gate=Gate(minimum=CUTOFF_DROP_DB, maximum=CUTOFF_MAX_DROP_DB, reason=(
+            "a smaller fall is no cutoff (spectrum.cutoff_hz is null); digital silence reads "
+            "the cap")),
         meaning="How far the spectrum falls above spectrum.cutoff_hz (null without a cutoff).",
         method=(
             "Mean density of the half octave around cutoff/2 minus the median density of the "
-            "grid cells from the cutoff to Nyquist, capped at 120 dB (digital silence)."
+            f"grid cells from the cutoff to Nyquist, capped at {CUTOFF_MAX_DROP_DB:g} dB (digital "
+            "silence)."
         ),
     ),
     DescriptorSpec(
@@ -265,6 +273,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="spectrum.resonance_prominence_db", unit="dB",
+        gate=Gate(minimum=RESONANCE_MIN_PROMINENCE_DB,
+                  reason="weaker peaks are not resonances: the descriptor is null"),
         meaning="How far the strongest resonance stands above the smoothed spectrum.",
         method="Average over the segments of the peak's excess over the one-octave running "
                "median (see spectrum.resonance_hz).",
@@ -281,6 +291,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="spectrum.resonance_persistence_pct", unit="%",
+        gate=Gate(minimum=RESONANCE_MIN_PERSISTENCE_PCT, maximum=100.0, reason=(
+            "peaks that stand out less often are not resonances: the descriptor is null")),
         meaning="Share of the non-silent seconds in which the strongest resonance stands out.",
         method=(
             "Percentage of the non-silent 1 s segments whose line-free spectrum is >= 3 dB above "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from expert.descriptors.spec import DescriptorSpec
+from expert.descriptors.spec import DescriptorSpec, Gate
 from expert.descriptors.spectrum import NAMED_BANDS_HZ, SILENCE_DBFS
 
 #: "Low" for the bass-mono checks: 20-150 Hz.
@@ -11,6 +11,9 @@ LOW_BAND_HZ: tuple[float, float] = (20.0, 150.0)
 IDENTICAL_DIFFERENCE_DB = -90.0
 #: Ratios of zero or infinity (identical or exactly opposite channels) read as -/+ this.
 RATIO_LIMIT_DB = 120.0
+_RATIO_GATE = Gate(minimum=-RATIO_LIMIT_DB, maximum=RATIO_LIMIT_DB,
+                   reason="ratios of zero or infinity (a silent or cancelled side) read the limit")
+_CORRELATION_GATE = Gate(minimum=-1.0, maximum=1.0, reason="a correlation coefficient")
 
 _REF_BLUMLEIN = "A. D. Blumlein, British Patent 394,325 (1933): sum and difference (M/S) stereo"
 _REF_ESSENTIA = "Essentia FalseStereoDetector (Pearson correlation of the channels)"
@@ -36,6 +39,7 @@ _BROADBAND = _spectral("20 Hz-20 kHz")
 def _band_correlation_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorSpec:
     return DescriptorSpec(
         name=f"stereo.correlation_{name}", unit="coefficient", stereo_only=True,
+        gate=_CORRELATION_GATE,
         meaning=(
             f"Correlation of L and R in the {name.replace('_', '-')} band "
             f"({lo_hz:g}-{hi_hz:g} Hz): +1 mono, 0 unrelated, -1 opposite polarity."
@@ -51,6 +55,7 @@ def _band_correlation_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorS
 SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(
         name="stereo.correlation", unit="coefficient", scope="both", stereo_only=True,
+        gate=_CORRELATION_GATE,
         meaning=(
             "Phase correlation of L and R: +1 mono, 0 unrelated, < 0 cancels when summed to mono."
         ),
@@ -73,6 +78,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     _band_correlation_spec("low", *LOW_BAND_HZ),
     DescriptorSpec(
         name="stereo.side_to_mid_db", unit="dB", scope="both", stereo_only=True,
+        gate=_RATIO_GATE,
         meaning=(
             "Side energy relative to mid energy: very negative = near mono, 0 = as much side as "
             "mid (uncorrelated), > 0 = anti-phase content dominates."
@@ -86,6 +92,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="stereo.side_to_mid_low_db", unit="dB", stereo_only=True,
+        gate=_RATIO_GATE,
         meaning=(
             f"Side relative to mid below {LOW_BAND_HZ[1]:g} Hz: how mono the bass is "
             "(very negative = mono bass)."
@@ -98,6 +105,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="stereo.balance_db", unit="dB", scope="both", stereo_only=True,
+        gate=_RATIO_GATE,
         meaning="Left level minus right level: + = left louder, - = right louder.",
         method=(
             _BROADBAND + f"10*log10(sum |L|^2 / sum |R|^2), limited to +-{RATIO_LIMIT_DB:g} dB "
@@ -106,6 +114,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="stereo.width_pct", unit="%", scope="both", stereo_only=True,
+        gate=Gate(minimum=0.0, maximum=100.0, reason="a share of the energy"),
         meaning="Stereo width: 0 mono, 50 unrelated channels, 100 exact opposites.",
         method=_BROADBAND + "100 * sum |S|^2 / (sum |M|^2 + sum |S|^2).",
         references=(_REF_BLUMLEIN,),

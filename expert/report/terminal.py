@@ -44,6 +44,9 @@ def catalogue_table(specs: Iterable[DescriptorSpec]) -> Table:
             scope = spec.scope + (" · stereo" if spec.stereo_only else "")
             body = Text(spec.meaning)
             body.append("\n" + spec.method, style="dim")
+            if spec.gate is not None:
+                body.append(f"\nreports only {spec.gate.describe(spec.unit)}: {spec.gate.reason}",
+                            style="yellow")
             table.add_row(spec.name, spec.unit, scope, body)
     return table
 

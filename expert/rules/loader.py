@@ -32,6 +32,7 @@ from expert.rules.builtin import builtin_rules_dir
 from expert.rules.expr.nodes import Expression, NameInfo
 from expert.rules.expr.parse import ExprError, Resolver, compile_expression
 from expert.rules.expr.template import Template, compile_template
+from expert.rules.gates import dead_thresholds, outside_gate
 from expert.rules.model import (
     TARGET_UNITS,
     ProjectConfig,
@@ -156,7 +157,8 @@ def _descriptor_names(catalogue: Mapping[str, Any]) -> dict[str, NameInfo]:
     kinds = {"number": "number", "bool": "bool", "list": "list", "events": "list"}
     return {
         name: NameInfo("descriptor", kinds.get(getattr(spec, "kind", "number"), "number"),  # type: ignore[arg-type]
-                       getattr(spec, "unit", ""), getattr(spec, "scope", "track"))
+                       getattr(spec, "unit", ""), getattr(spec, "scope", "track"),
+                       getattr(spec, "gate", None))
         for name, spec in catalogue.items()
     }
 
@@ -297,6 +299,18 @@ def _compile_rule(
             if name not in param_names:
                 errors.append(f"{where(('tests', j, 'remedies'))}: no remedy parameter "
                               f"{name!r} (known: {', '.join(sorted(param_names)) or 'none'})")
+    if when is not None:
+        for dead in dead_thresholds(when, spec.thresholds):
+            at = ("thresholds", dead.threshold) if dead.threshold else ("when",)
+            errors.append(f"{where(at)}: {spec.id}: {dead.message()}")
+    for j, test in enumerate(spec.tests):
+        for name, value in test.given.items():
+            gate = names[name].gate if name in names else None
+            if gate is not None and outside_gate(value, gate):
+                errors.append(f"{pos.where(base + ('tests', j, 'given', name))}: {value:g} is "
+                              f"a value {name} never reports (only "
+                              f"{gate.describe(names[name].unit)}: {gate.reason}); the test "
+                              "describes a state the extractor cannot produce")
     if len(errors) > before:
         return None
     line = pos.of(base)[0]
@@ -377,6 +391,10 @@ def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str])
                 errors.append(f"{where}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
             else:
                 rule.thresholds[name] = float(value)
+        if rule.when is not None:
+            for dead in dead_thresholds(rule.when, {k: rule.thresholds[k] for k in values
+                                                    if k in rule.thresholds}):
+                errors.append(f"{where}: thresholds.{rid}.{dead.threshold}: {dead.message()}")
     for rule in rules:
         override = most_specific(project.severity, rule)
         if override is not None:

@@ -166,11 +166,20 @@ class ProfileSpec(_Strict):
     targets: Targets = Field(default_factory=Targets)
 
 
+class ReferenceSpec(_Strict):
+    """How targets are taken from a reference track the engineer trusts."""
+
+    dynamics_slack_db: float = Field(ge=0.0, description=(
+        "How far below the reference a mix may be in loudness range, crest and PLR (LU / dB)."))
+    source: str = Field(description="Why this slack (measurement spread, practice).")
+
+
 class ProfileFileSpec(_Strict):
-    """A profile file."""
+    """A profile file: profiles, and (in one file) the reference-track settings."""
 
     version: Literal[1] = 1
-    profiles: list[ProfileSpec]
+    profiles: list[ProfileSpec] = Field(default_factory=list)
+    reference: ReferenceSpec | None = None
 
 
 class Profile(BaseModel):

@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
-from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets, pydantic_errors
+from expert.rules.model import (
+    Profile,
+    ProfileFileSpec,
+    ProfileSpec,
+    ReferenceSpec,
+    Targets,
+    pydantic_errors,
+)
 from expert.rules.yamlpos import load_yaml_file
 
 DEFAULT_PROFILE = "streaming"
@@ -35,28 +42,38 @@ _REFERENCE_TARGETS: dict[str, str] = {
     "spectrum.presence_db": "presence_db",
     "spectrum.brilliance_db": "brilliance_db",
 }
-#: How far below the reference a mix may be in loudness range, crest and PLR (LU / dB).
-REFERENCE_DYNAMICS_SLACK_DB = 2.0
 
 
-def load_profile_file(path: Path) -> list[ProfileSpec]:
+def load_profile_file(path: Path) -> ProfileFileSpec:
     """Load one profile file; errors name ``file:line:col``."""
     data, pos = load_yaml_file(path)
     try:
-        return list(ProfileFileSpec.model_validate(data).profiles)
+        return ProfileFileSpec.model_validate(data)
     except ValidationError as exc:
         raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
 
 
 @lru_cache(maxsize=4)
-def _profiles(folder: Path) -> dict[str, ProfileSpec]:
+def _profile_files(folder: Path) -> tuple[dict[str, ProfileSpec], ReferenceSpec]:
     out: dict[str, ProfileSpec] = {}
+    reference: ReferenceSpec | None = None
     for path in sorted((folder / "profiles").glob("*.yaml")):
-        for spec in load_profile_file(path):
+        spec_file = load_profile_file(path)
+        for spec in spec_file.profiles:
             if spec.name in out:
                 raise RuleError(f"{path}:1:1: profile {spec.name!r} is defined twice")
             out[spec.name] = spec
-    return out
+        if spec_file.reference is not None:
+            if reference is not None:
+                raise RuleError(f"{path}:1:1: 'reference:' is set in two profile files")
+            reference = spec_file.reference
+    if reference is None:
+        raise RuleError(f"{folder / 'profiles'}:1:1: no profile file sets 'reference:'")
+    return out, reference
+
+
+def _profiles(folder: Path) -> dict[str, ProfileSpec]:
+    return _profile_files(folder)[0]
 
 
 def profiles(folder: Path | None = None) -> dict[str, ProfileSpec]:
@@ -93,8 +110,8 @@ def resolve_profile(
     Precedence: reference track > genre > destination for the targets each sets; the
     destination's true-peak ceiling is kept, because the delivery limit does not change
     with taste. A reference sets the integrated loudness, the tonal curve (its band levels)
-    and minimum loudness range / crest / PLR (its own values minus
-    ``REFERENCE_DYNAMICS_SLACK_DB``).
+    and minimum loudness range / crest / PLR (its own values minus the slack that
+    ``rules/profiles/reference.yaml`` sets).
     """
     table = profiles(folder)
     dest = _pick(name, ("platform", "broadcast", "master"), table)
@@ -105,7 +122,8 @@ def resolve_profile(
     targets = _merge(dest.targets, Targets(**genre_only))
     sources = [dest.source] + ([gen.source] if gen.source != dest.source else [])
     if reference_descriptors:
-        ref = _reference_targets(reference_descriptors)
+        slack_db = _profile_files(folder or builtin_rules_dir())[1].dynamics_slack_db
+        ref = _reference_targets(reference_descriptors, slack_db)
         if dest.kind != "master":  # platforms and broadcast fix the delivery level
             ref = ref.model_copy(update={"integrated_lufs": None})
         targets = _merge(targets, ref)
@@ -121,13 +139,12 @@ def _number(value: Any) -> float | None:
     return float(value) if value == value and abs(value) != float("inf") else None
 
 
-def _reference_targets(ref: Mapping[str, Any]) -> Targets:
+def _reference_targets(ref: Mapping[str, Any], slack_db: float) -> Targets:
     values: dict[str, float | None] = {
         t: _number(ref.get(d)) for d, t in _REFERENCE_TARGETS.items()}
-    slack = REFERENCE_DYNAMICS_SLACK_DB
     for descriptor, target in (("loudness.range_lu", "loudness_range_min_lu"),
                                ("loudness.crest_factor_db", "crest_factor_min_db"),
                                ("loudness.plr_db", "plr_min_db")):
         v = _number(ref.get(descriptor))
-        values[target] = None if v is None else round(v - slack, 2)
+        values[target] = None if v is None else round(v - slack_db, 2)
     return Targets(**{k: (round(v, 2) if v is not None else None) for k, v in values.items()})

@@ -47,3 +47,20 @@ def test_parallel_and_sequential_extraction_agree(
     groups = process_groups()
     assert parent_groups == [groups[0], groups[0] + groups[1]]  # really split
     assert parallel.model_dump_json() == sequential.model_dump_json()  # values and order
+
+
+def test_reported_values_lie_inside_their_declared_gates(write_wav: Any) -> None:
+    """A gate on a catalogue entry is a promise about the extractor: hold it to it."""
+    from expert.descriptors import CATALOGUE
+    from expert.rules.gates import outside_gate
+
+    for name, signal in (("song", add_clicks(music(6.0), [1.0], 44100)),
+                         ("steady", music_like(6.0))):
+        features = extract_module.extract(write_wav(f"{name}.wav", signal))
+        for key, value in features.descriptors.items():
+            gate = CATALOGUE[key].gate if key in CATALOGUE else None
+            assert gate is None or value is None or not outside_gate(value, gate), key
+        for key, values in features.timeline.series.items():
+            gate = CATALOGUE[key].gate
+            assert gate is None or not any(
+                v is not None and outside_gate(v, gate) for v in values), key

@@ -37,7 +37,7 @@ FAMILIES_HZ = (50.0, 60.0)
 HARMONICS = 6
 #: Harmonics whose salience stands for the family (1-based, inclusive).
 FAMILY_HARMONICS = 3
-#: A line this far over its neighbourhood, all the time, counts as a hum harmonic.
+#: A line this far over its neighbourhood, all the time, is counted in hum_harmonics.
 PROMINENT_DB = 12.0
 SEGMENT = 2048
 SILENT_DB = -100.0
@@ -141,5 +141,5 @@ class HumMeter:
         best = salience[:, :FAMILY_HARMONICS].max(axis=1)
         fam = int(np.argmax(best))
         count = int(np.sum(salience[fam] >= PROMINENT_DB))
-        frequency = FAMILIES_HZ[fam] if best[fam] >= PROMINENT_DB else None
-        return frequency, round(float(best[fam]), 2), count
+        # The stronger family whatever its salience: whether it is heard is the rule's call.
+        return FAMILIES_HZ[fam], round(float(best[fam]), 2), count

@@ -15,6 +15,7 @@ from scipy import sparse
 
 from expert.descriptors.spectrum import (
     CUTOFF_DROP_DB,
+    CUTOFF_MAX_DROP_DB,
     CUTOFF_MAX_NYQUIST,
     CUTOFF_MIN_HZ,
     LEVEL_FLOOR_DB,
@@ -24,7 +25,6 @@ from expert.descriptors.spectrum import (
 )
 
 #: Cap of spectrum.cutoff_drop_db: a stopband of digital silence reads this.
-MAX_DROP_DB = 120.0
 #: A segment's spectrum "stands out" at a frequency when it is this far above its median.
 SEGMENT_EXCESS_DB = 3.0
 #: Stride of the cells entering the running median.
@@ -131,7 +131,8 @@ def cutoff(
     psd = np.asarray(psd, dtype=np.float64)
     if not np.any(psd > 0):
         return None, None
-    level = 10.0 * np.log10(np.maximum(psd, psd.max() * 10.0 ** (-(MAX_DROP_DB + 30.0) / 10.0)))
+    floor = psd.max() * 10.0 ** (-(CUTOFF_MAX_DROP_DB + 30.0) / 10.0)
+    level = 10.0 * np.log10(np.maximum(psd, floor))
     # Mean density over the half octave around f/2, from cumulative sums over the cells.
     cum = np.concatenate([[0.0], np.cumsum(psd)])
     lo = np.searchsorted(centres_hz, centres_hz / 2 * 2.0 ** -0.25)
@@ -151,7 +152,7 @@ def cutoff(
     if not steep.any():
         return None, None
     i = int(np.argmax(steep))
-    drop = min(float(reference[i] - np.median(level[i:])), MAX_DROP_DB)
+    drop = min(float(reference[i] - np.median(level[i:])), CUTOFF_MAX_DROP_DB)
     return float(edges_hz[i]), drop
 
 

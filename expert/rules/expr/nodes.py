@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from expert.descriptors.spec import Gate
+
 NAN = math.nan
 
 Type = Literal["number", "bool", "string", "list"]
@@ -22,6 +24,8 @@ class NameInfo:
     type: Type
     unit: str = ""
     scope: str = "track"  # track | window | both
+    #: For descriptors: the range a defined value always lies in (``descriptors.Gate``).
+    gate: Gate | None = None
 
 
 def numpy_module() -> Any:
