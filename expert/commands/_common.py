@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from expert.audio import find_audio_files
 from expert.errors import UsageError
 
 
@@ -24,6 +23,9 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
 
 
 def input_files(paths: list[str]) -> list[str]:
+    # lazy import: expert.audio loads numpy, soundfile and pydantic, which `--help` never needs
+    from expert.audio import find_audio_files
+
     files = [str(p) for p in find_audio_files(paths)]
     if not files:
         raise UsageError("no audio files found in " + ", ".join(paths))
