@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 from corpus.build import CORPUS_DIR, SUBSETS, BuildError, build
 from corpus.inject import INJECTORS
 from corpus.real import build as real

@@ -2,8 +2,9 @@
 
 Nothing here imports ``expert``: the corpus must not grade the tool with its own
 descriptors. Integrated loudness comes from ``corpus.dsp`` (ITU-R BS.1770-4: K-weighting and
-gating); true peak from a 4x polyphase interpolator here (BS.1770-4 Annex 2); spectra are a plain numpy FFT (Hann-windowed 8192-point
-frames, 50 % overlap, power averaged over frames and channels = Welch's method).
+gating); true peak from a 4x polyphase interpolator here (BS.1770-4 Annex 2); spectra
+are a plain numpy FFT (Hann-windowed 8192-point frames, 50 % overlap, power averaged over
+frames and channels = Welch's method).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ found) and the set ``found`` of problems the diagnosis reported:
 precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 TP / (2 TP + FP + FN); each is
 None when its denominator is 0. Macro-F1 is the mean F1 over the problems with at least
 one expected file (support > 0); micro figures pool the counts of all problems. The clean
-false-alarm rate is the share of clean files (no labels) with at least one diagnosis.
+false-alarm rate is the share of clean files (no labels) with at least one warning or
+error (a detector that does not tell severities, returning a plain list: any diagnosis).
 
 A confusion ``(present, reported)`` counts files that have ``present`` (expected or
 optional; ``clean`` for clean files) on which ``reported`` was a false positive; of those,
@@ -49,6 +50,7 @@ class FileOutcome:
     expect: tuple[str, ...]
     optional: tuple[str, ...]
     found: tuple[str, ...] | None
+    alarm: bool | None = None  # any warning or error; None: unknown, any diagnosis counts
 
     @property
     def clean(self) -> bool:
@@ -168,7 +170,8 @@ def score(
         micro_precision=_ratio(total_tp, total_tp + total_fp),
         micro_recall=_ratio(total_tp, total_tp + total_fn),
         micro_f1=_f1(total_tp, total_fp, total_fn),
-        clean_false_alarm_rate=_ratio(sum(bool(o.found) for o in clean), len(clean)),
+        clean_false_alarm_rate=_ratio(
+            sum(bool(o.found) if o.alarm is None else o.alarm for o in clean), len(clean)),
         problems=problems,
         confusions=[
             Confusion(present=present, reported=reported, files=n,
@@ -230,7 +233,8 @@ def outcomes_for(manifest: Manifest, found: Sequence[list[str] | None]) -> list[
 
 def _outcome(entry: LabelledFile, found: list[str] | None) -> FileOutcome:
     return FileOutcome(entry.path, tuple(entry.expect), tuple(entry.optional),
-                       None if found is None else tuple(sorted(set(found))))
+                       None if found is None else tuple(sorted(set(found))),
+                       getattr(found, "alarm", None))
 
 
 def evaluate(
