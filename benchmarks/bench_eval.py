@@ -32,7 +32,8 @@ from expert.evaluate.scoring import evaluate  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", dest="subset", choices=("ci", "full", "real-dev", "real-check", "real-ci"),
+    parser.add_argument("--set", dest="subset",
+                        choices=("ci", "full", "real-dev", "real-check", "real-ci"),
                         default="full")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", metavar="OUT", help="also write the evaluation as JSON")

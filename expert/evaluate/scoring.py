@@ -227,13 +227,20 @@ def run_detector(
 
 
 def outcomes_for(manifest: Manifest, found: Sequence[list[str] | None]) -> list[FileOutcome]:
-    """Pair each labelled file with what was found on it."""
-    return [_outcome(entry, result) for entry, result in zip(manifest.files, found, strict=True)]
+    """Pair each labelled file with what was found on it. Keys the manifest lists under
+    ``excluded_from_scores`` (e.g. ``sibilant`` where no source has a vocal stem) are
+    dropped from labels and findings alike: neither a hit, a miss nor a false alarm."""
+    excluded = frozenset(getattr(manifest, "excluded_from_scores", None) or ())
+    return [_outcome(entry, result, excluded)
+            for entry, result in zip(manifest.files, found, strict=True)]
 
 
-def _outcome(entry: LabelledFile, found: list[str] | None) -> FileOutcome:
-    return FileOutcome(entry.path, tuple(entry.expect), tuple(entry.optional),
-                       None if found is None else tuple(sorted(set(found))),
+def _outcome(entry: LabelledFile, found: list[str] | None,
+             excluded: frozenset[str] = frozenset()) -> FileOutcome:
+    keep = [p for p in (found or ()) if p not in excluded]
+    return FileOutcome(entry.path, tuple(p for p in entry.expect if p not in excluded),
+                       tuple(p for p in entry.optional if p not in excluded),
+                       None if found is None else tuple(sorted(set(keep))),
                        getattr(found, "alarm", None))
 
 
