@@ -1,6 +1,7 @@
 """Full-corpus accuracy benchmark: build the set, diagnose every file, print the table.
 
-    python benchmarks/bench_eval.py [--set full|ci] [--jobs 2] [--json OUT]
+    python benchmarks/bench_eval.py [--set full|ci|real-dev|real-check|real-ci] [--jobs 2]
+                                    [--json OUT]
 
 Prints the accuracy table of ``mixexpert eval`` followed by the costs: build and
 diagnosis wall time, audio duration and real-time factor, peak RSS of this process and of
@@ -31,7 +32,9 @@ from expert.evaluate.scoring import evaluate  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", dest="subset", choices=("ci", "full"), default="full")
+    parser.add_argument("--set", dest="subset",
+                        choices=("ci", "full", "real-dev", "real-check", "real-ci"),
+                        default="full")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", metavar="OUT", help="also write the evaluation as JSON")
     args = parser.parse_args()

@@ -248,7 +248,16 @@ def build(
     rebuild: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Make the set up to date and return the path of its manifest."""
+    """Make the set up to date and return the path of its manifest (``real-*`` sets are
+    built by ``corpus.real.build``)."""
+    if subset.startswith("real-"):
+        from corpus.real import build as real
+
+        try:
+            return real.build(subset, corpus_dir=corpus_dir, jobs=jobs, rebuild=rebuild,
+                              progress=progress)
+        except real.BuildError as exc:
+            raise BuildError(str(exc)) from None
     (corpus_dir / "cache").mkdir(parents=True, exist_ok=True)
     with open(corpus_dir / "cache" / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second `mixexpert eval` waits, then reuses

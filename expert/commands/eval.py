@@ -31,8 +31,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS), metavar="CORPUS_DIR",
                         help="recipe folder or folder with manifest.yaml (default: %(default)s)")
-    parser.add_argument("--set", dest="subset", choices=("ci", "full"), default="ci",
-                        help="which set of a recipe to build and score (default: ci)")
+    parser.add_argument("--set", dest="subset",
+                        choices=("ci", "full", "real-dev", "real-check", "real-ci"),
+                        default="ci",
+                        help="which set of a recipe to build and score (default: ci; "
+                        "real-*: released music, see corpus/README.md)")
     parser.add_argument("--rebuild", action="store_true",
                         help="render the set again even where the cache is up to date")
     add_session_options(parser)
@@ -46,8 +49,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--details", action="store_true", help="list every file that went wrong")
     parser.add_argument("--min-macro-f1", type=float, default=None, metavar="X",
                         help="exit 1 when macro-F1 is below X")
-    parser.add_argument("--max-clean-false-alarms", type=float, default=None, metavar="X",
-                        help="exit 1 when the clean false-alarm rate is above X")
+    parser.add_argument("--max-clean-false-alarms", "--max-clean-false-alarm", type=float,
+                        default=None, metavar="X",
+                        help="exit 1 when the clean false-alarm rate (clean files with any "
+                        "warning or error) is above X")
 
 
 def _generator() -> Any:
@@ -83,6 +88,15 @@ def _manifest_path(args: argparse.Namespace) -> Path:
     raise UsageError(f"{folder}: neither a recipe.yaml nor a manifest.yaml there")
 
 
+class Findings(list[str]):
+    """The problems reported on a file, and whether any diagnosis was a warning or an
+    error (``alarm``: what the clean false-alarm rate counts)."""
+
+    def __init__(self, problems: list[str], *, alarm: bool) -> None:
+        super().__init__(problems)
+        self.alarm = alarm
+
+
 class SessionDetector:
     """Adapts the pipeline to the evaluator: the problems of the diagnoses of one file."""
 
@@ -98,8 +112,10 @@ class SessionDetector:
         if not report.ok:
             sys.stderr.write(f"mixexpert: {path}: {report.error}\n")
             return None
-        return sorted({d.problem for d in report.diagnoses
-                       if SEVERITY_RANK[d.severity] >= self.min_rank})
+        return Findings(sorted({d.problem for d in report.diagnoses
+                                if SEVERITY_RANK[d.severity] >= self.min_rank}),
+                        alarm=any(SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"]
+                                  for d in report.diagnoses))
 
 
 def _progress(done: int, total: int) -> None:

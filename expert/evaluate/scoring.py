@@ -15,7 +15,8 @@ found) and the set ``found`` of problems the diagnosis reported:
 precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 TP / (2 TP + FP + FN); each is
 None when its denominator is 0. Macro-F1 is the mean F1 over the problems with at least
 one expected file (support > 0); micro figures pool the counts of all problems. The clean
-false-alarm rate is the share of clean files (no labels) with at least one diagnosis.
+false-alarm rate is the share of clean files (no labels) with at least one warning or
+error (a detector that does not tell severities, returning a plain list: any diagnosis).
 
 A confusion ``(present, reported)`` counts files that have ``present`` (expected or
 optional; ``clean`` for clean files) on which ``reported`` was a false positive; of those,
@@ -50,6 +51,7 @@ class FileOutcome:
     expect: tuple[str, ...]
     optional: tuple[str, ...]
     found: tuple[str, ...] | None
+    alarm: bool | None = None  # any warning or error; None: unknown, any diagnosis counts
 
     @property
     def clean(self) -> bool:
@@ -169,7 +171,8 @@ def score(
         micro_precision=_ratio(total_tp, total_tp + total_fp),
         micro_recall=_ratio(total_tp, total_tp + total_fn),
         micro_f1=_f1(total_tp, total_fp, total_fn),
-        clean_false_alarm_rate=_ratio(sum(bool(o.found) for o in clean), len(clean)),
+        clean_false_alarm_rate=_ratio(
+            sum(bool(o.found) if o.alarm is None else o.alarm for o in clean), len(clean)),
         problems=problems,
         confusions=[
             Confusion(present=present, reported=reported, files=n,
@@ -225,13 +228,21 @@ def run_detector(
 
 
 def outcomes_for(manifest: Manifest, found: Sequence[list[str] | None]) -> list[FileOutcome]:
-    """Pair each labelled file with what was found on it."""
-    return [_outcome(entry, result) for entry, result in zip(manifest.files, found, strict=True)]
+    """Pair each labelled file with what was found on it. Keys the manifest lists under
+    ``excluded_from_scores`` (e.g. ``sibilant`` where no source has a vocal stem) are
+    dropped from labels and findings alike: neither a hit, a miss nor a false alarm."""
+    excluded = frozenset(getattr(manifest, "excluded_from_scores", None) or ())
+    return [_outcome(entry, result, excluded)
+            for entry, result in zip(manifest.files, found, strict=True)]
 
 
-def _outcome(entry: LabelledFile, found: list[str] | None) -> FileOutcome:
-    return FileOutcome(entry.path, tuple(entry.expect), tuple(entry.optional),
-                       None if found is None else tuple(sorted(set(found))))
+def _outcome(entry: LabelledFile, found: list[str] | None,
+             excluded: frozenset[str] = frozenset()) -> FileOutcome:
+    keep = [p for p in (found or ()) if p not in excluded]
+    return FileOutcome(entry.path, tuple(p for p in entry.expect if p not in excluded),
+                       tuple(p for p in entry.optional if p not in excluded),
+                       None if found is None else tuple(sorted(set(keep))),
+                       getattr(found, "alarm", None))
 
 
 def evaluate(

@@ -1,0 +1,7 @@
+"""``python -m expert``: the same as the ``mixexpert`` command."""
+
+import sys
+
+from expert.cli import main
+
+sys.exit(main())
