@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from expert.descriptors.values import finite_or_none
 from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets, pydantic_errors
@@ -116,9 +117,10 @@ def resolve_profile(
 
 
 def _number(value: Any) -> float | None:
+    """A reference descriptor's number; None for anything else (undefined, text, a flag)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if value == value and abs(value) != float("inf") else None
+    return finite_or_none(value)
 
 
 def _reference_targets(ref: Mapping[str, Any]) -> Targets:
