@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from expert.commands._common import add_input_options, input_files
+from expert.severity import SEVERITIES, SEVERITY_RANK
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 EXIT_OK, EXIT_FAIL_ON, EXIT_NO_INPUT = 0, 1, 2
 
 
@@ -53,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("rich", "json", "markdown", "html"), default="rich")
     parser.add_argument(
         "--fail-on",
-        choices=tuple(SEVERITY_RANK),
+        choices=SEVERITIES,
         default=None,
         help="exit 1 when a diagnosis has at least this severity",
     )

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from expert.commands.diagnose import SEVERITY_RANK, add_session_options, options_from
+from expert.commands.diagnose import add_session_options, options_from
 from expert.errors import UsageError
+from expert.severity import SEVERITIES, SEVERITY_RANK
 
 EXIT_OK, EXIT_BELOW_FLOOR, EXIT_NO_INPUT = 0, 1, 2
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="files (and songs, when building) in parallel")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
-    parser.add_argument("--min-severity", choices=tuple(SEVERITY_RANK), default="info",
+    parser.add_argument("--min-severity", choices=SEVERITIES, default="info",
                         help="count only diagnoses of at least this severity (default: info)")
     parser.add_argument("--details", action="store_true", help="list every file that went wrong")
     parser.add_argument("--min-macro-f1", type=float, default=None, metavar="X",

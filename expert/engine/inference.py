@@ -48,8 +48,9 @@ from expert.rules.expr.functions import Call
 from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
-from expert.rules.model import SEVERITY_RANK, Profile
+from expert.rules.model import Profile
 from expert.rules.project import Selector
+from expert.severity import SEVERITY_RANK
 
 #: A rule that did not fire is a near miss when its normalised distance is at most this.
 NEAR_MISS_DISTANCE = 0.1

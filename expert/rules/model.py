@@ -14,9 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from expert.rules.yamlpos import Positions
-
-Severity = Literal["info", "warning", "error"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+from expert.severity import Severity
 
 ID_PATTERN = r"^[A-Z]{2,4}[0-9]{3}$"
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
