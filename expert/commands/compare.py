@@ -6,8 +6,7 @@ import argparse
 import sys
 
 from expert.commands.diagnose import add_session_options, options_from
-
-EXIT_OK, EXIT_NO_INPUT = 0, 2
+from expert.errors import ExitStatus
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,4 +32,4 @@ def run(args: argparse.Namespace) -> int:
         from expert.report.terminal import ComparisonView, console
 
         console().print(ComparisonView(result))
-    return EXIT_OK if before.ok and after.ok else EXIT_NO_INPUT
+    return ExitStatus.OK if before.ok and after.ok else ExitStatus.USAGE

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from expert.errors import ExitStatus
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -21,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
         specs = [spec.model_dump(mode="json") for spec in CATALOGUE.values()]
         json.dump({"descriptors": specs}, sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
+        return ExitStatus.OK
     from expert.report.terminal import catalogue_table, console
 
     console().print(catalogue_table(CATALOGUE.values()))
-    return 0
+    return ExitStatus.OK

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 
 from expert.commands._common import add_input_options, input_files
+from expert.errors import ExitStatus
 from expert.severity import SEVERITIES, SEVERITY_RANK
-
-EXIT_OK, EXIT_FAIL_ON, EXIT_NO_INPUT = 0, 1, 2
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -99,9 +98,9 @@ def run(args: argparse.Namespace) -> int:
     report = run_batch(files, session)
     emit(report, args.format, args.output)
     if not any(entry.ok for entry in report.reports):
-        return EXIT_NO_INPUT
+        return ExitStatus.USAGE
     if args.fail_on is not None:
         floor = SEVERITY_RANK[args.fail_on]
         if any(SEVERITY_RANK[d.severity] >= floor for e in report.reports for d in e.diagnoses):
-            return EXIT_FAIL_ON
-    return EXIT_OK
+            return ExitStatus.CHECK_FAILED
+    return ExitStatus.OK

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from expert.commands.diagnose import add_session_options, options_from
-from expert.errors import UsageError
+from expert.errors import ExitStatus, UsageError
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
-EXIT_OK, EXIT_BELOW_FLOOR, EXIT_NO_INPUT = 0, 1, 2
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPOSITORY / "corpus"
 
@@ -143,9 +142,9 @@ def run(args: argparse.Namespace) -> int:
     elif text:
         sys.stdout.write(text)
     if evaluation.errors == evaluation.files:
-        return EXIT_NO_INPUT
+        return ExitStatus.USAGE
     below = args.min_macro_f1 is not None and (evaluation.macro_f1 or 0.0) < args.min_macro_f1
     above = args.max_clean_false_alarms is not None and (
         evaluation.clean_false_alarm_rate or 0.0) > args.max_clean_false_alarms
-    return EXIT_BELOW_FLOOR if below or above else EXIT_OK
+    return ExitStatus.CHECK_FAILED if below or above else ExitStatus.OK
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from expert.commands._common import add_input_options, input_files
-
-EXIT_NO_INPUT = 2
+from expert.errors import ExitStatus
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,4 +34,4 @@ def run(args: argparse.Namespace) -> int:
         reports=reports,
     )
     emit(report, args.format, args.output, diagnoses=False)
-    return 0 if any(r.ok for r in reports) else EXIT_NO_INPUT
+    return ExitStatus.OK if any(r.ok for r in reports) else ExitStatus.USAGE

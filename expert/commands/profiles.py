@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from expert.errors import ExitStatus
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
                    "profiles": [p.model_dump(mode="json") for p in table.values()]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
+        return ExitStatus.OK
     from rich.console import Console
     from rich.table import Table
 
@@ -54,4 +56,4 @@ def run(args: argparse.Namespace) -> int:
                          _num(t.true_peak_dbtp, " dBTP"), p.source)
     console.print(dest)
     console.print(genres)
-    return 0
+    return ExitStatus.OK
