@@ -7,6 +7,7 @@ import sys
 
 from expert.commands.diagnose import add_session_options, options_from
 from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -14,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("before", metavar="BEFORE")
     parser.add_argument("after", metavar="AFTER")
     add_session_options(parser)
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
     parser.add_argument("--no-cache", action="store_true")
 
 

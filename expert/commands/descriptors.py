@@ -7,13 +7,14 @@ import json
 import sys
 
 from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "descriptors", help="list the descriptor catalogue (names, units, meanings)"
     )
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
 
 
 def run(args: argparse.Namespace) -> int:

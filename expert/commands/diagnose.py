@@ -6,6 +6,7 @@ import argparse
 
 from expert.commands._common import add_input_options, input_files
 from expert.errors import ExitStatus
+from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
 
@@ -49,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("diagnose", help="diagnose the mix problems of audio files")
     add_input_options(parser)
     add_session_options(parser)
-    parser.add_argument("--format", choices=("rich", "json", "markdown", "html"), default="rich")
+    parser.add_argument("--format", choices=REPORT_FORMATS, default="rich")
     parser.add_argument(
         "--fail-on",
         choices=SEVERITIES,

@@ -16,6 +16,7 @@ from typing import Any
 
 from expert.commands.diagnose import add_session_options, options_from
 from expert.errors import ExitStatus, UsageError
+from expert.report.formats import FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rebuild", action="store_true",
                         help="render the set again even where the cache is up to date")
     add_session_options(parser)
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
     parser.add_argument("--output", metavar="FILE", help="write the result to FILE")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="files (and songs, when building) in parallel")

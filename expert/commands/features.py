@@ -6,12 +6,13 @@ import argparse
 
 from expert.commands._common import add_input_options, input_files
 from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("features", help="measure and print the descriptors")
     add_input_options(parser)
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
 
 
 def run(args: argparse.Namespace) -> int:

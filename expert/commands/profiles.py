@@ -7,13 +7,14 @@ import json
 import sys
 
 from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "profiles", help="list the delivery profiles and genres with their targets"
     )
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
 
 
 def _num(value: float | None, unit: str = "") -> str:
