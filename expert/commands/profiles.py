@@ -22,7 +22,8 @@ def _num(value: float | None, unit: str = "") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from expert.rules.profiles import DEFAULT_PROFILE, profiles
+    from expert.rules.model import DEFAULT_PROFILE
+    from expert.rules.profiles import profiles
 
     table = profiles()
     if args.format == "json":

@@ -19,10 +19,16 @@ from pydantic import ValidationError
 from expert.descriptors.values import finite_or_none
 from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
-from expert.rules.model import Profile, ProfileFileSpec, ProfileSpec, Targets, pydantic_errors
+from expert.rules.model import (
+    DEFAULT_PROFILE,
+    Profile,
+    ProfileFileSpec,
+    ProfileSpec,
+    Targets,
+    pydantic_errors,
+)
 from expert.rules.yamlpos import load_yaml_file
 
-DEFAULT_PROFILE = "streaming"
 DEFAULT_GENRE = "general"
 
 #: Reference track descriptor -> the targets it sets (band levels become the tonal curve).
