@@ -23,7 +23,7 @@ def _num(value: float | None, unit: str = "") -> str:
 
 def run(args: argparse.Namespace) -> int:
     from expert.rules.model import DEFAULT_PROFILE
-    from expert.rules.profiles import profiles
+    from expert.rules.profiles import DEFAULT_GENRE, profiles
 
     table = profiles()
     if args.format == "json":
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     dest = Table(title=f"Destinations (--profile; default {DEFAULT_PROFILE})")
     for col in ("Name", "Title", "Integrated", "True peak", "Source"):
         dest.add_column(col, overflow="fold")
-    genres = Table(title="Genres (--genre; default general)")
+    genres = Table(title=f"Genres (--genre; default {DEFAULT_GENRE})")
     for col in ("Name", "LRA", "Crest ≥", "PLR ≥", "Bands sub/bass/lowmid/mid/himid/pres/brill",
                 "Source"):
         genres.add_column(col, overflow="fold")
