@@ -13,14 +13,13 @@ import sys
 from collections.abc import Sequence
 
 from expert import __version__
-from expert.errors import MixExpertError
+from expert.errors import ExitStatus, MixExpertError
 
 # Analysis already runs one process per core; BLAS thread pools on top only oversubscribe.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 COMMANDS = ("diagnose", "features", "descriptors", "rules", "profiles", "compare", "eval")
-EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"mixexpert: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(ExitStatus.USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,12 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(importlib.import_module(f"expert.commands.{args.command}").run(args))
     except MixExpertError as exc:
         sys.stderr.write(f"mixexpert: {exc}\n")
-        return EXIT_USAGE
+        return ExitStatus.USAGE
     except KeyboardInterrupt:
         sys.stderr.write("mixexpert: interrupted\n")
-        return 130
+        return ExitStatus.INTERRUPTED
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitStatus.OK
 
 
 if __name__ == "__main__":

@@ -1,10 +1,25 @@
-"""The one exception hierarchy of mixexpert.
+"""The one exception hierarchy of mixexpert, and the exit status a run ends with.
 
 Low-level errors (decoder, YAML, pydantic) are mapped onto these at the boundary, so that
 the command line can print a single line naming the file and never a traceback.
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """The exit status of ``mixexpert`` (the contract's 0 / 1 / 2)."""
+
+    OK = 0
+    """The run worked, whatever was diagnosed."""
+    CHECK_FAILED = 1
+    """A check asked for failed: ``--fail-on``, a ``rules test`` example, an ``eval`` floor."""
+    USAGE = 2
+    """A usage error, a rule file that does not validate, or no input could be analysed."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (128 + SIGINT, as a shell reports it)."""
 
 
 class MixExpertError(Exception):

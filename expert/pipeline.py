@@ -19,14 +19,12 @@ from expert.errors import AudioError, MixExpertError
 from expert.features.cache import FeatureCache
 from expert.report.models import FileReport, Report
 
-DEFAULT_PROFILE = "streaming"
-
 
 @dataclass(frozen=True)
 class RunOptions:
     """What the user asked for on the command line (or an API caller)."""
 
-    profile: str | None = None  # None: the project's profile, else DEFAULT_PROFILE
+    profile: str | None = None  # None: the project's profile, else rules.model.DEFAULT_PROFILE
     genre: str | None = None
     reference: str | None = None
     select: tuple[str, ...] = ()
@@ -64,6 +62,7 @@ class Session:
     def __init__(self, options: RunOptions) -> None:
         from expert.engine import Engine
         from expert.rules import load_project_config, load_rulebase, resolve_profile
+        from expert.rules.model import DEFAULT_PROFILE
 
         self.options = options
         project = load_project_config(Path(options.project_dir))

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from expert.commands.diagnose import add_session_options, options_from
-
-EXIT_OK, EXIT_NO_INPUT = 0, 2
+from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("before", metavar="BEFORE")
     parser.add_argument("after", metavar="AFTER")
     add_session_options(parser)
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
     parser.add_argument("--no-cache", action="store_true")
 
 
@@ -33,4 +33,4 @@ def run(args: argparse.Namespace) -> int:
         from expert.report.terminal import ComparisonView, console
 
         console().print(ComparisonView(result))
-    return EXIT_OK if before.ok and after.ok else EXIT_NO_INPUT
+    return ExitStatus.OK if before.ok and after.ok else ExitStatus.USAGE

@@ -6,12 +6,15 @@ import argparse
 import json
 import sys
 
+from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "descriptors", help="list the descriptor catalogue (names, units, meanings)"
     )
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
         specs = [spec.model_dump(mode="json") for spec in CATALOGUE.values()]
         json.dump({"descriptors": specs}, sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
+        return ExitStatus.OK
     from expert.report.terminal import catalogue_table, console
 
     console().print(catalogue_table(CATALOGUE.values()))
-    return 0
+    return ExitStatus.OK

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from expert.commands._common import add_input_options, input_files
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
-EXIT_OK, EXIT_FAIL_ON, EXIT_NO_INPUT = 0, 1, 2
+from expert.errors import ExitStatus
+from expert.report.formats import REPORT_FORMATS
+from expert.severity import SEVERITIES, SEVERITY_RANK
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -50,10 +50,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("diagnose", help="diagnose the mix problems of audio files")
     add_input_options(parser)
     add_session_options(parser)
-    parser.add_argument("--format", choices=("rich", "json", "markdown", "html"), default="rich")
+    parser.add_argument("--format", choices=REPORT_FORMATS, default="rich")
     parser.add_argument(
         "--fail-on",
-        choices=tuple(SEVERITY_RANK),
+        choices=SEVERITIES,
         default=None,
         help="exit 1 when a diagnosis has at least this severity",
     )
@@ -99,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
     report = run_batch(files, session)
     emit(report, args.format, args.output)
     if not any(entry.ok for entry in report.reports):
-        return EXIT_NO_INPUT
+        return ExitStatus.USAGE
     if args.fail_on is not None:
         floor = SEVERITY_RANK[args.fail_on]
         if any(SEVERITY_RANK[d.severity] >= floor for e in report.reports for d in e.diagnoses):
-            return EXIT_FAIL_ON
-    return EXIT_OK
+            return ExitStatus.CHECK_FAILED
+    return ExitStatus.OK

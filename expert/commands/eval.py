@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from expert.commands.diagnose import SEVERITY_RANK, add_session_options, options_from
-from expert.errors import UsageError
+from expert.commands.diagnose import add_session_options, options_from
+from expert.errors import ExitStatus, UsageError
+from expert.report.formats import FORMATS
+from expert.severity import SEVERITIES, SEVERITY_RANK
 
-EXIT_OK, EXIT_BELOW_FLOOR, EXIT_NO_INPUT = 0, 1, 2
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPOSITORY / "corpus"
 
@@ -39,12 +40,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rebuild", action="store_true",
                         help="render the set again even where the cache is up to date")
     add_session_options(parser)
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
     parser.add_argument("--output", metavar="FILE", help="write the result to FILE")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="files (and songs, when building) in parallel")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
-    parser.add_argument("--min-severity", choices=tuple(SEVERITY_RANK), default="info",
+    parser.add_argument("--min-severity", choices=SEVERITIES, default="info",
                         help="count only diagnoses of at least this severity (default: info)")
     parser.add_argument("--details", action="store_true", help="list every file that went wrong")
     parser.add_argument("--min-macro-f1", type=float, default=None, metavar="X",
@@ -158,9 +159,9 @@ def run(args: argparse.Namespace) -> int:
     elif text:
         sys.stdout.write(text)
     if evaluation.errors == evaluation.files:
-        return EXIT_NO_INPUT
+        return ExitStatus.USAGE
     below = args.min_macro_f1 is not None and (evaluation.macro_f1 or 0.0) < args.min_macro_f1
     above = args.max_clean_false_alarms is not None and (
         evaluation.clean_false_alarm_rate or 0.0) > args.max_clean_false_alarms
-    return EXIT_BELOW_FLOOR if below or above else EXIT_OK
+    return ExitStatus.CHECK_FAILED if below or above else ExitStatus.OK
 

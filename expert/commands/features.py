@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 
 from expert.commands._common import add_input_options, input_files
-
-EXIT_NO_INPUT = 2
+from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("features", help="measure and print the descriptors")
     add_input_options(parser)
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,4 +35,4 @@ def run(args: argparse.Namespace) -> int:
         reports=reports,
     )
     emit(report, args.format, args.output, diagnoses=False)
-    return 0 if any(r.ok for r in reports) else EXIT_NO_INPUT
+    return ExitStatus.OK if any(r.ok for r in reports) else ExitStatus.USAGE

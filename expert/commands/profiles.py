@@ -6,12 +6,15 @@ import argparse
 import json
 import sys
 
+from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "profiles", help="list the delivery profiles and genres with their targets"
     )
-    parser.add_argument("--format", choices=("rich", "json"), default="rich")
+    parser.add_argument("--format", choices=FORMATS, default="rich")
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -19,7 +22,8 @@ def _num(value: float | None, unit: str = "") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from expert.rules.profiles import DEFAULT_PROFILE, profiles
+    from expert.rules.model import DEFAULT_PROFILE
+    from expert.rules.profiles import DEFAULT_GENRE, profiles
 
     table = profiles()
     if args.format == "json":
@@ -27,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
                    "profiles": [p.model_dump(mode="json") for p in table.values()]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
+        return ExitStatus.OK
     from rich.console import Console
     from rich.table import Table
 
@@ -35,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     dest = Table(title=f"Destinations (--profile; default {DEFAULT_PROFILE})")
     for col in ("Name", "Title", "Integrated", "True peak", "Source"):
         dest.add_column(col, overflow="fold")
-    genres = Table(title="Genres (--genre; default general)")
+    genres = Table(title=f"Genres (--genre; default {DEFAULT_GENRE})")
     for col in ("Name", "LRA", "Crest ≥", "PLR ≥", "Bands sub/bass/lowmid/mid/himid/pres/brill",
                 "Source"):
         genres.add_column(col, overflow="fold")
@@ -54,4 +58,4 @@ def run(args: argparse.Namespace) -> int:
                          _num(t.true_peak_dbtp, " dBTP"), p.source)
     console.print(dest)
     console.print(genres)
-    return 0
+    return ExitStatus.OK

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_TEST_FAILED, EXIT_INVALID = 0, 1, 2
+from expert.errors import ExitStatus
+from expert.report.formats import FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,17 +26,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ls.add_argument("--problem", help="only rules concluding this problem or finding")
     ls.add_argument("--select", help="comma-separated codes or prefixes, e.g. LD,TB004")
     ls.add_argument("--tag", help="only rules with this tag")
-    ls.add_argument("--format", choices=("rich", "json"), default="rich")
+    ls.add_argument("--format", choices=FORMATS, default="rich")
 
     show = actions.add_parser("show", help="the documentation page of one rule")
     show.add_argument("rule_id", metavar="ID")
-    show.add_argument("--format", choices=("rich", "json"), default="rich")
+    show.add_argument("--format", choices=FORMATS, default="rich")
 
     for name, text in (("validate", "check rule files (built-in and project ones by default)"),
                        ("test", "validate, then run the examples inside the rule files")):
         sub = actions.add_parser(name, help=text)
         sub.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders")
-        sub.add_argument("--format", choices=("rich", "json"), default="rich")
+        sub.add_argument("--format", choices=FORMATS, default="rich")
 
     actions.add_parser("schema", help="JSON Schema of the rule file format (for editors)")
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = "mixexpert rule file"
         _dump(schema)
-        return EXIT_OK
+        return ExitStatus.OK
     if action in ("validate", "test"):
         return _validate_and_test(args, test=action == "test")
     rulebase = _load()
@@ -102,7 +103,7 @@ def _list(rulebase: Any, args: argparse.Namespace) -> int:
         console = _console()
         console.print(table)
         _print_errors(rulebase.errors)
-    return EXIT_INVALID if rulebase.errors else EXIT_OK
+    return ExitStatus.USAGE if rulebase.errors else ExitStatus.OK
 
 
 def _show(rulebase: Any, args: argparse.Namespace) -> int:
@@ -110,11 +111,11 @@ def _show(rulebase: Any, args: argparse.Namespace) -> int:
     if args.format == "json":
         _dump({"id": rule.id, "file": rule.where, "severity": rule.severity,
                "thresholds": rule.thresholds, **rule.spec.model_dump(mode="json")})
-        return EXIT_OK
+        return ExitStatus.OK
     from expert.report.rule_page import RulePage
 
     _console().print(RulePage(rule, rulebase))
-    return EXIT_OK
+    return ExitStatus.OK
 
 
 def _print_errors(errors: list[str]) -> None:
@@ -140,13 +141,13 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
         else:
             _print_errors(rulebase.errors)
             sys.stderr.write(f"{len(rulebase.errors)} error(s); invalid files were not loaded\n")
-        return EXIT_INVALID
+        return ExitStatus.USAGE
     if not test:
         if args.format == "json":
             _dump({**report, "valid": True})
         else:
             _console().print(f"[green]OK[/]: {len(rules)} rules in {len(rulebase.files)} files")
-        return EXIT_OK
+        return ExitStatus.OK
     from expert.engine.testing import run_rule_tests
 
     outcomes = run_rule_tests(rulebase, [r.id for r in rules])
@@ -168,4 +169,4 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
         colour = "red" if failed else "green"
         console.print(f"[{colour}]{len(outcomes) - len(failed)} passed, {len(failed)} failed[/]"
                       f" ({len(rules)} rules)")
-    return EXIT_TEST_FAILED if failed else EXIT_OK
+    return ExitStatus.CHECK_FAILED if failed else ExitStatus.OK

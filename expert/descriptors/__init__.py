@@ -2,7 +2,8 @@
 
 The catalogue gives every descriptor's dotted name, unit, meaning and method; ``FeatureSet``,
 ``Timeline`` and ``AudioInfo`` are the measured values that features/ hands to the engine and
-the report, which import the contract from here, never from features/ or audio/.
+the report, which import the contract from here, never from features/ or audio/. A measured
+number enters the contract through ``values.finite_or_none`` (NaN and infinities: None).
 
 One module per group holds that group's ``SPECS``; this package joins them. The catalogue is
 plain data with no signal-processing imports, so that rule validation (which checks every

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from expert.descriptors.values import finite_or_none
 from expert.engine.certainty import combine_all, conclude
 from expert.engine.facts import Facts
 from expert.engine.near_miss import distance, shortfall
@@ -47,8 +48,9 @@ from expert.rules.expr.functions import Call
 from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
-from expert.rules.model import SEVERITY_RANK, Profile
+from expert.rules.model import Profile
 from expert.rules.project import Selector
+from expert.severity import SEVERITY_RANK
 
 #: A rule that did not fire is a near miss when its normalised distance is at most this.
 NEAR_MISS_DISTANCE = 0.1
@@ -276,9 +278,7 @@ def _names_of(rule: Rule) -> set[str]:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, float) and math.isfinite(value):
-        return round(value, 2)
-    return None
+    return finite_or_none(value, ndigits=2) if isinstance(value, float) else None
 
 
 def _mean(values: Any, mask: Any) -> float:
@@ -416,7 +416,7 @@ class _Tracer:
             best = float(finite[index])
         else:
             best = float(dist) if dist.size else _NAN
-        trace.distance = None if not math.isfinite(best) else round(best, 4)
+        trace.distance = finite_or_none(best, ndigits=4)
         starts = self.facts.window_starts_s
         for node in rule.when.conditions:
             rec = raw.rec[node.slot]  # type: ignore[attr-defined]
@@ -444,10 +444,7 @@ class _Tracer:
 
 
 def _plain(x: Any) -> float | str | None:
-    if isinstance(x, str) or x is None:
-        return x
-    x = float(x)
-    return round(x, 4) if math.isfinite(x) else None
+    return x if isinstance(x, str) else finite_or_none(x, ndigits=4)
 
 
 def _condition(node: Node, a: Any, b: Any, r: Any, gap: Any, at: float | None) -> Condition:

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from expert.severity import Severity
+
 Status = Literal["fired", "not_fired", "not_applicable", "skipped"]
 
 
@@ -42,7 +44,7 @@ class Diagnosis(BaseModel):
     rule_id: str
     problem: str
     title: str
-    severity: Literal["info", "warning", "error"]
+    severity: Severity
     certainty: float = Field(ge=0.0, le=1.0)
     time_ranges: list[tuple[float, float]] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)

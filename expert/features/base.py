@@ -12,7 +12,6 @@ reduces the ticks of each window at the end.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -118,10 +117,3 @@ def db(power_ratio: float | np.ndarray, floor_db: float = -200.0) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = 10.0 * np.log10(np.maximum(power_ratio, 10.0 ** (floor_db / 10.0)))
     return float(out) if np.ndim(out) == 0 else out
-
-
-def finite_or_none(value: float | None) -> float | None:
-    """A float for JSON and rules: NaN and infinities become None (undefined)."""
-    if value is None or not math.isfinite(value):
-        return None
-    return float(value)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import math
 import multiprocessing
 import os
 import pickle
@@ -24,6 +23,7 @@ import numpy as np
 from expert.audio import AudioSource, open_audio
 from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import FeatureSet, Timeline
+from expert.descriptors.values import finite_or_none
 from expert.errors import AudioError, MixExpertError
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
 from expert.features.registry import process_groups
@@ -166,5 +166,5 @@ def _clean(value: Any) -> Any:
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
+        return finite_or_none(value)
     return value

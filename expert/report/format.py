@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from expert.rules.expr.template import format_value
+
 
 def fmt_value(value: Any, unit: str = "") -> str:
-    """A descriptor value for humans: 'n/a' for undefined, 2 decimals, lists shortened."""
+    """A descriptor value in a report: as explanation text shows it (``format_value``), except
+    that a number keeps a fixed count of decimals (2; none from 1000 up) so that a column of
+    them lines up, where explanation text drops trailing zeros; lists shortened, unit added."""
     if value is None:
-        return "n/a"
+        return format_value(value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return format_value(value, kind="bool")
     if isinstance(value, float):
-        text = f"{value:.0f}" if abs(value) >= 1000 else f"{value:.2f}"
+        text = format_value(value, ".0f" if abs(value) >= 1000 else ".2f")
     elif isinstance(value, list):
         if value and all(isinstance(v, (int, float)) or v is None for v in value):
             shown = ", ".join(fmt_value(v) for v in value[:4])

@@ -9,11 +9,10 @@ from pathlib import Path
 from expert.fileio import write_atomic
 from expert.report.models import Report
 
-FORMATS = ("rich", "json", "markdown", "html")
-
 
 def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None) -> str:
-    """The report as text in ``fmt``; rich output is rendered without colour codes."""
+    """The report as text in ``fmt`` (one of ``formats.REPORT_FORMATS``); rich output is
+    rendered without colour codes."""
     if fmt == "json":
         return report.model_dump_json(indent=2) + "\n"
     if fmt == "markdown":

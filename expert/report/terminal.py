@@ -19,6 +19,7 @@ from expert.engine.result import EngineResult
 from expert.report.format import fmt_ranges, fmt_value
 from expert.report.models import FileReport, Report
 from expert.report.reasoning import ReasoningView, condition_line
+from expert.rules.expr.template import format_value
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -244,11 +245,10 @@ class ComparisonView:
         table.add_column("after", justify="right")
         table.add_column("change", justify="right")
         for change in c.changes:
-            delta = "n/a" if change.delta is None else f"{change.delta:+.2f}"
             table.add_row(
                 change.descriptor,
                 fmt_value(change.before, change.unit),
                 fmt_value(change.after, change.unit),
-                delta,
+                format_value(change.delta, "+.2f"),
             )
         yield table

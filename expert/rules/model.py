@@ -14,9 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from expert.rules.yamlpos import Positions
+from expert.severity import Severity
 
-Severity = Literal["info", "warning", "error"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+#: The destination profile when neither ``--profile`` nor the project names one.
+DEFAULT_PROFILE = "streaming"
 
 ID_PATTERN = r"^[A-Z]{2,4}[0-9]{3}$"
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -50,7 +51,8 @@ class RuleTestSpec(_Strict):
     hop_s: float = Field(1.0, gt=0, description="Distance between window starts in seconds.")
     findings: dict[str, bool] = Field(default_factory=dict, description=(
         "Findings concluded by other rules, e.g. {low_end_heavy: true}."))
-    profile: str = Field("streaming", description="Profile the example is evaluated against.")
+    profile: str = Field(DEFAULT_PROFILE, description=(
+        "Profile the example is evaluated against."))
     genre: str | None = Field(None, description="Genre profile, if any.")
     expect: Literal["fires", "does_not_fire", "not_applicable"]
     remedies: dict[str, float] = Field(default_factory=dict, description=(

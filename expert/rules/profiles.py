@@ -16,9 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from expert.descriptors.values import finite_or_none
 from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.model import (
+    DEFAULT_PROFILE,
     Profile,
     ProfileFileSpec,
     ProfileSpec,
@@ -28,7 +30,6 @@ from expert.rules.model import (
 )
 from expert.rules.yamlpos import load_yaml_file
 
-DEFAULT_PROFILE = "streaming"
 DEFAULT_GENRE = "general"
 
 #: Reference track descriptor -> the targets it sets (band levels become the tonal curve).
@@ -134,9 +135,10 @@ def resolve_profile(
 
 
 def _number(value: Any) -> float | None:
+    """A reference descriptor's number; None for anything else (undefined, text, a flag)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if value == value and abs(value) != float("inf") else None
+    return finite_or_none(value)
 
 
 def _reference_targets(ref: Mapping[str, Any], slack_db: float) -> Targets:

@@ -35,6 +35,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "expert.compare": (*COMMAND_LINE,),
     "expert.fileio": (*COMMAND_LINE,),
     "expert.errors": ("expert.",),
+    "expert.severity": ("expert.", "pydantic"),
 }
 
 

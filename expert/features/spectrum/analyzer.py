@@ -52,6 +52,7 @@ from expert.descriptors.stereo import (
     RATIO_LIMIT_DB,
 )
 from expert.descriptors.stereo import SPECS as STEREO_SPECS
+from expert.descriptors.values import finite_or_none
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
 from expert.features.spectrum.shape import (
     SEGMENT_EXCESS_DB,
@@ -344,7 +345,7 @@ class SpectralAnalyzer(Analyzer):
         values["spectrum.third_octave_db"] = [
             float(v) if ok else None for v, ok in zip(third, lay.third_defined, strict=True)
         ]
-        values.update({name: _scalar(series[0]) for name, series in shape.items()})
+        values.update({name: finite_or_none(series[0]) for name, series in shape.items()})
         # Resonances: average over the seconds of each 1/48-octave cell's excess (dB) over
         # the running median, and the share of seconds in which it stood out.
         active = max(self._active_groups, 1)
@@ -412,14 +413,14 @@ class SpectralAnalyzer(Analyzer):
             return
         track_values = _stereo_from_sums(track[None, :])
         for name, series in _stereo_from_sums(windows).items():
-            out.values[name] = _scalar(track_values[name][0])
+            out.values[name] = finite_or_none(track_values[name][0])
             out.series[name] = np.where(silent, np.nan, series)
         correlation = out.series["stereo.correlation"]
         out.values["stereo.correlation_min"] = (
             None if np.all(np.isnan(correlation)) else float(np.nanmin(correlation))
         )
         difference = _channel_difference_db(*self._sample_sums)
-        out.values["stereo.channel_difference_db"] = _scalar(difference)
+        out.values["stereo.channel_difference_db"] = finite_or_none(difference)
         out.values["stereo.identical_channels"] = (
             None if np.isnan(difference) else bool(difference <= IDENTICAL_DIFFERENCE_DB)
         )
@@ -439,8 +440,9 @@ class SpectralAnalyzer(Analyzer):
         defined = np.append(lay.named_defined, True)
         for j, name in enumerate((*_BAND_NAMES, "low")):
             value = measures["stereo.correlation"][j] if defined[j] else np.nan
-            out.values[f"stereo.correlation_{name}"] = _scalar(value)
-        out.values["stereo.side_to_mid_low_db"] = _scalar(measures["stereo.side_to_mid_db"][-1])
+            out.values[f"stereo.correlation_{name}"] = finite_or_none(value)
+        out.values["stereo.side_to_mid_low_db"] = finite_or_none(
+            measures["stereo.side_to_mid_db"][-1])
 
 
 def _stereo_from_sums(sums: np.ndarray) -> dict[str, np.ndarray]:
@@ -513,9 +515,3 @@ def _window_sums(per_group: np.ndarray, spans: list[tuple[int, int]]) -> np.ndar
 def _db(power: np.ndarray) -> np.ndarray:
     """10*log10 of a power array, with zeros floored far below anything audible."""
     return 10.0 * np.log10(np.maximum(power, 1e-30))
-
-
-def _scalar(value: Any) -> float | None:
-    """A Python float, or None for NaN/inf (undefined)."""
-    value = float(value)
-    return value if math.isfinite(value) else None
