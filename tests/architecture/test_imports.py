@@ -98,7 +98,8 @@ def test_no_forbidden_arrow(path: Path) -> None:
 
 def test_every_room_is_checked() -> None:
     rooms = {_module(p).split(".")[1] for p in SOURCES if _module(p) != "expert"}
-    unchecked = {r for r in rooms if f"expert.{r}" not in FORBIDDEN} - {"cli", "commands"}
+    command_line = {"cli", "commands", "__main__"}
+    unchecked = {r for r in rooms if f"expert.{r}" not in FORBIDDEN} - command_line
     assert unchecked == set(), "add the new room's forbidden arrows to FORBIDDEN"
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from corpus.real import build as real
 from corpus.real import inject, labels, meter, sources
-from expert.evaluate.labels import builtin_problems
+from expert.rules.loader import builtin_problems
 
 SR = 44100
 
