@@ -139,6 +139,8 @@ class Targets(_Strict):
     brilliance_db: float | None = Field(None, description="Expected 6-20 kHz level, dB rel. total.")
     tonal_tolerance_db: float | None = Field(None, ge=0, description=(
         "Allowed deviation of a band from its expected level, dB."))
+    turn_down_warning_db: float | None = Field(None, ge=0, description=(
+        "Turn-down from which the loudness thrown away is a warning (below: info), dB."))
     quiet_floor_lufs: float | None = Field(None, description=(
         "Playback level below which the destination is too quiet (after its turn-up), LUFS."))
     turn_up_ceiling_dbtp: float | None = Field(None, description=(

@@ -33,7 +33,8 @@ DEFAULT_PROFILE = "streaming"
 DEFAULT_GENRE = "general"
 #: Targets only a destination sets (a genre's taste does not move the delivery limits).
 _DELIVERY_TARGETS = {"integrated_lufs", "integrated_tolerance_lu", "true_peak_dbtp",
-                     "quiet_floor_lufs", "turn_up_ceiling_dbtp"}
+                     "quiet_floor_lufs", "turn_up_ceiling_dbtp",
+                     "turn_down_warning_db"}
 
 #: Reference track descriptor -> the targets it sets (band levels become the tonal curve).
 _REFERENCE_TARGETS: dict[str, str] = {
