@@ -62,7 +62,11 @@ class Session:
     def __init__(self, options: RunOptions) -> None:
         from expert.engine import Engine
         from expert.rules import load_project_config, load_rulebase, resolve_profile
+<<<<<<< HEAD
         from expert.rules.model import DEFAULT_PROFILE
+=======
+        from expert.rules.profiles import playback_destinations
+>>>>>>> loud9
 
         self.options = options
         project = load_project_config(Path(options.project_dir))
@@ -79,6 +83,7 @@ class Session:
             genre=options.genre or project.genre,
             reference_descriptors=reference,
         )
+        self.destinations = playback_destinations(self.profile)
         # --select replaces the project's selection; --ignore adds to the project's.
         ignore = [*project.ignore, *options.ignore] if options.ignore else None
         self.engine = Engine(
@@ -90,11 +95,13 @@ class Session:
 
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
+        from expert.engine.playback import playback
 
         result = self.engine.run(Facts.from_featureset(features))
         return _entry(
             path,
             features,
+            playback=playback(features.descriptors, self.destinations),
             diagnoses=result.diagnoses,
             near_misses=result.near_misses[: self.options.near_misses],
             trace=result.trace_dump() if self.options.explain else None,

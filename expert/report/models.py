@@ -13,6 +13,7 @@ from expert import __version__
 from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import Timeline
 from expert.engine import Diagnosis, NearMiss
+from expert.engine.playback import Playback
 
 SCHEMA_VERSION = "1"
 
@@ -30,6 +31,9 @@ class FileReport(BaseModel):
     path: str
     ok: bool
     error: str | None = Field(default=None, description="One-line message when ok is false.")
+    playback: list[Playback] = Field(default_factory=list, description=(
+        "The gain each destination of the profile's family applies, and the true peak "
+        "after it (1.1)."))
     audio: AudioInfo | None = None
     descriptors: dict[str, Any] = Field(default_factory=dict)
     diagnoses: list[Diagnosis] = Field(default_factory=list)

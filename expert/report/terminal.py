@@ -166,6 +166,8 @@ class FileDiagnosisView:
         title = Text(report.path, style="bold")
         yield title
         yield audio_line(report)
+        if report.playback:
+            yield PlaybackView(report.playback)
         if not report.diagnoses:
             yield Text("✓ no problems found for this profile", style="green")
         for diagnosis in report.diagnoses:
@@ -251,4 +253,32 @@ class ComparisonView:
                 fmt_value(change.after, change.unit),
                 format_value(change.delta, "+.2f"),
             )
+        yield table
+
+
+_LIMITED_BY = {None: "", "true_peak": "true-peak headroom", "limiter": "into its limiter",
+               "turn_down_only": "turns down only"}
+
+
+class PlaybackView:
+    """Playback per platform: the gain each service applies and the true peak after it."""
+
+    def __init__(self, playback: Iterable[Any]) -> None:
+        self.playback = list(playback)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = Table(title="playback (normalisation per platform)", title_justify="left",
+                      box=None, header_style="dim", padding=(0, 1))
+        table.add_column("platform", no_wrap=True)
+        table.add_column("reference", justify="right", no_wrap=True)
+        table.add_column("gain", justify="right", no_wrap=True)
+        table.add_column("true peak after", justify="right", no_wrap=True)
+        table.add_column("limited by")
+        for item in self.playback:
+            gain = Text(f"{item.gain_db:+.1f} dB",
+                        style="yellow" if item.gain_db < 0 else "")
+            peak = ("n/a" if item.true_peak_after_dbtp is None
+                    else f"{item.true_peak_after_dbtp:.1f} dBTP")
+            table.add_row(item.platform, f"{item.reference_lufs:g} LUFS", gain, peak,
+                          _LIMITED_BY.get(item.limited_by, str(item.limited_by)))
         yield table

@@ -141,6 +141,13 @@ class Targets(_Strict):
     brilliance_db: float | None = Field(None, description="Expected 6-20 kHz level, dB rel. total.")
     tonal_tolerance_db: float | None = Field(None, ge=0, description=(
         "Allowed deviation of a band from its expected level, dB."))
+    turn_down_warning_db: float | None = Field(None, ge=0, description=(
+        "Turn-down from which the loudness thrown away is a warning (below: info), dB."))
+    quiet_floor_lufs: float | None = Field(None, description=(
+        "Playback level below which the destination is too quiet (after its turn-up), LUFS."))
+    turn_up_ceiling_dbtp: float | None = Field(None, description=(
+        "True peak a platform's turn-up of a quiet master may reach; undefined: no turn-up "
+        "that keeps the peaks (turn-down only, or raised into a limiter), dBTP."))
 
 
 #: Name suffix -> unit, most specific first (``_dbtp`` before ``_db``).
@@ -157,6 +164,36 @@ def unit_from_suffix(name: str) -> str:
 TARGET_UNITS: dict[str, str] = {name: unit_from_suffix(name) for name in Targets.model_fields}
 
 
+TurnUpLimit = Literal["none", "true_peak", "limiter"]
+
+
+class Normalisation(_Strict):
+    """How a service normalises playback: its reference level and what it does to quiet masters.
+
+    A master louder than ``reference_lufs`` is turned down by the difference. A quieter one
+    is left alone (``turns_up: false``) or raised towards the reference: only as far as its
+    true peak stays under ``ceiling_dbtp`` (``turn_up_limit: true_peak``), or all the way
+    with a limiter engaging at ``ceiling_dbtp`` (``limiter``).
+    """
+
+    reference_lufs: float = Field(description="Playback reference level, LUFS (BS.1770).")
+    turns_up: bool = Field(description="Whether masters quieter than the reference are raised.")
+    turn_up_limit: TurnUpLimit = Field("none", description=(
+        "What bounds the turn-up: nothing, the true-peak headroom, or a limiter."))
+    ceiling_dbtp: float | None = Field(None, description=(
+        "Peak the turn-up leaves (true_peak) or where the limiter engages (limiter), dBTP."))
+    source: str = Field(description="The service's published page or the standard; what is "
+                        "not published is said here.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Normalisation:
+        if self.turns_up and self.turn_up_limit != "none" and self.ceiling_dbtp is None:
+            raise ValueError(f"turn_up_limit {self.turn_up_limit!r} needs ceiling_dbtp")
+        if not self.turns_up and self.turn_up_limit != "none":
+            raise ValueError("turn_up_limit is set but turns_up is false")
+        return self
+
+
 class ProfileSpec(_Strict):
     """A destination (platform, broadcast standard, master format) or a genre."""
 
@@ -166,6 +203,15 @@ class ProfileSpec(_Strict):
     source: str = Field(description="Where the figures come from (standard, spec, practice).")
     notes: str = ""
     targets: Targets = Field(default_factory=Targets)
+    normalisation: Normalisation | None = Field(None, description=(
+        "Playback normalisation of a service (platforms); sets the loudness target."))
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> ProfileSpec:
+        if self.normalisation is not None and self.targets.integrated_lufs is not None:
+            raise ValueError("set the loudness target once: normalisation.reference_lufs "
+                             "or targets.integrated_lufs, not both")
+        return self
 
 
 class ReferenceSpec(_Strict):

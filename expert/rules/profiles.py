@@ -21,6 +21,7 @@ from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.model import (
     DEFAULT_PROFILE,
+    Normalisation,
     Profile,
     ProfileFileSpec,
     ProfileSpec,
@@ -31,6 +32,10 @@ from expert.rules.model import (
 from expert.rules.yamlpos import load_yaml_file
 
 DEFAULT_GENRE = "general"
+#: Targets only a destination sets (a genre's taste does not move the delivery limits).
+_DELIVERY_TARGETS = {"integrated_lufs", "integrated_tolerance_lu", "true_peak_dbtp",
+                     "quiet_floor_lufs", "turn_up_ceiling_dbtp",
+                     "turn_down_warning_db"}
 
 #: Reference track descriptor -> the targets it sets (band levels become the tonal curve).
 _REFERENCE_TARGETS: dict[str, str] = {
@@ -93,6 +98,36 @@ def _pick(name: str, kinds: tuple[str, ...], table: Mapping[str, ProfileSpec]) -
     return spec
 
 
+def _delivery_targets(dest: ProfileSpec) -> Targets:
+    """The destination's targets, with what its normalisation implies filled in.
+
+    A service's reference level is its loudness target; a turn-up bounded by the true-peak
+    headroom gives ``turn_up_ceiling_dbtp`` (a turn-up through a limiter gives none: the
+    rules treat it as not raising the master cleanly).
+    """
+    norm = dest.normalisation
+    if norm is None:
+        return dest.targets
+    implied: dict[str, float | None] = {"integrated_lufs": norm.reference_lufs}
+    if norm.turns_up and norm.turn_up_limit == "true_peak":
+        implied["turn_up_ceiling_dbtp"] = norm.ceiling_dbtp
+    return _merge(dest.targets, Targets(**implied))
+
+
+#: Which destinations' playback a profile's report shows, by the profile's kind: a master
+#: for a CD or a club ends up on the streaming services too; broadcast has its own family.
+_PLAYBACK_FAMILY: dict[str, str] = {"platform": "platform", "master": "platform",
+                                    "broadcast": "broadcast"}
+
+
+def playback_destinations(profile: Profile, *, folder: Path | None = None
+                          ) -> list[tuple[str, Normalisation]]:
+    """(name, normalisation) of every destination in the profile's family that normalises."""
+    family = _PLAYBACK_FAMILY.get(profile.kind)
+    return [(name, spec.normalisation) for name, spec in profiles(folder).items()
+            if spec.kind == family and spec.normalisation is not None]
+
+
 def _merge(base: Targets, over: Targets) -> Targets:
     values = base.model_dump()
     values.update({k: v for k, v in over.model_dump().items() if v is not None})
@@ -118,9 +153,8 @@ def resolve_profile(
     dest = _pick(name, ("platform", "broadcast", "master"), table)
     gen = _pick(genre or DEFAULT_GENRE, ("genre",), table)
     # Delivery targets come from the destination; a genre sets dynamics and tonal balance.
-    genre_only = gen.targets.model_dump(exclude={"integrated_lufs", "integrated_tolerance_lu",
-                                                 "true_peak_dbtp"})
-    targets = _merge(dest.targets, Targets(**genre_only))
+    genre_only = gen.targets.model_dump(exclude=_DELIVERY_TARGETS)
+    targets = _merge(_delivery_targets(dest), Targets(**genre_only))
     sources = [dest.source] + ([gen.source] if gen.source != dest.source else [])
     if reference_descriptors:
         slack_db = _profile_files(folder or builtin_rules_dir())[1].dynamics_slack_db
