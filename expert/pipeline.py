@@ -62,11 +62,8 @@ class Session:
     def __init__(self, options: RunOptions) -> None:
         from expert.engine import Engine
         from expert.rules import load_project_config, load_rulebase, resolve_profile
-<<<<<<< HEAD
         from expert.rules.model import DEFAULT_PROFILE
-=======
         from expert.rules.profiles import playback_destinations
->>>>>>> loud9
 
         self.options = options
         project = load_project_config(Path(options.project_dir))
