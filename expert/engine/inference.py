@@ -100,6 +100,7 @@ class Engine:
             f"target.{k}": (_NAN if v is None else float(v))
             for k, v in profile.targets.model_dump().items()
         }
+        self._base_env.update({f"envelope.{k}": v for k, v in profile.envelope.items()})
         self._base_env.update({"profile.name": profile.name, "profile.kind": profile.kind,
                                "profile.genre": profile.genre})
         self._base_env.update({f"finding.{f}": 0.0 for f in rulebase.findings})

@@ -38,6 +38,7 @@ from expert.rules.model import (
     ProjectConfig,
     RuleFileSpec,
     RuleSpec,
+    envelope_names,
     pydantic_errors,
     unit_from_suffix,
 )
@@ -167,6 +168,7 @@ def name_table(catalogue: Mapping[str, Any], findings: Iterable[str]) -> dict[st
     """Every dotted name an expression may use: descriptors, targets, findings, profile."""
     table = _descriptor_names(catalogue)
     table.update({f"target.{t}": NameInfo("target", "number", u) for t, u in TARGET_UNITS.items()})
+    table.update({n: NameInfo("target", "number", u) for n, u in envelope_names().items()})
     table.update({f"finding.{f}": NameInfo("finding", "bool") for f in findings})
     table.update(PROFILE_FIELDS)
     return table

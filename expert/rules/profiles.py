@@ -19,6 +19,8 @@ from pydantic import ValidationError
 from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.model import (
+    ENVELOPE_STATS,
+    EnvelopeFileSpec,
     Profile,
     ProfileFileSpec,
     ProfileSpec,
@@ -51,6 +53,41 @@ def load_profile_file(path: Path) -> ProfileFileSpec:
         return ProfileFileSpec.model_validate(data)
     except ValidationError as exc:
         raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
+
+
+@lru_cache(maxsize=4)
+def _envelope_file(folder: Path) -> EnvelopeFileSpec | None:
+    found: EnvelopeFileSpec | None = None
+    for path in sorted((folder / "profiles").glob("*.yaml")):
+        spec_file = load_profile_file(path)
+        if spec_file.envelopes is not None:
+            if found is not None:
+                raise RuleError(f"{path}:1:1: 'envelopes:' is set in two profile files")
+            found = spec_file.envelopes
+    return found
+
+
+def envelopes(folder: Path | None = None) -> EnvelopeFileSpec | None:
+    """The learned envelopes of released music (``rules/profiles/envelopes.yaml``)."""
+    return _envelope_file(folder or builtin_rules_dir())
+
+
+def envelope_values(spec: EnvelopeFileSpec, family: str | None) -> dict[str, float]:
+    """``<entry>.<stat>`` of one family, or of the union of all families when ``family`` is
+    None: the lowest 5th and highest 95th percentile of any family (a master is judged
+    unusual only where it lies outside every family's spread) and the median of the
+    families' medians."""
+    fams = list(spec.families.values()) if family is None else [spec.families[family]]
+    out: dict[str, float] = {}
+    entries = sorted({e for f in fams for e in f.stats})
+    for entry in entries:
+        have = [f.stats[entry] for f in fams if entry in f.stats]
+        lows = sorted(s.p50 for s in have)
+        out[f"{entry}.p5"] = min(s.p5 for s in have)
+        out[f"{entry}.p95"] = max(s.p95 for s in have)
+        out[f"{entry}.p50"] = lows[len(lows) // 2]
+    assert all(k.rsplit(".", 1)[1] in ENVELOPE_STATS for k in out)
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -128,9 +165,23 @@ def resolve_profile(
             ref = ref.model_copy(update={"integrated_lufs": None})
         targets = _merge(targets, ref)
         sources.append("reference track")
+    env_spec = envelopes(folder)
+    family = gen.family
+    env: dict[str, float] = {}
+    env_source = None
+    if env_spec is not None:
+        if family is not None and family not in env_spec.families:
+            raise RuleError(f"genre {gen.name!r}: no envelope for family {family!r}; known: "
+                            + ", ".join(sorted(env_spec.families)))
+        env = envelope_values(env_spec, family)
+        fams = [family] if family else sorted(env_spec.families)
+        env_source = (f"{env_spec.source}; judged against "
+                      + (f"family {family}" if family else "the union of " + ", ".join(fams)))
+        sources.append(env_source)
     return Profile(name=dest.name, title=dest.title, kind=dest.kind,
                    genre=genre, reference=bool(reference_descriptors), sources=sources,
-                   targets=targets)
+                   targets=targets, family=family, envelope_source=env_source,
+                   envelope=env)
 
 
 def _number(value: Any) -> float | None:
