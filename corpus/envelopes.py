@@ -67,7 +67,8 @@ def values_of(descriptors: dict[str, Any]) -> dict[str, float | None]:
 def _stats(values: Sequence[float]) -> dict[str, float | int]:
     arr = np.asarray(values, dtype=float)
     p = np.percentile(arr, PERCENTILES)
-    return {"n": int(arr.size), **{f"p{q}": round(float(v), 2) for q, v in zip(PERCENTILES, p, strict=True)}}
+    pct = {f"p{q}": round(float(v), 2) for q, v in zip(PERCENTILES, p, strict=True)}
+    return {"n": int(arr.size), **pct}
 
 
 def learn(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -128,7 +129,8 @@ def _measure_rows(manifest_path: Path, jobs: int) -> list[dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m corpus.envelopes", description=__doc__.split(
         "\n\n")[0])
-    parser.add_argument("--set", default="real-dev", help="a set under corpus/cache (default real-dev)")
+    parser.add_argument("--set", default="real-dev",
+                        help="a set under corpus/cache (default real-dev)")
     parser.add_argument("--manifest", type=Path, help="a manifest.yaml instead of --set")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--jobs", type=int, default=2)

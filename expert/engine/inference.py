@@ -48,6 +48,7 @@ from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import SEVERITY_RANK, Profile
+from expert.rules.profiles import file_envelope
 from expert.rules.project import Selector
 
 #: A rule that did not fire is a near miss when its normalised distance is at most this.
@@ -119,7 +120,8 @@ class Engine:
     def run(self, facts: Facts, *, given_findings: Mapping[str, bool] | None = None
             ) -> EngineResult:
         """Evaluate every rule; return diagnoses, findings and the (lazy) traces."""
-        env = {**self._base_env, **facts.track_env()}
+        env = {**self._base_env, **file_envelope(
+            self.profile, facts.descriptors.get("spectrum.third_octave_db")), **facts.track_env()}
         n_windows = len(facts.window_starts_s)
         windowed = n_windows > 0 and any(r.spec.scope == "window" for r in self.rulebase.rules)
         notes: list[str] = []

@@ -51,6 +51,10 @@ PROFILE_FIELDS: dict[str, NameInfo] = {
     "profile.name": NameInfo("profile", "string"),
     "profile.kind": NameInfo("profile", "string"),
     "profile.genre": NameInfo("profile", "string"),
+    "profile.family": NameInfo("profile", "string"),
+    "profile.family_next": NameInfo("profile", "string"),
+    "envelope.family_distance": NameInfo("target", "number", ""),
+    "envelope.family_next_distance": NameInfo("target", "number", ""),
 }
 
 

@@ -273,6 +273,11 @@ class Profile(BaseModel):
     envelope: dict[str, float] = Field(default_factory=dict, exclude=True, description=(
         "``<entry>.<stat>`` -> value: the envelope of released music rules see as "
         "``envelope.<entry>.<stat>``."))
+    family_envelopes: dict[str, dict[str, float]] = Field(
+        default_factory=dict, exclude=True, description="The envelope of each family.")
+    envelope_curves: dict[str, dict[str, list[float | None]]] = Field(
+        default_factory=dict, exclude=True, description=(
+            "Each family's 1/3-octave p5/p50/p95 curves, to infer the nearest family."))
 
 
 class ProjectConfig(BaseModel):

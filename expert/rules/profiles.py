@@ -9,6 +9,7 @@ derived from a reference track the engineer likes.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -90,6 +91,75 @@ def envelope_values(spec: EnvelopeFileSpec, family: str | None) -> dict[str, flo
     return out
 
 
+#: A band's spread in units of a standard deviation: p5..p95 of a normal distribution.
+_P5_P95_SIGMAS = 3.29
+
+
+def family_distances(spec: EnvelopeFileSpec, third_octave_db: Any) -> dict[str, float]:
+    """How far a long-term 1/3-octave spectrum lies from each family's median curve.
+
+    Per band, the distance from the family's median in units of its spread (p5..p95 read
+    as +-1.645 standard deviations); the family's distance is the median over the bands,
+    so a problem confined to a few bands (a boost, a shelf) does not move the answer.
+    Bands undefined in the spectrum or the envelope are left out.
+    """
+    return family_distances_curves(
+        {k: f.third_octave_db for k, f in spec.families.items()}, third_octave_db)
+
+
+def infer_family(spec: EnvelopeFileSpec, third_octave_db: Any) -> tuple[str | None, dict[str, float]]:
+    """The family nearest to a spectrum (``family_distances``) and all the distances."""
+    dist = family_distances(spec, third_octave_db)
+    return (min(dist, key=lambda k: (dist[k], k)) if dist else None), dist
+
+
+def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
+    """The ``envelope.*`` and ``profile.family*`` names one file is judged with.
+
+    A genre with a family fixes the envelope; without one, the family whose median curve
+    lies nearest to the file's 1/3-octave spectrum (``infer_family``), or the union of the
+    families when the spectrum is not measured. ``profile.family_next`` and
+    ``envelope.family_distance`` / ``envelope.family_next_distance`` let an explanation
+    say how clear the choice was.
+    """
+    out: dict[str, Any] = {}
+    family = profile.family
+    dist: dict[str, float] = {}
+    if family is None and profile.envelope_curves:
+        dist = family_distances_curves(profile.envelope_curves, third_octave_db)
+        if dist:
+            family = min(dist, key=lambda k: (dist[k], k))
+    chosen = profile.family_envelopes.get(family) if family else None
+    out.update({f"envelope.{k}": v for k, v in (chosen or profile.envelope).items()})
+    ranked = sorted(dist, key=lambda k: (dist[k], k))
+    out["profile.family"] = family or "union"
+    out["profile.family_next"] = ranked[1] if len(ranked) > 1 else ""
+    out["envelope.family_distance"] = dist.get(family, math.nan) if family else math.nan
+    out["envelope.family_next_distance"] = dist[ranked[1]] if len(ranked) > 1 else math.nan
+    return out
+
+
+def family_distances_curves(curves: Mapping[str, Mapping[str, list[float | None]]],
+                            third_octave_db: Any) -> dict[str, float]:
+    """``family_distances`` over ``{family: {p5, p50, p95}}`` curves."""
+    if not isinstance(third_octave_db, list | tuple):
+        return {}
+    out: dict[str, float] = {}
+    for key, env in curves.items():
+        p5, p50, p95 = env.get("p5") or [], env.get("p50") or [], env.get("p95") or []
+        z: list[float] = []
+        for x, lo, mid, hi in zip(third_octave_db, p5, p50, p95, strict=False):
+            x = _number(x)
+            if x is None or lo is None or mid is None or hi is None or hi <= lo:
+                continue
+            z.append(abs(x - mid) / ((hi - lo) / _P5_P95_SIGMAS))
+        if len(z) >= 5:
+            z.sort()
+            n = len(z)
+            out[key] = round(z[n // 2] if n % 2 else (z[n // 2 - 1] + z[n // 2]) / 2, 3)
+    return out
+
+
 @lru_cache(maxsize=4)
 def _profile_files(folder: Path) -> tuple[dict[str, ProfileSpec], ReferenceSpec]:
     out: dict[str, ProfileSpec] = {}
@@ -168,20 +238,26 @@ def resolve_profile(
     env_spec = envelopes(folder)
     family = gen.family
     env: dict[str, float] = {}
+    fam_env: dict[str, dict[str, float]] = {}
+    curves: dict[str, dict[str, list[float | None]]] = {}
     env_source = None
     if env_spec is not None:
         if family is not None and family not in env_spec.families:
             raise RuleError(f"genre {gen.name!r}: no envelope for family {family!r}; known: "
                             + ", ".join(sorted(env_spec.families)))
         env = envelope_values(env_spec, family)
+        fam_env = {k: envelope_values(env_spec, k) for k in env_spec.families}
+        curves = {k: f.third_octave_db for k, f in env_spec.families.items()
+                  if f.third_octave_db}
         fams = [family] if family else sorted(env_spec.families)
         env_source = (f"{env_spec.source}; judged against "
-                      + (f"family {family}" if family else "the union of " + ", ".join(fams)))
+                      + (f"family {family}" if family else "the family nearest to each "
+                         "file's 1/3-octave spectrum, of " + ", ".join(fams)))
         sources.append(env_source)
     return Profile(name=dest.name, title=dest.title, kind=dest.kind,
                    genre=genre, reference=bool(reference_descriptors), sources=sources,
                    targets=targets, family=family, envelope_source=env_source,
-                   envelope=env)
+                   envelope=env, family_envelopes=fam_env, envelope_curves=curves)
 
 
 def _number(value: Any) -> float | None:
