@@ -205,6 +205,7 @@ def envelope_names() -> dict[str, str]:
             unit = "dB/oct"
         for stat in ENVELOPE_STATS:
             out[f"envelope.{entry}.{stat}"] = unit
+            out[f"envelope.union.{entry}.{stat}"] = unit
     return out
 
 
@@ -273,6 +274,8 @@ class Profile(BaseModel):
     envelope: dict[str, float] = Field(default_factory=dict, exclude=True, description=(
         "``<entry>.<stat>`` -> value: the envelope of released music rules see as "
         "``envelope.<entry>.<stat>``."))
+    envelope_union: dict[str, float] = Field(default_factory=dict, exclude=True, description=(
+        "The union of all families (lowest p5, highest p95): ``envelope.union.*``."))
     family_envelopes: dict[str, dict[str, float]] = Field(
         default_factory=dict, exclude=True, description="The envelope of each family.")
     envelope_curves: dict[str, dict[str, list[float | None]]] = Field(

@@ -93,21 +93,27 @@ def envelope_values(spec: EnvelopeFileSpec, family: str | None) -> dict[str, flo
 
 #: A band's spread in units of a standard deviation: p5..p95 of a normal distribution.
 _P5_P95_SIGMAS = 3.29
+#: Bands that decide the family: the 20 and 25 Hz bands share the frame's resolution with
+#: their neighbours, and lossy sources end below 20 kHz.
+_FAMILY_BANDS_HZ = (31.0, 16000.0)
 
 
 def family_distances(spec: EnvelopeFileSpec, third_octave_db: Any) -> dict[str, float]:
-    """How far a long-term 1/3-octave spectrum lies from each family's median curve.
+    """How unlike each family's envelope a long-term 1/3-octave spectrum is.
 
-    Per band, the distance from the family's median in units of its spread (p5..p95 read
-    as +-1.645 standard deviations); the family's distance is the median over the bands,
-    so a problem confined to a few bands (a boost, a shelf) does not move the answer.
-    Bands undefined in the spectrum or the envelope are left out.
+    Each band of a family is read as a normal distribution (median p50, standard deviation
+    (p95 - p5) / 3.29); the distance is the mean over the bands 31.5 Hz-16 kHz of the
+    negative log-likelihood z**2 / 2 + ln(sigma): a tight family is near only to spectra
+    that follow it, a wide one to many spectra, but less closely. Chosen over the median
+    |z| and the median dB distance because it names the corpus family of more real-dev
+    files (451 of 534 against 410 and 426).
     """
     return family_distances_curves(
         {k: f.third_octave_db for k, f in spec.families.items()}, third_octave_db)
 
 
-def infer_family(spec: EnvelopeFileSpec, third_octave_db: Any) -> tuple[str | None, dict[str, float]]:
+def infer_family(spec: EnvelopeFileSpec,
+                 third_octave_db: Any) -> tuple[str | None, dict[str, float]]:
     """The family nearest to a spectrum (``family_distances``) and all the distances."""
     dist = family_distances(spec, third_octave_db)
     return (min(dist, key=lambda k: (dist[k], k)) if dist else None), dist
@@ -131,6 +137,7 @@ def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
             family = min(dist, key=lambda k: (dist[k], k))
     chosen = profile.family_envelopes.get(family) if family else None
     out.update({f"envelope.{k}": v for k, v in (chosen or profile.envelope).items()})
+    out.update({f"envelope.union.{k}": v for k, v in profile.envelope_union.items()})
     ranked = sorted(dist, key=lambda k: (dist[k], k))
     out["profile.family"] = family or "union"
     out["profile.family_next"] = ranked[1] if len(ranked) > 1 else ""
@@ -148,15 +155,16 @@ def family_distances_curves(curves: Mapping[str, Mapping[str, list[float | None]
     for key, env in curves.items():
         p5, p50, p95 = env.get("p5") or [], env.get("p50") or [], env.get("p95") or []
         z: list[float] = []
-        for x, lo, mid, hi in zip(third_octave_db, p5, p50, p95, strict=False):
+        centers = env.get("centers_hz") or []
+        for x, lo, mid, hi, fc in zip(third_octave_db, p5, p50, p95, centers, strict=False):
             x = _number(x)
-            if x is None or lo is None or mid is None or hi is None or hi <= lo:
+            if (x is None or lo is None or mid is None or hi is None or hi <= lo or fc is None
+                    or not _FAMILY_BANDS_HZ[0] <= fc <= _FAMILY_BANDS_HZ[1]):
                 continue
-            z.append(abs(x - mid) / ((hi - lo) / _P5_P95_SIGMAS))
+            sigma = (hi - lo) / _P5_P95_SIGMAS
+            z.append(((x - mid) / sigma) ** 2 / 2 + math.log(sigma))
         if len(z) >= 5:
-            z.sort()
-            n = len(z)
-            out[key] = round(z[n // 2] if n % 2 else (z[n // 2 - 1] + z[n // 2]) / 2, 3)
+            out[key] = round(sum(z) / len(z), 3)
     return out
 
 
@@ -257,7 +265,8 @@ def resolve_profile(
     return Profile(name=dest.name, title=dest.title, kind=dest.kind,
                    genre=genre, reference=bool(reference_descriptors), sources=sources,
                    targets=targets, family=family, envelope_source=env_source,
-                   envelope=env, family_envelopes=fam_env, envelope_curves=curves)
+                   envelope=env, family_envelopes=fam_env, envelope_curves=curves,
+                   envelope_union=envelope_values(env_spec, None) if env_spec else {})
 
 
 def _number(value: Any) -> float | None:
