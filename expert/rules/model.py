@@ -192,6 +192,13 @@ ENVELOPE_CONTRASTS: dict[str, tuple[str, str]] = {
     "brilliance_vs_high_mid_db": ("spectrum.brilliance_db", "spectrum.high_mid_db"),
 }
 
+#: Regions where an EQ remedy looks for the peak deviation from the family's median
+#: 1/3-octave curve (``envelope.excess.<region>.hz|db|q``): name -> (low, high) in Hz.
+EXCESS_REGIONS_HZ: dict[str, tuple[float, float]] = {
+    "bass": (60.0, 250.0), "low_mid": (250.0, 500.0), "high_mid": (2000.0, 4000.0),
+    "brilliance": (6300.0, 16000.0),
+}
+
 #: The statistics of each envelope entry an expression can name.
 ENVELOPE_STATS: tuple[str, ...] = ("p5", "p50", "p95")
 
@@ -206,6 +213,9 @@ def envelope_names() -> dict[str, str]:
         for stat in ENVELOPE_STATS:
             out[f"envelope.{entry}.{stat}"] = unit
             out[f"envelope.union.{entry}.{stat}"] = unit
+    for region in EXCESS_REGIONS_HZ:
+        out.update({f"envelope.excess.{region}.hz": "Hz", f"envelope.excess.{region}.db": "dB",
+                    f"envelope.excess.{region}.q": ""})
     return out
 
 

@@ -21,6 +21,7 @@ from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.model import (
     ENVELOPE_STATS,
+    EXCESS_REGIONS_HZ,
     EnvelopeFileSpec,
     Profile,
     ProfileFileSpec,
@@ -138,12 +139,65 @@ def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
     chosen = profile.family_envelopes.get(family) if family else None
     out.update({f"envelope.{k}": v for k, v in (chosen or profile.envelope).items()})
     out.update({f"envelope.union.{k}": v for k, v in profile.envelope_union.items()})
+    curve = profile.envelope_curves.get(family) if family else None
+    for region, (lo_hz, hi_hz) in EXCESS_REGIONS_HZ.items():
+        peak = peak_excess(third_octave_db, curve, lo_hz, hi_hz)
+        for stat, value in zip(("hz", "db", "q"), peak, strict=True):
+            out[f"envelope.excess.{region}.{stat}"] = value
     ranked = sorted(dist, key=lambda k: (dist[k], k))
     out["profile.family"] = family or "union"
     out["profile.family_next"] = ranked[1] if len(ranked) > 1 else ""
     out["envelope.family_distance"] = dist.get(family, math.nan) if family else math.nan
     out["envelope.family_next_distance"] = dist[ranked[1]] if len(ranked) > 1 else math.nan
     return out
+
+
+def peak_excess(third_octave_db: Any, curve: Mapping[str, list[float | None]] | None,
+                lo_hz: float, hi_hz: float) -> tuple[float, float, float]:
+    """Where, how much and how wide a spectrum departs from a family's median curve.
+
+    The deviation of each 1/3-octave band from the curve's median, less the median
+    deviation over 31.5 Hz-16 kHz (the file's overall offset); within ``lo_hz..hi_hz`` the
+    band that stands out most, its frequency refined by a parabola through it and its two
+    neighbours on the log-frequency axis (well under a band's width for a bell wider than
+    one band), the deviation there in dB, and the Q of the span of bands within 3 dB of
+    the peak (RBJ: Q = sqrt(2**N) / (2**N - 1) for N octaves). NaN where undefined.
+    """
+    nan = (math.nan, math.nan, math.nan)
+    if not isinstance(third_octave_db, list | tuple) or not curve:
+        return nan
+    centers, mid = curve.get("centers_hz") or [], curve.get("p50") or []
+    dev: list[float | None] = []
+    for x, m in zip(third_octave_db, mid, strict=False):
+        xv = _number(x)
+        dev.append(None if xv is None or m is None else xv - m)
+    ref = sorted(d for d, c in zip(dev, centers, strict=False)
+                 if d is not None and c is not None
+                 and _FAMILY_BANDS_HZ[0] <= c <= _FAMILY_BANDS_HZ[1])
+    inside = [i for i, c in enumerate(centers[:len(dev)])
+              if c is not None and lo_hz <= c <= hi_hz and dev[i] is not None]
+    if not ref or not inside:
+        return nan
+    offset = ref[len(ref) // 2]
+    d = [None if v is None else v - offset for v in dev]
+    i = max(inside, key=lambda k: d[k])  # type: ignore[arg-type, return-value]
+    peak = float(d[i])  # type: ignore[arg-type]
+    shift = 0.0
+    if 0 < i < len(d) - 1 and d[i - 1] is not None and d[i + 1] is not None:
+        a, b, c = float(d[i - 1]), peak, float(d[i + 1])  # type: ignore[arg-type]
+        den = a - 2 * b + c
+        if den < 0:
+            shift = max(-0.5, min(0.5, 0.5 * (a - c) / den))
+            peak = b - 0.25 * (a - c) * shift
+    freq = float(centers[i]) * 2 ** (shift / 3)
+    n = 1
+    for step in (-1, 1):
+        k = i + step
+        while 0 <= k < len(d) and d[k] is not None and d[k] > peak - 3.0:  # type: ignore[operator]
+            n, k = n + 1, k + step
+    octaves = n / 3
+    q = math.sqrt(2 ** octaves) / (2 ** octaves - 1)
+    return round(freq, 1), round(peak, 2), round(q, 2)
 
 
 def family_distances_curves(curves: Mapping[str, Mapping[str, list[float | None]]],
