@@ -49,6 +49,7 @@ from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import Profile
+from expert.rules.profiles import file_envelope
 from expert.rules.project import Selector
 from expert.severity import SEVERITY_RANK
 
@@ -102,6 +103,7 @@ class Engine:
             f"target.{k}": (_NAN if v is None else float(v))
             for k, v in profile.targets.model_dump().items()
         }
+        self._base_env.update({f"envelope.{k}": v for k, v in profile.envelope.items()})
         self._base_env.update({"profile.name": profile.name, "profile.kind": profile.kind,
                                "profile.genre": profile.genre})
         self._base_env.update({f"finding.{f}": 0.0 for f in rulebase.findings})
@@ -120,7 +122,8 @@ class Engine:
     def run(self, facts: Facts, *, given_findings: Mapping[str, bool] | None = None
             ) -> EngineResult:
         """Evaluate every rule; return diagnoses, findings and the (lazy) traces."""
-        env = {**self._base_env, **facts.track_env()}
+        env = {**self._base_env, **file_envelope(
+            self.profile, facts.descriptors.get("spectrum.third_octave_db")), **facts.track_env()}
         n_windows = len(facts.window_starts_s)
         windowed = n_windows > 0 and any(r.spec.scope == "window" for r in self.rulebase.rules)
         notes: list[str] = []

@@ -38,6 +38,7 @@ from expert.rules.model import (
     ProjectConfig,
     RuleFileSpec,
     RuleSpec,
+    envelope_names,
     pydantic_errors,
     unit_from_suffix,
 )
@@ -50,6 +51,10 @@ PROFILE_FIELDS: dict[str, NameInfo] = {
     "profile.name": NameInfo("profile", "string"),
     "profile.kind": NameInfo("profile", "string"),
     "profile.genre": NameInfo("profile", "string"),
+    "profile.family": NameInfo("profile", "string"),
+    "profile.family_next": NameInfo("profile", "string"),
+    "envelope.family_distance": NameInfo("target", "number", ""),
+    "envelope.family_next_distance": NameInfo("target", "number", ""),
 }
 
 
@@ -167,6 +172,7 @@ def name_table(catalogue: Mapping[str, Any], findings: Iterable[str]) -> dict[st
     """Every dotted name an expression may use: descriptors, targets, findings, profile."""
     table = _descriptor_names(catalogue)
     table.update({f"target.{t}": NameInfo("target", "number", u) for t, u in TARGET_UNITS.items()})
+    table.update({n: NameInfo("target", "number", u) for n, u in envelope_names().items()})
     table.update({f"finding.{f}": NameInfo("finding", "bool") for f in findings})
     table.update(PROFILE_FIELDS)
     return table

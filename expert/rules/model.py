@@ -202,6 +202,9 @@ class ProfileSpec(_Strict):
     kind: Literal["platform", "broadcast", "master", "genre"]
     source: str = Field(description="Where the figures come from (standard, spec, practice).")
     notes: str = ""
+    family: str | None = Field(None, pattern=KEY_PATTERN, description=(
+        "Genre family whose envelope of released music the rules judge against (a key of "
+        "envelopes.families); none: the union of all families."))
     targets: Targets = Field(default_factory=Targets)
     normalisation: Normalisation | None = Field(None, description=(
         "Playback normalisation of a service (platforms); sets the loudness target."))
@@ -212,6 +215,86 @@ class ProfileSpec(_Strict):
             raise ValueError("set the loudness target once: normalisation.reference_lufs "
                              "or targets.integrated_lufs, not both")
         return self
+
+
+#: Track descriptors whose spread across released music is learned per genre family
+#: (``python -m corpus.envelopes``) and exposed to rules as ``envelope.<name>.p5|p50|p95``.
+ENVELOPE_DESCRIPTORS: tuple[str, ...] = (
+    "spectrum.deep_sub_db", "spectrum.sub_db", "spectrum.bass_db", "spectrum.low_mid_db",
+    "spectrum.mid_db", "spectrum.high_mid_db", "spectrum.presence_db",
+    "spectrum.brilliance_db", "spectrum.tilt_db_per_octave", "spectrum.cutoff_hz",
+    "stereo.side_to_mid_db", "stereo.width_pct", "stereo.correlation",
+    "loudness.plr_db", "loudness.range_lu", "loudness.crest_factor_db",
+)
+
+#: Differences of two descriptors (a - b), learned like a descriptor: a neighbour contrast
+#: does not move with the share the bass takes of the whole, which every absolute share does.
+ENVELOPE_CONTRASTS: dict[str, tuple[str, str]] = {
+    "deep_sub_vs_sub_db": ("spectrum.deep_sub_db", "spectrum.sub_db"),
+    "sub_vs_bass_db": ("spectrum.sub_db", "spectrum.bass_db"),
+    "bass_vs_mid_db": ("spectrum.bass_db", "spectrum.mid_db"),
+    "low_mid_vs_mid_db": ("spectrum.low_mid_db", "spectrum.mid_db"),
+    "high_mid_vs_mid_db": ("spectrum.high_mid_db", "spectrum.mid_db"),
+    "presence_vs_mid_db": ("spectrum.presence_db", "spectrum.mid_db"),
+    "brilliance_vs_mid_db": ("spectrum.brilliance_db", "spectrum.mid_db"),
+    "brilliance_vs_high_mid_db": ("spectrum.brilliance_db", "spectrum.high_mid_db"),
+}
+
+#: Regions where an EQ remedy looks for the peak deviation from the family's median
+#: 1/3-octave curve (``envelope.excess.<region>.hz|db|q``): name -> (low, high) in Hz.
+EXCESS_REGIONS_HZ: dict[str, tuple[float, float]] = {
+    "bass": (60.0, 250.0), "low_mid": (250.0, 500.0), "high_mid": (2000.0, 4000.0),
+    "brilliance": (6300.0, 16000.0),
+}
+
+#: The statistics of each envelope entry an expression can name.
+ENVELOPE_STATS: tuple[str, ...] = ("p5", "p50", "p95")
+
+
+def envelope_names() -> dict[str, str]:
+    """``envelope.<entry>.<stat>`` -> unit, for every learned entry."""
+    out: dict[str, str] = {}
+    for entry in (*ENVELOPE_DESCRIPTORS, *ENVELOPE_CONTRASTS):
+        unit = unit_from_suffix(entry)
+        if entry.endswith("_db_per_octave"):
+            unit = "dB/oct"
+        for stat in ENVELOPE_STATS:
+            out[f"envelope.{entry}.{stat}"] = unit
+            out[f"envelope.union.{entry}.{stat}"] = unit
+    for region in EXCESS_REGIONS_HZ:
+        out.update({f"envelope.excess.{region}.hz": "Hz", f"envelope.excess.{region}.db": "dB",
+                    f"envelope.excess.{region}.q": ""})
+    return out
+
+
+class EnvelopeStat(_Strict):
+    """Percentiles of one descriptor over the clean released masters of a family."""
+
+    n: int = Field(ge=1, description="Files measured.")
+    p5: float
+    p50: float
+    p95: float
+
+
+class EnvelopeFamily(_Strict):
+    """The envelope of one genre family, with its provenance."""
+
+    family: str = Field(description="The family as the corpus names it.")
+    n_files: int = Field(ge=1)
+    sources: list[str] = Field(description="Source recordings the files were cut from.")
+    stats: dict[str, EnvelopeStat]
+    third_octave_db: dict[str, list[float | None]] = Field(default_factory=dict, description=(
+        "centers_hz and p5/p50/p95 of spectrum.third_octave_db, band by band."))
+
+
+class EnvelopeFileSpec(_Strict):
+    """Envelopes of released music per genre family (``rules/profiles/envelopes.yaml``)."""
+
+    source: str = Field(description="Corpus set, selection and size the envelopes come from.")
+    command: str = Field(description="The command that rebuilds them.")
+    percentiles: list[int]
+    contrasts: dict[str, str] = Field(default_factory=dict)
+    families: dict[str, EnvelopeFamily]
 
 
 class ReferenceSpec(_Strict):
@@ -228,6 +311,7 @@ class ProfileFileSpec(_Strict):
     version: Literal[1] = 1
     profiles: list[ProfileSpec] = Field(default_factory=list)
     reference: ReferenceSpec | None = None
+    envelopes: EnvelopeFileSpec | None = None
 
 
 class Profile(BaseModel):
@@ -242,6 +326,19 @@ class Profile(BaseModel):
     reference: bool = False
     sources: list[str] = Field(default_factory=list)
     targets: Targets = Field(default_factory=Targets)
+    family: str | None = Field(None, description=(
+        "Genre family whose envelope the rules judge against; None: the union of all."))
+    envelope_source: str | None = Field(None, description="How the envelope was made.")
+    envelope: dict[str, float] = Field(default_factory=dict, exclude=True, description=(
+        "``<entry>.<stat>`` -> value: the envelope of released music rules see as "
+        "``envelope.<entry>.<stat>``."))
+    envelope_union: dict[str, float] = Field(default_factory=dict, exclude=True, description=(
+        "The union of all families (lowest p5, highest p95): ``envelope.union.*``."))
+    family_envelopes: dict[str, dict[str, float]] = Field(
+        default_factory=dict, exclude=True, description="The envelope of each family.")
+    envelope_curves: dict[str, dict[str, list[float | None]]] = Field(
+        default_factory=dict, exclude=True, description=(
+            "Each family's 1/3-octave p5/p50/p95 curves, to infer the nearest family."))
 
 
 class ProjectConfig(BaseModel):

@@ -80,8 +80,9 @@ def test_rule_does_not_fire_without_the_finding_it_uses(fixture_rulebase):
 
 
 def test_same_problem_from_two_rules_combines_certainty(rulebase):
+    # LRA 0.3 LU: under the 5th percentile of every family's loudness range (envelopes.yaml)
     result = run(rulebase, {"loudness.plr_db": 5.0, "loudness.crest_factor_db": 6.0,
-                            "loudness.range_lu": 1.0})
+                            "loudness.range_lu": 0.3})
     (d,) = result.diagnoses
     assert d.problem == "over_compressed" and d.rule_id == "LD005"
     assert d.certainty == pytest.approx(combine(0.8, 0.6)) == pytest.approx(0.92)
