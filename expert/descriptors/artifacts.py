@@ -152,6 +152,13 @@ SPECS: tuple[DescriptorSpec, ...] = (
         references=(_MARTIN,),
     ),
     DescriptorSpec(
+        name="artifacts.hiss_snr_db", unit="dB",
+        meaning="Programme level over the steady hiss floor (4-16 kHz): how far under the "
+                "music the hiss sits; null when no band there shows a steady floor.",
+        method="The level of artifacts.snr_db's programme (dBFS) minus artifacts.hiss_db.",
+        references=(_MARTIN,),
+    ),
+    DescriptorSpec(
         name="artifacts.noise_bands", unit="count",
         meaning="How many half-octave bands (500 Hz to Nyquist) show a steady noise floor: hiss "
                 "is broadband and shows in several, a stray steady tone or drone in one.",

@@ -243,7 +243,8 @@ class ArtifactsAnalyzer(Analyzer):
         active = level > SILENT_DBFS
         found = self._spectra.floors(level)
         v.update(dict.fromkeys(("artifacts.noise_floor_dbfs", "artifacts.snr_db",
-                                "artifacts.hiss_db", "artifacts.noise_bands")))
+                                "artifacts.hiss_db", "artifacts.hiss_snr_db",
+                                "artifacts.noise_bands")))
         if found is None or not np.any(active):
             return
         floors, steady = found
@@ -258,6 +259,8 @@ class ArtifactsAnalyzer(Analyzer):
         v["artifacts.snr_db"] = programme - floor_db
         hiss = floors[self._spectra.hiss_bands()].sum()
         v["artifacts.hiss_db"] = 10 * math.log10(float(hiss)) if hiss > 0 else None
+        if hiss > 0:
+            v["artifacts.hiss_snr_db"] = programme - 10 * math.log10(float(hiss))
 
 
 def _steady_offset(tick_means: np.ndarray) -> float:
