@@ -47,14 +47,6 @@ RING_KEEP = 36  # the lowest 36 of the 48 background bins (other partials may si
 # (order statistics: E[X_(i)] = sum_{j=n-i+1}^{n} 1/j), to undo the trimming bias.
 _RING_BIAS = float(np.mean([sum(1.0 / j for j in range(2 * RING_BINS - i + 1, 2 * RING_BINS + 1))
                             for i in range(1, RING_KEEP + 1)]))
-#: Consecutive segments averaged coherently (~12 s: a drift error under 0.02 Hz keeps
-#: the phase within a quarter turn) and the drift grid they are turned back over
-#: (+-0.2 Hz: the largest excursion of the grid in normal operation, ENTSO-E Policy 1).
-COHERENT_SEGMENTS = 8
-#: A line is a steady tone when its phase-steady part holds at least half its power (3 dB);
-#: a partial of the music keeps about 1/8 (-9 dB) over a chunk.
-STEADY_SHARE_DB = 3.0
-OFFSETS_HZ = np.arange(-0.2, 0.2001, 0.02)
 #: Segments within this range of the quietest one are "quiet": where hum is heard.
 QUIET_RANGE_DB = 6.0  # decimated-signal RMS under which a segment is digital silence
 
@@ -95,10 +87,6 @@ class HumMeter:
         probe_hz = (lines_hz[:, None] + bin_hz * np.array([-1.0, 0.0, 1.0])).reshape(-1, 1)
         phase = 2 * np.pi * probe_hz * np.arange(SEGMENT) / self.rate2
         self._probes = np.concatenate([np.cos(phase), np.sin(phase)]) * self._window
-        # Per segment and channel, the complex DFT at each line (for the coherent measure).
-        self._step = 2 * np.pi * SEGMENT / self.rate2  # phase advance per segment per Hz
-        self._lines_hz = lines_hz
-        self.coherent: list[np.ndarray] = []  # (lines, channels) complex per segment
         self.levels_db: list[float] = []
         self.line_db: list[np.ndarray] = []
         self.ring_db: list[np.ndarray] = []
@@ -133,8 +121,6 @@ class HumMeter:
         parts = self._probes @ np.ascontiguousarray(seg.T)  # (2 * lines * 3, channels)
         half = parts.shape[0] // 2
         probe = ((parts[:half] ** 2 + parts[half:] ** 2).mean(axis=1) + 1e-30).reshape(-1, 3)
-        centre = (parts[:half] - 1j * parts[half:]).reshape(-1, 3, parts.shape[1])[:, 1, :]
-        self.coherent.append(centre)
         peaked = probe[:, 1] > np.maximum(probe[:, 0], probe[:, 2])
         line = np.where(peaked, probe[:, 1], ring)
         self.line_db.append(10 * np.log10(line))
@@ -151,37 +137,9 @@ class HumMeter:
         quiet = levels[valid] <= levels[valid].min() + QUIET_RANGE_DB
         lasting = np.percentile(line, 10, axis=0) - np.median(ring[quiet], axis=0)
         heard = np.median(line[quiet] - ring[quiet], axis=0)
-        coherent = self._coherent_db(valid)
-        total = 10 * np.log10((np.abs(np.asarray(self.coherent)[valid]) ** 2).mean(axis=(0, 2))
-                              + 1e-30)
-        steady = np.where(coherent - total >= -STEADY_SHARE_DB,
-                          coherent - np.median(ring, axis=0), -np.inf)
-        salience = np.maximum(np.minimum(lasting, heard), steady)
-        salience = salience.reshape(len(FAMILIES_HZ), HARMONICS)
+        salience = np.minimum(lasting, heard).reshape(len(FAMILIES_HZ), HARMONICS)
         best = salience[:, :FAMILY_HARMONICS].max(axis=1)
         fam = int(np.argmax(best))
         count = int(np.sum(salience[fam] >= PROMINENT_DB))
         # The stronger family whatever its salience: whether it is heard is the rule's call.
         return FAMILIES_HZ[fam], round(float(best[fam]), 2), count
-
-    def _coherent_db(self, valid: np.ndarray) -> np.ndarray:
-        """Per line: the power (dB, FFT-bin units) of the part that keeps its phase from
-        segment to segment, as mains hum does and music does not.
-
-        The segments' complex line values are turned back by the phase a tone at the line
-        frequency + ``offset`` advances per segment, and averaged within chunks of
-        ``COHERENT_SEGMENTS`` consecutive segments: a steady tone keeps its power, a
-        partial of the music, whose phase wanders, loses 10 log10(chunk) dB. The offset
-        (``OFFSETS_HZ``, the grid's drift) is the one that gives the most power over the
-        chunks; chunk powers are averaged, channels averaged.
-        """
-        z = np.asarray(self.coherent)[valid]  # (segments, lines, channels)
-        k = np.arange(z.shape[0])
-        freqs = self._lines_hz[None, :] + OFFSETS_HZ[:, None]  # (offsets, lines)
-        turn = np.exp(-1j * self._step * freqs[:, None, :] * k[None, :, None])
-        turned = z[None] * turn[..., None]  # (offsets, segments, lines, channels)
-        chunks = np.arange(z.shape[0]) // COHERENT_SEGMENTS
-        sums = np.stack([turned[:, chunks == c].mean(axis=1)
-                         for c in range(int(chunks[-1]) + 1)], axis=1)
-        power = (np.abs(sums) ** 2).mean(axis=(1, 3))  # (offsets, lines)
-        return 10 * np.log10(power.max(axis=0) + 1e-30)
