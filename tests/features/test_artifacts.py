@@ -60,6 +60,7 @@ def test_series_have_one_value_per_window(song: np.ndarray, clean: Measurements)
 def test_block_size_does_not_change_results(song: np.ndarray, block: int) -> None:
     faulty = sig.add_dropout(sig.add_clicks(song, CLICK_TIMES_S, RATE), 7.3, 0.05, RATE)
     got, want = analyse(faulty, block=block).values, analyse(faulty).values
+    assert want["artifacts.click_count"] == len(CLICK_TIMES_S)
     assert got.keys() == want.keys()
     for name, value in want.items():
         if isinstance(value, float):  # float32 cell sums may round differently
@@ -207,6 +208,14 @@ def test_musical_transients_are_not_clicks(kind: str) -> None:
     times = [1.4, 3.3, 6.1]
     v = analyse(sig.add_clicks(x, times, RATE, 0.2)).values
     assert v["artifacts.click_times_s"] == pytest.approx(times, abs=0.002)
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1, 30])
+def test_click_at_a_block_edge(song: np.ndarray, offset: int) -> None:
+    """A candidate judged before the samples after it have arrived waits for them."""
+    at = (5.013 * RATE // 4096 * 4096 + offset) / RATE
+    v = analyse(sig.add_clicks(song, [at], RATE, 0.2), block=4096).values
+    assert v["artifacts.click_times_s"] == pytest.approx([at], abs=0.002)
 
 
 def test_click_in_silence_is_a_click(song: np.ndarray) -> None:

@@ -133,3 +133,15 @@ def test_onset_detection_cannot_be_configured_at_192k_and_scales_with_the_rate()
         hfc = es.OnsetDetection(method="hfc", sampleRate=rate)
         ratios.append(hfc(mags[0], phase) / hfc(mags[1], phase))
     assert ratios[0] == pytest.approx(ratios[1], rel=1e-5)
+
+
+def test_declick_onset_function_is_essentias() -> None:
+    """``declick._hfc_onset`` (made from Essentia's extension module, to skip the 1.8 s
+    import of essentia.standard) computes what essentia.standard's OnsetDetection does."""
+    from expert.features.artifacts.declick import ONSET_CONFIG_RATE_HZ, _hfc_onset
+
+    rng = np.random.default_rng(1)
+    mag = np.abs(rng.standard_normal(257)).astype(np.float32)
+    phase = rng.uniform(-np.pi, np.pi, 257).astype(np.float32)
+    reference = es.OnsetDetection(method="hfc", sampleRate=ONSET_CONFIG_RATE_HZ)
+    assert _hfc_onset()(mag, phase) == pytest.approx(reference(mag, phase), rel=1e-6)
