@@ -63,7 +63,14 @@ SPECS: tuple[DescriptorSpec, ...] = (
                "40 Hz); adjacent cells are one click. Edges of near-silence (dropouts, silence at "
                "the ends, under -60 dBFS within 2 ms) and corners of clipped runs are left to "
                "those descriptors. Impulses hidden under a simultaneous hi-hat or snare are "
-               "missed, as they are by ear. Window series: clicks starting in the window.",
+               "missed, as they are by ear. Each such candidate is then judged on the samples "
+               "around it (features/artifacts/declick.py), as a de-clicker does: an order-20 "
+               "linear predictor fitted on the 23 ms before must leave an error >= 8x its RMS; "
+               "the impulse, repaired over 7 samples, must stand >= 1.2x over the RMS envelope "
+               "2-30 ms before and after it; and on the repaired signal Essentia's HFC onset "
+               "function at the impulse must stay <= 2x its median over the frames before (a "
+               "drum hit or pluck is an onset whose energy lasts; after a click the music goes "
+               "on as before). Window series: clicks starting in the window.",
         references=(_VASEGHI, _GODSILL, _ESSENTIA),
     ),
     DescriptorSpec(
@@ -149,6 +156,13 @@ SPECS: tuple[DescriptorSpec, ...] = (
         meaning="Level of the steady broadband noise in 4-16 kHz (hiss); null when no band there "
                 "shows a steady floor.",
         method="As artifacts.noise_floor_dbfs, summing the steady bands within 4-16 kHz only.",
+        references=(_MARTIN,),
+    ),
+    DescriptorSpec(
+        name="artifacts.hiss_snr_db", unit="dB",
+        meaning="Programme level over the steady hiss floor (4-16 kHz): how far under the "
+                "music the hiss sits; null when no band there shows a steady floor.",
+        method="The level of artifacts.snr_db's programme (dBFS) minus artifacts.hiss_db.",
         references=(_MARTIN,),
     ),
     DescriptorSpec(

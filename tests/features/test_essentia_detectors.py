@@ -114,3 +114,34 @@ def test_hum_detector_misreads_the_test_song(song: np.ndarray) -> None:
     assert not np.any(np.abs(np.asarray(frequencies) - 60.0) < 2.0)  # the hum is missed
     clean_frequencies = detector(mono(song))[1]
     assert len(clean_frequencies) > 0  # and the chord of the clean song is "hum"
+
+
+def test_onset_detection_cannot_be_configured_at_192k_and_scales_with_the_rate() -> None:
+    """Why ``declick.ClickVerifier`` configures OnsetDetection('hfc') at a fixed rate: at
+    192 kHz the configuration fails (it builds mel bands even for 'hfc'), and the HFC is
+    the same weighted sum scaled by the configured rate, so a ratio of two values is not
+    changed by it."""
+    from expert.features.artifacts.declick import ONSET_CONFIG_RATE_HZ
+
+    with pytest.raises(RuntimeError, match="TriangularBands"):
+        es.OnsetDetection(method="hfc", sampleRate=192000)
+    rng = np.random.default_rng(0)
+    mags = np.abs(rng.standard_normal((2, 257))).astype(np.float32)
+    phase = np.zeros(257, np.float32)
+    ratios = []
+    for rate in (ONSET_CONFIG_RATE_HZ, 96000.0):
+        hfc = es.OnsetDetection(method="hfc", sampleRate=rate)
+        ratios.append(hfc(mags[0], phase) / hfc(mags[1], phase))
+    assert ratios[0] == pytest.approx(ratios[1], rel=1e-5)
+
+
+def test_declick_onset_function_is_essentias() -> None:
+    """``declick._hfc_onset`` (made from Essentia's extension module, to skip the 1.8 s
+    import of essentia.standard) computes what essentia.standard's OnsetDetection does."""
+    from expert.features.artifacts.declick import ONSET_CONFIG_RATE_HZ, _hfc_onset
+
+    rng = np.random.default_rng(1)
+    mag = np.abs(rng.standard_normal(257)).astype(np.float32)
+    phase = rng.uniform(-np.pi, np.pi, 257).astype(np.float32)
+    reference = es.OnsetDetection(method="hfc", sampleRate=ONSET_CONFIG_RATE_HZ)
+    assert _hfc_onset()(mag, phase) == pytest.approx(reference(mag, phase), rel=1e-6)

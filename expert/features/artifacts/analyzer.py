@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from expert.features.artifacts.declick import ClickVerifier
 from expert.features.artifacts.events import (
     CELLS_PER_S,
     CELLS_PER_TICK,
@@ -55,6 +56,7 @@ class ArtifactsAnalyzer(Analyzer):
         clipped_cells: set[int] = set()
         self._clips = [ClipTracker(rate, s, clipped_cells) for _ in range(ch) for s in (1.0, -1.0)]
         self._clicks = ClickFinder(rate, clipped_cells)
+        self._declick = ClickVerifier(rate, ch)
         self._gaps = GapFinder(rate)
         self._hum = HumMeter(rate)
         self._spectra = TickSpectra(rate, ch)
@@ -106,6 +108,7 @@ class ArtifactsAnalyzer(Analyzer):
         self._edges(x, block.starts, block.reduced[0], block.reduced[1], position)
         self._clipping(x, block.reduced[0], block.reduced[1], position)
         self._cell_stats(*self._cells.take_complete())
+        self._declick.process(x, position, self._clicks.take())
         self._hum.process(x)
         self._spectra.process(x, position)
         self.frames += n
@@ -174,6 +177,9 @@ class ArtifactsAnalyzer(Analyzer):
         if last:
             self._cell_stats(first, last)
         self._clicks.finish()
+        self._declick.process(np.zeros((self.channels, 0), np.float32), self.frames,
+                              self._clicks.take())
+        self._declick.finish()
         for tracker in self._clips:
             tracker.finish()
         self._close_tick()
@@ -202,7 +208,7 @@ class ArtifactsAnalyzer(Analyzer):
             clip_log.per_tick(n_ticks, weighted=True))
 
         # Clicks.
-        clicks = self._clicks.log
+        clicks = self._declick.log
         v["artifacts.click_count"] = clicks.count
         v["artifacts.click_times_s"] = clicks.times_s
         v["artifacts.click_rate_per_min"] = clicks.count / duration * 60 if duration > 0 else None
@@ -243,7 +249,8 @@ class ArtifactsAnalyzer(Analyzer):
         active = level > SILENT_DBFS
         found = self._spectra.floors(level)
         v.update(dict.fromkeys(("artifacts.noise_floor_dbfs", "artifacts.snr_db",
-                                "artifacts.hiss_db", "artifacts.noise_bands")))
+                                "artifacts.hiss_db", "artifacts.hiss_snr_db",
+                                "artifacts.noise_bands")))
         if found is None or not np.any(active):
             return
         floors, steady = found
@@ -258,6 +265,8 @@ class ArtifactsAnalyzer(Analyzer):
         v["artifacts.snr_db"] = programme - floor_db
         hiss = floors[self._spectra.hiss_bands()].sum()
         v["artifacts.hiss_db"] = 10 * math.log10(float(hiss)) if hiss > 0 else None
+        if hiss > 0:
+            v["artifacts.hiss_snr_db"] = programme - 10 * math.log10(float(hiss))
 
 
 def _steady_offset(tick_means: np.ndarray) -> float:

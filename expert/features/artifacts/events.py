@@ -179,7 +179,9 @@ class ClickFinder:
       fundamental in use, E1 = 41.2 Hz), and a drum onset comes with the bass notes it is
       played with.
 
-    Adjacent cells are one click. Impulses hidden in the noise of a simultaneous hi-hat or
+    Adjacent cells are one click. The cells found are *candidates* (``candidates``, taken
+    by ``take``): ``declick.ClickVerifier`` judges them on the samples around them.
+    Impulses hidden in the noise of a simultaneous hi-hat or
     snare are missed, as they are by ear. Edges that other detectors own are not clicks: an
     impulse with near-silence (a cell peak under ``QUIET``) among the ``EDGE_CELLS`` on one
     side only (the edge of a dropout or of the silence at either end), or within
@@ -197,7 +199,7 @@ class ClickFinder:
 
     def __init__(self, rate_hz: int, clipped_cells: set[int]) -> None:
         self.rate = rate_hz
-        self.log = EventLog()
+        self.candidates: list[int] = []
         self.clipped_cells = clipped_cells
         self._reach = self.LOCAL + self.CONTEXT  # cells needed on each side of a judged cell
         self._peak = np.zeros((0, 0))  # carried cells: residual peak per channel
@@ -257,8 +259,12 @@ class ClickFinder:
             near = np.array([any(j + d in self.clipped_cells for d in range(-e, e + 1))
                              for j in cells.tolist()], dtype=bool)
             cells = cells[~near]
-        starts = np.rint(cells * self.rate / 1000).astype(np.int64)
-        self.log.add(cells // CELLS_PER_TICK, starts / self.rate)
+        self.candidates.extend(cells.tolist())
+
+    def take(self) -> list[int]:
+        """The candidate cells found since the last call."""
+        out, self.candidates = self.candidates, []
+        return out
 
     def finish(self) -> None:
         if self._peak.size:
