@@ -112,8 +112,10 @@ class SessionDetector:
         if not report.ok:
             sys.stderr.write(f"mixexpert: {path}: {report.error}\n")
             return None
-        return Findings(sorted({d.problem for d in report.diagnoses
-                                if SEVERITY_RANK[d.severity] >= self.min_rank}),
+        # A symptom under its cause counts like any diagnosis (at its own, possibly demoted,
+        # severity); an inconclusive one does not: the report says it cannot be told.
+        return Findings(sorted({d.problem for d in report.diagnoses if not d.inconclusive
+                                and SEVERITY_RANK[d.severity] >= self.min_rank}),
                         alarm=any(SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"]
                                   for d in report.diagnoses))
 

@@ -333,6 +333,7 @@ class Engine:
             raw, cause = diagnoses[problem]
             if cause.inconclusive:
                 continue  # what cannot be told explains nothing
+            named: list[str] = []
             for symptom_key in raw.rule.spec.explains:
                 if symptom_key not in diagnoses or symptom_key == problem:
                     continue
@@ -349,9 +350,11 @@ class Engine:
                 explained.append(Explained(rule_id=symptom.rule_id, problem=symptom_key,
                                            explained_by=cause.rule_id, severity_was=was,
                                            severity=severity))
-                cause.explanation += (f" This also explains {symptom_key.replace('_', ' ')}"
-                                      f" ({symptom.rule_id}: {format_value(symptom.title)}),"
-                                      " reported under it.")
+                named.append(f"{symptom_key.replace('_', ' ')} ({symptom.rule_id})")
+            if named:
+                listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 \
+                    else named[0]
+                cause.explanation += f" This also explains {listed}, reported under it."
         out: list[Diagnosis] = []
         for raw, d in diagnoses.values():
             causes = [rid for f in sorted(raw.rule.uses) for rid in producers.get(f, [])

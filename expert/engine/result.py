@@ -140,7 +140,8 @@ class EngineResult(BaseModel):
 
     ``diagnoses``: reported problems after selection and merging, most severe first; a
     symptom stays among them, with ``caused_by`` naming its cause (``explained`` records
-    how its severity changed). ``traces``: every rule's record by id (``expert.report.reasoning`` renders them).
+    how its severity changed). ``traces``: every rule's record by id
+    (``expert.report.reasoning`` renders them).
     """
 
     model_config = ConfigDict(extra="forbid")
