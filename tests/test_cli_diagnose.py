@@ -184,3 +184,32 @@ def test_markdown_lists_symptoms_with_their_cause(capsys, hot_flipped: Path) -> 
     assert "**Verdict:** fail" in out
     line = next(x for x in out.splitlines() if "`poor_mono_compatibility`" in x)
     assert "*caused by:* ST001" in line
+
+
+@pytest.mark.parametrize("over_db", [0.0, 0.04, 0.1])
+def test_the_same_file_005_db_louder_gives_the_same_warnings(capsys, write_wav,
+                                                             over_db: float) -> None:
+    """A master with its true peak on the -1 dBTP ceiling (or just over it, inside the
+    meter's 0.2 dB tolerance), and the same master 0.05 dB louder: the findings at warning
+    and above must not flip; what sits inside the noise is inconclusive, at info."""
+    data = music_like(12.0).astype(np.float64)
+    probe = write_wav("probe.wav", data)
+    _, doc = diagnose_json(capsys, str(probe))
+    peak = doc["reports"][0]["descriptors"]["loudness.true_peak_dbtp"]
+    gain = 10 ** ((-1.0 + over_db - peak) / 20)
+    quiet = write_wav("a.wav", data * gain)
+    louder = write_wav("b.wav", data * gain * 10 ** (0.05 / 20))
+    _, doc = diagnose_json(capsys, str(quiet), str(louder))
+    a, b = doc["reports"]
+    assert abs(b["descriptors"]["loudness.true_peak_dbtp"]
+               - a["descriptors"]["loudness.true_peak_dbtp"] - 0.05) < 0.02
+
+    def warnings(entry: dict) -> set[tuple[str, str]]:
+        return {(d["problem"], d["severity"]) for d in entry["diagnoses"]
+                if d["severity"] != "info"}
+
+    assert warnings(a) == warnings(b)
+    assert a["verdict"] == b["verdict"]
+    for entry in (a, b):
+        over = [d for d in entry["diagnoses"] if d["problem"] == "true_peak_over"]
+        assert over and over[0]["inconclusive"] and over[0]["severity"] == "info"

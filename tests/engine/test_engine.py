@@ -300,3 +300,38 @@ def test_explanation_tree_renders_why_how(fixture_rulebase):
     assert "fails by 0.20" in text
     dumped = json.dumps(result.trace_dump())
     assert '"status": "fired"' in dumped
+
+
+@pytest.mark.parametrize(("z", "expected"), [
+    (0.0, 0.5), (1.0, 0.9772), (-1.0, 0.0228), (float("inf"), 1.0), (float("-inf"), 0.0)])
+def test_margin_certainty_is_phi_of_two_z(z, expected):
+    from expert.engine.certainty import margin_certainty
+
+    assert margin_certainty(z) == pytest.approx(expected, abs=1e-4)
+
+
+def test_the_builtin_rulebase_declares_noise_and_delivery_failures(rulebase):
+    assert rulebase.noise["LUFS"] == 0.1 and rulebase.noise["dBTP"] == 0.2
+    assert rulebase.delivery_failures == {"true_peak_over", "clipping"}
+
+
+def test_an_unknown_delivery_failure_is_a_load_error(tmp_path):
+    from expert.rules import load_rulebase
+
+    bad = tmp_path / "r.yaml"
+    bad.write_text("version: 1\ndelivery_failures: [true_peak_overr]\n")
+    errors = load_rulebase([bad]).errors
+    assert any("unknown problem 'true_peak_overr'" in e for e in errors)
+
+
+def test_window_rule_within_noise_is_inconclusive(rulebase):
+    # LD007's loud sections: short-term loudness 0.05 LU over its limit, and 0.05 LU under.
+    for level in (-9.95, -10.05):
+        result = run(rulebase, {"loudness.integrated_lufs": -14.0, "audio.duration_s": 8.0},
+                     series={"loudness.short_term_lufs": [-14.0, level, level, -14.0, -14.0]})
+        (hot,) = [d for d in result.diagnoses if d.problem == "loudness_too_hot"]
+        assert hot.rule_id == "LD007" and hot.inconclusive and hot.severity == "info"
+        assert hot.time_ranges == [(1.0, 5.0)] and "0.1 LUFS noise" in hot.explanation
+    far = run(rulebase, {"loudness.integrated_lufs": -14.0, "audio.duration_s": 8.0},
+              series={"loudness.short_term_lufs": [-14.0, -8.0, -8.0, -14.0, -14.0]})
+    assert not any(d.inconclusive for d in far.diagnoses)
