@@ -16,9 +16,10 @@ Algorithm (one run over one file):
 4. The measurement's noise (``rules/reporting.yaml``): each comparison's margin is counted
    in noise widths (``near_miss.noise_margin``). A rule's certainty is scaled by the
    probability that the true value is past its threshold (``certainty.margin_certainty``);
-   a reported rule whose decisive value lies within one width of its threshold, on either
-   side, gives an *inconclusive* diagnosis: info, ``inconclusive: true``, the reason first
-   in its explanation. So two near-identical files never differ in their warnings.
+   a reported rule that fires by no more than one width gives an *inconclusive* diagnosis:
+   info, ``inconclusive: true``, the reason first in its explanation. So two near-identical
+   files never differ in their warnings: one just over the threshold is info, one just
+   under it is not reported (a near miss, shown with --explain).
 5. Reported rules become diagnoses; several diagnoses of the same problem merge into one
    (certainties combined, MYCIN), then selection (select / ignore) applies, then root causes
    take the symptoms they ``explain`` under them: a symptom stays reported, with
@@ -32,7 +33,6 @@ Every rule's evaluation is kept (observed values, thresholds, outcomes), from wh
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -180,19 +180,15 @@ class Engine:
                 unknown = bool(np.isnan(value).all())
             else:
                 is_fired, unknown = value == 1.0, value != value
-            widths = self._widths.get(rule.id)
             if not is_fired:
                 if unknown:
                     raw.status, raw.reason = "not_applicable", "a value it needs is undefined"
-                elif widths and self.selector.enabled(rule):
-                    near = self._near_fire(raw, widths, facts, duration, env)
-                    if near is not None:
-                        fired.append((near, self._diagnosis(near, env, wenv)))
                 continue
             raw.status = "fired"
             premises = [max(cf[f]) if f in cf else 1.0 for f in rule.uses
                         if env.get(f"finding.{f}") == 1.0]
             raw.certainty = conclude(rule.spec.certainty, premises)
+            widths = self._widths.get(rule.id)
             if widths:
                 self._judge_margin(raw, widths)
             conclusion = rule.conclusion
@@ -246,40 +242,6 @@ class Engine:
         raw.certainty = (raw.certainty or 0.0) * margin_certainty(margin)
         if margin <= INCONCLUSIVE_WIDTHS:
             raw.inconclusive = _noise_reason(raw, widths, index)
-
-    def _near_fire(self, raw: _Raw, widths: dict[int, float], facts: Facts,
-                   duration: float | None, env: Mapping[str, Any]) -> _Raw | None:
-        """A rule that did not fire, but only by less than the measurement noise: an
-        inconclusive outcome (a copy of ``raw`` to report; ``raw`` stays not fired)."""
-        assert raw.rec is not None
-        rule = raw.rule
-        if any(env.get(f"finding.{f}") != 1.0 for f in rule.uses):
-            return None  # a finding it needs is false: no measurement is near
-        z = noise_margin(rule.when.root, raw.rec, widths)
-        index: int | None = None
-        ranges: list[tuple[float, float]] = []
-        mask = None
-        if _is_vec(z) and getattr(z, "ndim", 0):
-            import numpy as np
-
-            near = np.nan_to_num(z, nan=-np.inf) >= -INCONCLUSIVE_WIDTHS
-            if not near.any():
-                return None
-            ranges, mask = _ranges(near, facts, duration, rule.spec.min_duration_s)
-            if not mask.any():
-                return None
-            picked = np.where(mask, z, np.nan)
-            index = int(np.nanargmax(picked))
-            margin = float(picked[index])
-        else:
-            margin = float(z)
-            if not margin >= -INCONCLUSIVE_WIDTHS:  # also false for NaN
-                return None
-        near_raw = dataclasses.replace(raw, status="fired", mask=mask, ranges=ranges,
-                                       margin=margin)
-        near_raw.certainty = rule.spec.certainty * margin_certainty(margin)
-        near_raw.inconclusive = _noise_reason(near_raw, widths, index)
-        return near_raw
 
     def _diagnosis(self, raw: _Raw, env: dict[str, Any], wenv: dict[str, Any] | None
                    ) -> Diagnosis:
