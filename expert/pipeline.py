@@ -17,7 +17,7 @@ from typing import Any
 from expert.descriptors.featureset import FeatureSet
 from expert.errors import AudioError, MixExpertError
 from expert.features.cache import FeatureCache
-from expert.report.models import FileReport, Report
+from expert.report.models import FileReport, Report, verdict_of
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ class Session:
             path,
             features,
             playback=playback(features.descriptors, self.destinations),
+            verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
             near_misses=result.near_misses[: self.options.near_misses],
             trace=result.trace_dump() if self.options.explain else None,

@@ -17,6 +17,7 @@ DIAGNOSIS_KEYS = {
     "title",
     "severity",
     "certainty",
+    "inconclusive",
     "time_ranges",
     "evidence",
     "explanation",
@@ -40,7 +41,7 @@ def diagnose_json(capsys, *argv: str) -> tuple[int, dict]:
 
 def test_report_shape_and_root_cause(capsys, hot_flipped: Path) -> None:
     status, doc = diagnose_json(capsys, str(hot_flipped))
-    assert status == 0 and doc["schema_version"] == "1"
+    assert status == 0 and doc["schema_version"] == "1.1"
     assert doc["profile"]["name"] == "streaming"
     assert doc["profile"]["targets"]["integrated_lufs"] == -14.0
     entry = doc["reports"][0]
@@ -48,9 +49,16 @@ def test_report_shape_and_root_cause(capsys, hot_flipped: Path) -> None:
     for d in entry["diagnoses"]:
         assert set(d) == DIAGNOSIS_KEYS and 0 <= d["certainty"] <= 1
         assert d["severity"] in ("info", "warning", "error")
+        assert isinstance(d["inconclusive"], bool)
+        for remedy in d["remedies"]:
+            assert set(remedy) == {"action", "parameters", "text"}
+            assert remedy["text"] and "{" not in remedy["text"]
     assert "polarity_inverted_channel" in problems and "loudness_too_hot" in problems
-    # The cause is reported; its symptom is not listed separately.
-    assert "poor_mono_compatibility" not in problems
+    assert entry["verdict"] == "fail"  # the inverted channel is an error
+    # The cause is reported, and its symptom under it: caused_by names the cause.
+    mono = problems["poor_mono_compatibility"]
+    assert mono["caused_by"][:2] == ["ST001", "polarity_inverted_channel"]
+    assert mono["severity"] == "info"  # a warning on its own, one step lower under ST001
     hot = problems["loudness_too_hot"]
     gain = next(r["parameters"]["gain_db"] for r in hot["remedies"] if "gain_db" in r["parameters"])
     measured = entry["descriptors"]["loudness.integrated_lufs"]
@@ -142,3 +150,67 @@ def test_rich_output_says_what_where_why(capsys, hot_flipped: Path) -> None:
     assert main(["diagnose", str(hot_flipped)]) == 0
     out = capsys.readouterr().out
     assert "ST001" in out and "where:" in out and "→" in out
+
+
+@pytest.mark.parametrize(("select", "verdict"), [("LD001", "warn"), ("ST001", "fail"),
+                                                 ("AR001", "pass")])
+def test_verdict_follows_the_worst_severity(capsys, hot_flipped: Path, select: str,
+                                            verdict: str) -> None:
+    _, doc = diagnose_json(capsys, str(hot_flipped), "--select", select)
+    assert doc["reports"][0]["verdict"] == verdict
+
+
+def test_unreadable_file_has_no_verdict(capsys, tmp_path: Path, hot_flipped: Path) -> None:
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF0000WAVEjunk")
+    _, doc = diagnose_json(capsys, str(bad), str(hot_flipped))
+    entries = {Path(e["path"]).name: e for e in doc["reports"]}
+    assert entries["broken.wav"]["ok"] is False and entries["broken.wav"]["verdict"] is None
+    assert entries["hot-flipped.wav"]["verdict"] == "fail"
+
+
+def test_terminal_nests_a_symptom_under_its_cause(capsys, hot_flipped: Path) -> None:
+    assert main(["diagnose", str(hot_flipped)]) == 0
+    out = capsys.readouterr().out
+    cause, symptom = out.index("ERROR   ST001"), out.index("INFO    ST002")
+    explains = out.index("symptoms it explains", cause)
+    assert cause < explains < symptom
+    assert "caused by: ST001" in out
+
+
+def test_markdown_lists_symptoms_with_their_cause(capsys, hot_flipped: Path) -> None:
+    assert main(["diagnose", str(hot_flipped), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "**Verdict:** fail" in out
+    line = next(x for x in out.splitlines() if "`poor_mono_compatibility`" in x)
+    assert "*caused by:* ST001" in line
+
+
+@pytest.mark.parametrize("over_db", [0.0, 0.04, 0.1])
+def test_the_same_file_005_db_louder_gives_the_same_warnings(capsys, write_wav,
+                                                             over_db: float) -> None:
+    """A master with its true peak on the -1 dBTP ceiling (or just over it, inside the
+    meter's 0.2 dB tolerance), and the same master 0.05 dB louder: the findings at warning
+    and above must not flip; an over inside the noise is inconclusive, at info."""
+    data = music_like(12.0).astype(np.float64)
+    probe = write_wav("probe.wav", data)
+    _, doc = diagnose_json(capsys, str(probe))
+    peak = doc["reports"][0]["descriptors"]["loudness.true_peak_dbtp"]
+    gain = 10 ** ((-1.0 + over_db - peak) / 20)
+    quiet = write_wav("a.wav", data * gain)
+    louder = write_wav("b.wav", data * gain * 10 ** (0.05 / 20))
+    _, doc = diagnose_json(capsys, str(quiet), str(louder))
+    a, b = doc["reports"]
+    assert abs(b["descriptors"]["loudness.true_peak_dbtp"]
+               - a["descriptors"]["loudness.true_peak_dbtp"] - 0.05) < 0.02
+
+    def warnings(entry: dict) -> set[tuple[str, str]]:
+        return {(d["problem"], d["severity"]) for d in entry["diagnoses"]
+                if d["severity"] != "info"}
+
+    assert warnings(a) == warnings(b)
+    assert a["verdict"] == b["verdict"]
+    over = [d for e in (a, b) for d in e["diagnoses"] if d["problem"] == "true_peak_over"]
+    assert over and all(d["inconclusive"] and d["severity"] == "info" for d in over)
+    if over_db > 0:
+        assert len(over) == 2

@@ -47,7 +47,7 @@ def test_catalogue_lists_fixed_names_with_units(capsys) -> None:
 def test_features_json_is_the_report_shape(capsys, write_wav) -> None:
     path = write_wav("song.wav", music_like(8.0))
     status, doc = run_json(capsys, "features", str(path), "--format", "json")
-    assert status == 0 and doc["schema_version"] == "1" and doc["tool"]["name"] == "mixexpert"
+    assert status == 0 and doc["schema_version"] == "1.1" and doc["tool"]["name"] == "mixexpert"
     entry = doc["reports"][0]
     assert entry["ok"] and entry["error"] is None and entry["diagnoses"] == []
     assert entry["audio"]["channels"] == 2 and entry["audio"]["sample_rate_hz"] == 44100

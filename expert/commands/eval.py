@@ -11,6 +11,7 @@ import argparse
 import importlib
 import io
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,14 @@ def _manifest_path(args: argparse.Namespace) -> Path:
 
 class Findings(list[str]):
     """The problems reported on a file, and whether any diagnosis was a warning or an
-    error (``alarm``: what the clean false-alarm rate counts)."""
+    error (``alarm``: what the clean false-alarm rate counts), and which of the problems
+    were reported as symptoms under a cause (``symptoms``)."""
 
-    def __init__(self, problems: list[str], *, alarm: bool) -> None:
+    def __init__(self, problems: list[str], *, alarm: bool,
+                 symptoms: Iterable[str] = ()) -> None:
         super().__init__(problems)
         self.alarm = alarm
+        self.symptoms = frozenset(symptoms)
 
 
 class SessionDetector:
@@ -113,10 +117,14 @@ class SessionDetector:
         if not report.ok:
             sys.stderr.write(f"mixexpert: {path}: {report.error}\n")
             return None
-        return Findings(sorted({d.problem for d in report.diagnoses
-                                if SEVERITY_RANK[d.severity] >= self.min_rank}),
+        # Every diagnosis at or above --min-severity counts, at its own severity: an
+        # inconclusive one is at info, a symptom one step below its own (scoring.py says
+        # how a symptom under its cause is scored).
+        counted = [d for d in report.diagnoses if SEVERITY_RANK[d.severity] >= self.min_rank]
+        return Findings(sorted({d.problem for d in counted}),
                         alarm=any(SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"]
-                                  for d in report.diagnoses))
+                                  for d in report.diagnoses),
+                        symptoms={d.problem for d in counted if d.caused_by})
 
 
 def _progress(done: int, total: int) -> None:

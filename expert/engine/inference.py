@@ -13,9 +13,19 @@ Algorithm (one run over one file):
    ``rule certainty x weakest finding used`` (``expert.engine.certainty``). Window-scoped
    rules are evaluated on all windows at once (each name with a series takes the window's
    value, others the track value); firing windows are merged into time ranges.
-4. Reported rules become diagnoses; several diagnoses of the same problem merge into one
+4. The measurement's noise (``rules/reporting.yaml``): each comparison's margin is counted
+   in noise widths (``near_miss.noise_margin``). A rule's certainty is scaled by the
+   probability that the true value is past its threshold (``certainty.margin_certainty``);
+   a reported rule that fires by no more than one width gives an *inconclusive* diagnosis:
+   info, ``inconclusive: true``, the reason first in its explanation. So two near-identical
+   files never differ in their warnings: one just over the threshold is info, one just
+   under it is not reported (a near miss, shown with --explain).
+5. Reported rules become diagnoses; several diagnoses of the same problem merge into one
    (certainties combined, MYCIN), then selection (select / ignore) applies, then root causes
-   suppress the symptoms they ``explain``.
+   take the symptoms they ``explain`` under them: a symptom stays reported, with
+   ``caused_by`` naming the cause, one severity step lower (error -> warning -> info) unless
+   it is a delivery failure (``delivery_failures``: true peak over, clipping), which keeps
+   its severity. An inconclusive cause explains nothing.
 
 Every rule's evaluation is kept (observed values, thresholds, outcomes), from which
 ``EngineResult`` builds WHY / HOW / WHY NOT traces and near misses on demand.
@@ -26,23 +36,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from expert.descriptors.values import finite_or_none
-from expert.engine.certainty import combine_all, conclude
+from expert.engine.certainty import combine_all, conclude, margin_certainty
 from expert.engine.facts import Facts
-from expert.engine.near_miss import distance, shortfall
+from expert.engine.near_miss import distance, noise_margin, shortfall
 from expert.engine.result import (
     Condition,
     DerivedFinding,
     Diagnosis,
     EngineResult,
     Evidence,
+    Explained,
     NearMiss,
     RemedyResult,
     RuleTrace,
     Status,
-    Suppressed,
 )
 from expert.rules.expr.functions import Call
 from expert.rules.expr.nodes import Compare, Node
@@ -56,6 +67,9 @@ from expert.severity import SEVERITY_RANK
 #: A rule that did not fire is a near miss when its normalised distance is at most this.
 NEAR_MISS_DISTANCE = 0.1
 _NAN = math.nan
+#: A margin of at most this many noise widths cannot be told from the threshold.
+INCONCLUSIVE_WIDTHS = 1.0
+_DEMOTE = {"error": "warning", "warning": "info", "info": "info"}
 
 
 def _is_vec(x: Any) -> bool:
@@ -74,6 +88,8 @@ class _Raw:
     ranges: list[tuple[float, float]] = field(default_factory=list)
     certainty: float | None = None
     findings_used: dict[str, list[str]] = field(default_factory=dict)
+    margin: float | None = None  # decisive margin in noise widths (None: no noise known)
+    inconclusive: str = ""  # the reason, when the outcome is within the noise
 
 
 class Engine:
@@ -109,6 +125,8 @@ class Engine:
         self._base_env.update({f"finding.{f}": 0.0 for f in rulebase.findings})
         self._base_env.update({f"finding.{p}": 0.0 for p in rulebase.problems})
         self._skip = {r.id: self._not_applicable(r) for r in rulebase.rules}
+        self._widths = {r.id: w for r in rulebase.rules
+                        if r.reported and (w := _noise_widths(r, rulebase.noise))}
 
     def _not_applicable(self, rule: Rule) -> str:
         a = rule.spec.applies_to
@@ -175,6 +193,9 @@ class Engine:
             premises = [max(cf[f]) if f in cf else 1.0 for f in rule.uses
                         if env.get(f"finding.{f}") == 1.0]
             raw.certainty = conclude(rule.spec.certainty, premises)
+            widths = self._widths.get(rule.id)
+            if widths:
+                self._judge_margin(raw, widths)
             conclusion = rule.conclusion
             cf.setdefault(conclusion, []).append(raw.certainty)
             producers.setdefault(conclusion, []).append(rule.id)
@@ -204,6 +225,29 @@ class Engine:
 
     # ----------------------------------------------------------------------------------
 
+    def _judge_margin(self, raw: _Raw, widths: dict[int, float]) -> None:
+        """Scale a fired rule's certainty by its margin in noise widths; note when the
+        margin is inside the noise (inconclusive)."""
+        assert raw.rec is not None
+        z = noise_margin(raw.rule.when.root, raw.rec, widths)
+        index: int | None = None
+        if _is_vec(z) and getattr(z, "ndim", 0):
+            import numpy as np
+
+            picked = np.where(raw.mask, z, np.nan) if raw.mask is not None else z
+            if np.isnan(picked).all():
+                return
+            index = int(np.nanargmax(picked))
+            margin = float(picked[index])
+        else:
+            margin = float(z)
+        if math.isnan(margin):
+            return
+        raw.margin = margin
+        raw.certainty = (raw.certainty or 0.0) * margin_certainty(margin)
+        if margin <= INCONCLUSIVE_WIDTHS:
+            raw.inconclusive = _noise_reason(raw, widths, index)
+
     def _diagnosis(self, raw: _Raw, env: dict[str, Any], wenv: dict[str, Any] | None
                    ) -> Diagnosis:
         rule = raw.rule
@@ -217,15 +261,20 @@ class Engine:
         th = rule.thresholds
         remedies = [
             RemedyResult(action=r.action, parameters={
-                k: _number(e.value(report_env, th)) for k, e in r.parameters.items()})
+                k: _number(e.value(report_env, th)) for k, e in r.parameters.items()},
+                text=" ".join(r.text.render(report_env, th).split()))
             for r in rule.remedies
         ]
+        explanation = rule.explanation.render(report_env, th).strip()
+        if raw.inconclusive:
+            explanation = f"{raw.inconclusive} {explanation}"
         return Diagnosis(
             rule_id=rule.id, problem=rule.conclusion, title=rule.spec.title,
-            severity=rule.severity,  # type: ignore[arg-type]
-            certainty=round(raw.certainty or 0.0, 4), time_ranges=raw.ranges,
+            severity="info" if raw.inconclusive else rule.severity,  # type: ignore[arg-type]
+            certainty=round(raw.certainty or 0.0, 4), inconclusive=bool(raw.inconclusive),
+            time_ranges=raw.ranges,
             evidence=_evidence(rule, raw, report_env),
-            explanation=rule.explanation.render(report_env, th).strip(),
+            explanation=explanation,
             remedies=remedies,
         )
 
@@ -238,25 +287,41 @@ class Engine:
         merged: dict[str, list[str]] = {}
         diagnoses: dict[str, tuple[_Raw, Diagnosis]] = {}
         for problem, items in by_problem.items():
-            items.sort(key=lambda it: (-it[1].certainty, it[1].rule_id))
+            items.sort(key=lambda it: (it[1].inconclusive, -it[1].certainty, it[1].rule_id))
             raw, d = items[0]
             if len(items) > 1:
                 d = _merge(d, [x[1] for x in items[1:]])
             merged[d.rule_id] = [x[1].rule_id for x in items]
             diagnoses[problem] = (raw, d)
-        suppressed: list[Suppressed] = []
+        explained: list[Explained] = []
+        delivery = self.rulebase.delivery_failures
+        demoted: set[str] = set()
         for problem in sorted(diagnoses):
-            if problem not in diagnoses:  # already suppressed by another cause
-                continue
             raw, cause = diagnoses[problem]
+            if cause.inconclusive:
+                continue  # what cannot be told explains nothing
+            named: list[str] = []
             for symptom_key in raw.rule.spec.explains:
-                if symptom_key in diagnoses and symptom_key != problem:
-                    _, symptom = diagnoses.pop(symptom_key)
-                    symptom = symptom.model_copy(update={
-                        "caused_by": symptom.caused_by + [cause.rule_id, cause.problem]})
-                    suppressed.append(Suppressed(diagnosis=symptom, explained_by=cause.rule_id))
-                    cause.explanation += (f" This also explains {symptom.problem.replace('_', ' ')}"
-                                          f" ({symptom.rule_id}: {format_value(symptom.title)}).")
+                if symptom_key not in diagnoses or symptom_key == problem:
+                    continue
+                symptom_raw, symptom = diagnoses[symptom_key]
+                was = symptom.severity
+                keep = symptom_key in delivery or symptom_key in demoted  # demoted once only
+                severity = was if keep else _DEMOTE[was]
+                demoted.add(symptom_key)
+                symptom = symptom.model_copy(update={
+                    "severity": severity,
+                    "caused_by": list(dict.fromkeys(
+                        symptom.caused_by + [cause.rule_id, cause.problem]))})
+                diagnoses[symptom_key] = (symptom_raw, symptom)
+                explained.append(Explained(rule_id=symptom.rule_id, problem=symptom_key,
+                                           explained_by=cause.rule_id, severity_was=was,
+                                           severity=severity))
+                named.append(f"{symptom_key.replace('_', ' ')} ({symptom.rule_id})")
+            if named:
+                listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 \
+                    else named[0]
+                cause.explanation += f" This also explains {listed}, reported under it."
         out: list[Diagnosis] = []
         for raw, d in diagnoses.values():
             causes = [rid for f in sorted(raw.rule.uses) for rid in producers.get(f, [])
@@ -264,13 +329,56 @@ class Engine:
             d.caused_by = list(dict.fromkeys(d.caused_by + causes))
             out.append(d)
         out.sort(key=lambda d: (-SEVERITY_RANK[d.severity], -d.certainty, d.rule_id))
-        return EngineResult(profile=self.profile.name, diagnoses=out, suppressed=suppressed,
+        return EngineResult(profile=self.profile.name, diagnoses=out, explained=explained,
                             merged={k: v for k, v in merged.items() if len(v) > 1})
 
 
 # --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
+
+def _noise_widths(rule: Rule, noise: Mapping[str, float]) -> dict[int, float]:
+    """Condition slot -> noise width, for the comparisons of ``rule`` whose descriptors (a
+    pattern entry, the widest that matches) or unit have a declared noise."""
+    if not noise:
+        return {}
+    patterns = {k: v for k, v in noise.items() if "." in k}
+    out: dict[int, float] = {}
+    for node, names in zip(rule.when.conditions, rule.when.condition_descriptors, strict=True):
+        if not isinstance(node, Compare):
+            continue
+        matched = [w for name in names for pat, w in patterns.items()
+                   if fnmatchcase(name.key, pat)]
+        width = max(matched) if matched else noise.get(node.unit)
+        if width is not None:
+            out[node.slot] = width  # type: ignore[attr-defined]
+    return out
+
+
+def _noise_reason(raw: _Raw, widths: Mapping[int, float], index: int | None) -> str:
+    """Why an outcome is inconclusive: each comparison within the noise of its threshold."""
+    assert raw.rec is not None
+    parts: list[str] = []
+    for node in raw.rule.when.conditions:
+        width = widths.get(getattr(node, "slot", -1))
+        if width is None:
+            continue
+        a, b, _ = raw.rec[node.slot]  # type: ignore[attr-defined]
+        if index is not None:
+            a = float(a[index]) if _is_vec(a) else a
+            b = float(b[index]) if _is_vec(b) else b
+        try:
+            gap = abs(float(a) - float(b))
+        except (TypeError, ValueError):
+            continue
+        if gap <= width * INCONCLUSIVE_WIDTHS:
+            unit = f" {node.unit}" if node.unit else ""
+            parts.append(f"{node.text} ({format_value(float(a))} against "
+                         f"{format_value(float(b))}) is {gap:.2f}{unit} from its threshold, "
+                         f"within the {width:g}{unit} noise of the measurement")
+    reason = "; ".join(parts) or "the margin is within the noise of the measurement"
+    return f"Inconclusive: {reason}, so the outcome cannot be told."
+
 
 def _names_of(rule: Rule) -> set[str]:
     """Every name the rule's condition, explanation and remedies read."""
@@ -337,6 +445,7 @@ def _merge(first: Diagnosis, others: list[Diagnosis]) -> Diagnosis:
                                        if r.action not in actions]
     everything = [first, *others]
     return first.model_copy(update={
+        "inconclusive": all(d.inconclusive for d in everything),
         "certainty": round(combine_all(d.certainty for d in everything), 4),
         "severity": max((d.severity for d in everything), key=SEVERITY_RANK.__getitem__),
         "time_ranges": ([] if any(not d.time_ranges for d in everything)

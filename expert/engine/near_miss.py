@@ -55,3 +55,41 @@ def distance(node: Node, recs: list[Any]) -> Any:
         inner = distance(node.x, recs)
         return np.where(np.isnan(inner), np.nan, np.where(inner == 0.0, np.inf, 0.0))
     return np.asarray(np.inf)
+
+
+def noise_margin(node: Node, recs: list[Any], widths: dict[int, float]) -> Any:
+    """By how many measurement-noise widths a condition tree holds (>0) or fails (<0).
+
+    A comparison ``a > b`` (or ``<``, ``>=``, ``<=``) whose noise width ``w`` is known
+    (``widths``: condition slot -> width, from ``rules/reporting.yaml``) holds by
+    ``(a - b) / w``; any other condition, or one without a known width, is exact: +inf when
+    true, -inf when false. ``and`` takes the weakest part (min), ``or`` the strongest (max),
+    ``not`` the opposite. Unknown gives NaN. |margin| <= 1 is inside the noise: the outcome
+    cannot be told (inconclusive). Works on scalars and on per-window arrays.
+    """
+    np = numpy_module()
+    slot = getattr(node, "slot", -1)
+    if slot >= 0 and node.is_condition:
+        observed, threshold, outcome = recs[slot]
+        outcome = np.asarray(outcome, dtype=float)
+        exact = np.where(outcome == 1.0, np.inf, -np.inf)
+        width = widths.get(slot)
+        if width is None or not isinstance(node, Compare) or node.op not in (
+                "<", "<=", ">", ">="):
+            return np.where(np.isnan(outcome), np.nan, exact)
+        with np.errstate(invalid="ignore"):
+            gap = np.asarray(observed, dtype=float) - np.asarray(threshold, dtype=float)
+            z = (gap if node.op in (">", ">=") else -gap) / width
+        # The outcome decides the sign (a tie at the threshold is true for >=).
+        z = np.where(outcome == 1.0, np.abs(z), -np.abs(z))
+        return np.where(np.isnan(outcome), np.nan, z)
+    if isinstance(node, And | Or):
+        parts = np.broadcast_arrays(*[noise_margin(n, recs, widths) for n in node.items])
+        pick = np.fmin if isinstance(node, And) else np.fmax
+        out = parts[0]
+        for part in parts[1:]:
+            out = pick(out, part)
+        return out
+    if isinstance(node, Not):
+        return -np.asarray(noise_margin(node.x, recs, widths), dtype=float)
+    return np.asarray(np.nan)

@@ -28,12 +28,14 @@ class Evidence(BaseModel):
 
 
 class RemedyResult(BaseModel):
-    """A concrete action with computed parameters (None when not computable)."""
+    """A concrete action with computed parameters (None when not computable), and what to
+    do in words, the rule's ``text`` template rendered with the same values."""
 
     model_config = ConfigDict(extra="forbid")
 
     action: str
     parameters: dict[str, float | None]
+    text: str = ""
 
 
 class Diagnosis(BaseModel):
@@ -46,11 +48,16 @@ class Diagnosis(BaseModel):
     title: str
     severity: Severity
     certainty: float = Field(ge=0.0, le=1.0)
+    inconclusive: bool = Field(False, description=(
+        "A measured value lies within the measurement noise of the rule's threshold: the "
+        "outcome cannot be told, so it is reported at info; the explanation says why."))
     time_ranges: list[tuple[float, float]] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     explanation: str
     remedies: list[RemedyResult] = Field(default_factory=list)
-    caused_by: list[str] = Field(default_factory=list)
+    caused_by: list[str] = Field(default_factory=list, description=(
+        "Rule ids and problems of the diagnoses that explain this one (its root causes); "
+        "a symptom is reported under its cause."))
 
 
 class Condition(BaseModel):
@@ -118,27 +125,32 @@ class DerivedFinding(BaseModel):
     time_ranges: list[tuple[float, float]] = Field(default_factory=list)
 
 
-class Suppressed(BaseModel):
-    """A symptom not reported on its own because a root cause explains it."""
+class Explained(BaseModel):
+    """A symptom reported under the root cause that explains it (``explains:`` in YAML)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    diagnosis: Diagnosis
+    rule_id: str
+    problem: str
     explained_by: str
+    severity_was: Literal["info", "warning", "error"]
+    severity: Literal["info", "warning", "error"]
 
 
 class EngineResult(BaseModel):
     """The outcome of one engine run over one file.
 
-    ``diagnoses``: reported problems after selection, merging and suppression, most severe
-    first. ``traces``: every rule's record by id (``expert.report.reasoning`` renders them).
+    ``diagnoses``: reported problems after selection and merging, most severe first; a
+    symptom stays among them, with ``caused_by`` naming its cause (``explained`` records
+    how its severity changed). ``traces``: every rule's record by id
+    (``expert.report.reasoning`` renders them).
     """
 
     model_config = ConfigDict(extra="forbid")
 
     profile: str
     diagnoses: list[Diagnosis] = Field(default_factory=list)
-    suppressed: list[Suppressed] = Field(default_factory=list)
+    explained: list[Explained] = Field(default_factory=list)
     findings: list[DerivedFinding] = Field(default_factory=list)
     merged: dict[str, list[str]] = Field(default_factory=dict, description=(
         "rule_id of a diagnosis -> all rules that concluded its problem (certainty combined)."))
@@ -161,19 +173,19 @@ class EngineResult(BaseModel):
         return self._near
 
     def trace_dump(self) -> dict[str, Any]:
-        """JSON-ready reasoning (traces, near misses, findings, merges, suppressions)."""
+        """JSON-ready reasoning (traces, near misses, findings, merges, explained symptoms)."""
         return {"traces": {k: t.model_dump() for k, t in self.traces.items()},
                 "near_misses": [m.model_dump() for m in self.near_misses],
                 "findings": [f.model_dump() for f in self.findings],
                 "merged": self.merged,
-                "suppressed": [s.model_dump() for s in self.suppressed]}
+                "explained": [s.model_dump() for s in self.explained]}
 
     @classmethod
     def from_dump(cls, profile: str, diagnoses: list[Diagnosis], dump: dict[str, Any]
                   ) -> EngineResult:
         """Rebuild a result from ``trace_dump()`` output (a report read back), to render it."""
         result = cls(profile=profile, diagnoses=diagnoses,
-                     suppressed=dump.get("suppressed", []), findings=dump.get("findings", []),
+                     explained=dump.get("explained", []), findings=dump.get("findings", []),
                      merged=dump.get("merged", {}))
         result._traces = {k: RuleTrace.model_validate(v) for k, v in dump["traces"].items()}
         result._near = [NearMiss.model_validate(m) for m in dump["near_misses"]]

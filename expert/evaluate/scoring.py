@@ -9,6 +9,10 @@ found) and the set ``found`` of problems the diagnosis reported:
 - an ``optional`` problem is not scored: found or not, it counts neither way (it is
   tallied as ``optional_found`` for information). Subtle variants an engineer would not
   necessarily call, and measured side effects, are labelled optional.
+- a symptom reported under its cause (a diagnosis with ``caused_by``, e.g. too-wide under
+  an inverted channel) is a true positive when expected and otherwise not scored, like an
+  optional label: the report attributes it to its cause, which is scored on its own (a
+  detector says which problems were symptoms with a ``symptoms`` attribute on its list);
 - a file whose diagnosis failed (detector returned None) scores all its expected problems
   as false negatives and is counted in ``errors``; it is not a clean false alarm.
 
@@ -238,7 +242,8 @@ def outcomes_for(manifest: Manifest, found: Sequence[list[str] | None]) -> list[
 
 def _outcome(entry: LabelledFile, found: list[str] | None,
              excluded: frozenset[str] = frozenset()) -> FileOutcome:
-    keep = [p for p in (found or ()) if p not in excluded]
+    symptoms = frozenset(getattr(found, "symptoms", ())) - frozenset(entry.expect)
+    keep = [p for p in (found or ()) if p not in excluded and p not in symptoms]
     return FileOutcome(entry.path, tuple(p for p in entry.expect if p not in excluded),
                        tuple(p for p in entry.optional if p not in excluded),
                        None if found is None else tuple(sorted(set(keep))),

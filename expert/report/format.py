@@ -40,3 +40,51 @@ def fmt_ranges(ranges: list[list[float]] | list[tuple[float, float]]) -> str:
     if not ranges:
         return "whole track"
     return ", ".join(f"{fmt_time(a)}–{fmt_time(b)}" for a, b in ranges)
+
+
+def nested_order(diagnoses: list[Any]) -> list[tuple[Any, int]]:
+    """Diagnoses in reading order with their depth: each symptom right after the cause it
+    is reported under (``nest_symptoms``)."""
+    out: list[tuple[Any, int]] = []
+
+    def walk(node: tuple[Any, list[Any]], depth: int) -> None:
+        out.append((node[0], depth))
+        for child in node[1]:
+            walk(child, depth + 1)
+
+    for root in nest_symptoms(diagnoses):
+        walk(root, 0)
+    return out
+
+
+def nest_symptoms(diagnoses: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """Diagnoses as a forest: each symptom under the first of its causes (``caused_by``)
+    that is reported in the same file, in the given order; a cycle stays at the top."""
+    by_id = {d.rule_id: d for d in diagnoses}
+
+    def parent(d: Any) -> Any:
+        return next((by_id[c] for c in d.caused_by if c in by_id and c != d.rule_id), None)
+
+    def top_level(d: Any) -> bool:
+        seen = {d.rule_id}
+        p = parent(d)
+        while p is not None:
+            if p.rule_id in seen:
+                return True  # a cycle of causes: show it at the top
+            seen.add(p.rule_id)
+            p = parent(p)
+        return False
+
+    children: dict[str, list[Any]] = {}
+    roots: list[Any] = []
+    for d in diagnoses:
+        p = parent(d)
+        if p is None or top_level(d):
+            roots.append(d)
+        else:
+            children.setdefault(p.rule_id, []).append(d)
+
+    def tree(d: Any) -> tuple[Any, list[Any]]:
+        return d, [tree(c) for c in children.get(d.rule_id, [])]
+
+    return [tree(d) for d in roots]

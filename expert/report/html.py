@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import fmt_ranges, fmt_value
+from expert.report.format import fmt_ranges, fmt_value, nested_order
 from expert.report.models import FileReport, Report
 
 _STYLE = """
@@ -19,7 +19,7 @@ code{background:#f0f0f0;padding:0 .2rem}.dim{color:#777}.bad{color:#c0392b;font-
 """
 
 
-def _diagnosis(d) -> str:  # noqa: ANN001 - expert.engine.Diagnosis
+def _diagnosis(d, depth: int = 0) -> str:  # noqa: ANN001 - expert.engine.Diagnosis
     rows = "".join(
         f"<tr><td><code>{escape(e.descriptor)}</code></td>"
         f"<td class=num>{escape(fmt_value(e.value, e.unit))}</td>"
@@ -28,25 +28,30 @@ def _diagnosis(d) -> str:  # noqa: ANN001 - expert.engine.Diagnosis
     )
     remedies = "".join(
         "<li>"
+        + (escape(r.text) + " " if r.text else "")
+        + "<span class=dim><code>"
         + escape(r.action)
+        + "</code>"
         + (
-            " <span class=dim>("
+            " ("
             + escape(", ".join(f"{k}={fmt_value(v)}" for k, v in r.parameters.items()))
-            + ")</span>"
+            + ")"
             if r.parameters
             else ""
         )
-        + "</li>"
+        + "</span></li>"
         for r in d.remedies
     )
     caused = (
-        f"<p class=dim>explained by: {escape(', '.join(d.caused_by))}</p>" if d.caused_by else ""
+        f"<p class=dim>caused by: {escape(', '.join(d.caused_by))}</p>" if d.caused_by else ""
     )
     return (
-        f"<div class='diag {escape(d.severity)}'><h3>{escape(d.severity.upper())} "
+        f"<div class='diag {escape(d.severity)}' style='margin-left:{2 * depth}rem'><h3>"
+        f"{escape(d.severity.upper())} "
         f"<code>{escape(d.rule_id)}</code> {escape(d.title)}</h3>"
         f"<p class=dim>problem <code>{escape(d.problem)}</code> · certainty "
-        f"{d.certainty:.0%} · where: {escape(fmt_ranges(d.time_ranges))}</p>"
+        f"{d.certainty:.0%}{' · <b>inconclusive</b>' if d.inconclusive else ''}"
+        f" · where: {escape(fmt_ranges(d.time_ranges))}</p>"
         f"<p>{escape(d.explanation)}</p>"
         + (
             f"<table><tr><th>evidence</th><th>measured</th><th>condition</th></tr>{rows}</table>"
@@ -65,10 +70,12 @@ def _file(entry: FileReport, diagnoses: bool) -> str:
         return head + f"<p class=bad>Could not analyse: {escape(entry.error or '')}</p>"
     if diagnoses:
         body = (
-            "".join(_diagnosis(d) for d in entry.diagnoses)
+            "".join(_diagnosis(d, depth) for d, depth in nested_order(entry.diagnoses))
             or "<p>No problems found for this profile.</p>"
         )
-        return head + body
+        verdict = (f"<p>verdict: <b>{escape(entry.verdict)}</b></p>"
+                   if entry.verdict is not None else "")
+        return head + verdict + body
     rows = "".join(
         f"<tr><td><code>{escape(n)}</code></td><td class=num>"
         f"{escape(fmt_value(v, CATALOGUE[n].unit if n in CATALOGUE else ''))}</td>"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import fmt_ranges, fmt_value
+from expert.report.format import fmt_ranges, fmt_value, nested_order
 from expert.report.models import FileReport, Report
 
 
@@ -23,14 +23,18 @@ def _file_section(entry: FileReport, diagnoses: bool) -> list[str]:
             "",
         ]
     if diagnoses:
+        if entry.verdict is not None:
+            lines += [f"**Verdict:** {entry.verdict}", ""]
         if not entry.diagnoses:
             lines += ["No problems found for this profile.", ""]
-        for d in entry.diagnoses:
+        for d, depth in nested_order(entry.diagnoses):
             lines += [
-                f"### {d.severity.upper()} `{d.rule_id}` {d.title}",
+                f"###{'#' * min(depth, 3)} {d.severity.upper()} `{d.rule_id}` {d.title}",
                 "",
-                f"*Problem:* `{d.problem}` · *certainty* {d.certainty:.0%} · "
-                f"*where:* {fmt_ranges(d.time_ranges)}",
+                f"*Problem:* `{d.problem}` · *certainty* {d.certainty:.0%}"
+                + (" · **inconclusive**" if d.inconclusive else "")
+                + f" · *where:* {fmt_ranges(d.time_ranges)}"
+                + (f" · *caused by:* {', '.join(d.caused_by)}" if d.caused_by else ""),
                 "",
                 d.explanation,
                 "",
@@ -44,9 +48,8 @@ def _file_section(entry: FileReport, diagnoses: bool) -> list[str]:
                 lines.append("")
             for r in d.remedies:
                 params = ", ".join(f"{k}={fmt_value(v)}" for k, v in r.parameters.items())
-                lines.append(f"- {r.action}" + (f" ({params})" if params else ""))
-            if d.caused_by:
-                lines.append(f"- *explained by:* {', '.join(d.caused_by)}")
+                action = f"`{r.action}`" + (f" ({params})" if params else "")
+                lines.append(f"- {r.text} — {action}" if r.text else f"- {action}")
             lines.append("")
     else:
         lines += ["| descriptor | value | meaning |", "|---|---:|---|"]

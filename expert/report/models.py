@@ -1,10 +1,11 @@
-"""The JSON report (schema_version "1"), as pydantic models: the JSON is generated from them.
+"""The JSON report (schema_version "1.1"), as pydantic models: the JSON is generated from them.
 
 See ../shared/CONTRACT.md: these field names are what users and scripts rely on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +16,15 @@ from expert.descriptors.featureset import Timeline
 from expert.engine import Diagnosis, NearMiss
 from expert.engine.playback import Playback
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "1.1"
+Verdict = Literal["pass", "warn", "fail"]
+
+
+def verdict_of(diagnoses: Iterable[Diagnosis]) -> Verdict:
+    """The file's verdict against the profile: fail on any error, warn on any warning,
+    else pass (info diagnoses, inconclusive ones among them, never change it)."""
+    severities = {d.severity for d in diagnoses}
+    return "fail" if "error" in severities else "warn" if "warning" in severities else "pass"
 
 
 class ToolInfo(BaseModel):
@@ -31,6 +40,9 @@ class FileReport(BaseModel):
     path: str
     ok: bool
     error: str | None = Field(default=None, description="One-line message when ok is false.")
+    verdict: Verdict | None = Field(default=None, description=(
+        "pass | warn | fail against the profile (fail: any error, warn: any warning); null "
+        "when the file was not judged (unreadable, or descriptors only)."))
     playback: list[Playback] = Field(default_factory=list, description=(
         "The gain each destination of the profile's family applies, and the true peak "
         "after it (1.1)."))
@@ -56,7 +68,7 @@ class Report(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal["1"] = SCHEMA_VERSION
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     tool: ToolInfo = Field(default_factory=ToolInfo)
     profile: dict[str, Any]
     reports: list[FileReport]

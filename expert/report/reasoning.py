@@ -76,7 +76,7 @@ def _how(result: EngineResult, node: Tree, trace: RuleTrace, seen: set[str]) -> 
 
 
 class ReasoningView:
-    """The whole run: each diagnosis's tree, merges, suppressed symptoms, near misses."""
+    """The whole run: each diagnosis's tree, merges, symptoms it explains, near misses."""
 
     def __init__(self, result: EngineResult) -> None:
         self.result = result
@@ -90,10 +90,12 @@ class ReasoningView:
             branch = root.add(rule_tree(result, d.rule_id))
             for other in result.merged.get(d.rule_id, [])[1:]:
                 branch.add(f"also concluded by {other} (certainty combined)")
-            for s in result.suppressed:
+            for s in result.explained:
                 if s.explained_by == d.rule_id:
-                    branch.add(f"explains {s.diagnosis.rule_id} {escape(s.diagnosis.problem)} "
-                               "(not reported separately)")
+                    change = ("" if s.severity == s.severity_was
+                              else f", {s.severity_was} -> {s.severity}")
+                    branch.add(f"explains {s.rule_id} {escape(s.problem)} "
+                               f"(reported under it{change})")
         if result.near_misses:
             near = root.add("[bold]Near misses[/] (rules that almost fired)")
             for m in result.near_misses:

@@ -52,7 +52,7 @@ def _page(rule: Rule, rulebase: RuleBase) -> Panel:
             lines.append(f"{r.action}({params})" + (f"\n  {r.text}" if r.text else ""))
         section("Remedy", "\n".join(lines))
     if spec.explains:
-        section("Explains (suppresses)", ", ".join(spec.explains))
+        section("Explains (symptoms reported under it)", ", ".join(spec.explains))
     uses = sorted(rule.uses)
     if uses:
         producers = {f: [r.id for r in rulebase.rules if r.conclusion == f] for f in uses}

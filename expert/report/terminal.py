@@ -16,12 +16,13 @@ from rich.text import Text
 
 from expert.descriptors import CATALOGUE, DescriptorSpec
 from expert.engine.result import EngineResult
-from expert.report.format import fmt_ranges, fmt_value
+from expert.report.format import fmt_ranges, fmt_value, nest_symptoms
 from expert.report.models import FileReport, Report
 from expert.report.reasoning import ReasoningView, condition_line
 from expert.rules.expr.template import format_value
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+VERDICT_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -115,10 +116,13 @@ def _catalogue_order(name: str) -> tuple[int, str]:
 
 
 class DiagnosisView:
-    """One diagnosis: what, where, why (evidence), what to do, and what it explains."""
+    """One diagnosis: what, where, why (evidence), what to do, and the symptoms it explains
+    (nested inside it)."""
 
-    def __init__(self, diagnosis: Any) -> None:
+    def __init__(self, diagnosis: Any, symptoms: list[tuple[Any, list[Any]]] | None = None
+                 ) -> None:
         self.diagnosis = diagnosis
+        self.symptoms = symptoms or []
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         d = self.diagnosis
@@ -128,6 +132,8 @@ class DiagnosisView:
         head.append(f"{d.rule_id}  ", style="bold")
         head.append(d.title, style="bold")
         head.append(f"   [{d.problem}]  certainty {d.certainty:.0%}", style="dim")
+        if d.inconclusive:
+            head.append("  inconclusive", style="magenta")
         body: list[Any] = [Text(f"where: {fmt_ranges(d.time_ranges)}")]
         if d.evidence:
             evidence = Table(box=None, show_header=True, header_style="dim", padding=(0, 1))
@@ -141,12 +147,17 @@ class DiagnosisView:
         for remedy in d.remedies:
             params = ", ".join(f"{k}={fmt_value(v)}" for k, v in remedy.parameters.items())
             line = Text("→ ", style="green")
-            line.append(remedy.action)
+            line.append(remedy.text or remedy.action)
+            if remedy.text:
+                line.append(f"  {remedy.action}", style="dim")
             if params:
-                line.append(f"  ({params})", style="dim")
+                line.append(f" ({params})", style="dim")
             body.append(line)
         if d.caused_by:
-            body.append(Text(f"explained by: {', '.join(d.caused_by)}", style="dim"))
+            body.append(Text(f"caused by: {', '.join(d.caused_by)}", style="dim"))
+        if self.symptoms:
+            body.append(Text("symptoms it explains:", style="dim"))
+            body.extend(DiagnosisView(s, sub) for s, sub in self.symptoms)
         yield Panel(Group(*body), title=head, title_align="left", border_style=style)
 
 
@@ -164,14 +175,17 @@ class FileDiagnosisView:
             yield Text(f"✗ {report.path}: {report.error}", style="bold red")
             return
         title = Text(report.path, style="bold")
+        if report.verdict is not None:
+            title.append(f"  {report.verdict.upper()}",
+                         style=VERDICT_STYLE.get(report.verdict, ""))
         yield title
         yield audio_line(report)
         if report.playback:
             yield PlaybackView(report.playback)
         if not report.diagnoses:
             yield Text("✓ no problems found for this profile", style="green")
-        for diagnosis in report.diagnoses:
-            yield DiagnosisView(diagnosis)
+        for diagnosis, symptoms in nest_symptoms(report.diagnoses):
+            yield DiagnosisView(diagnosis, symptoms)
         if report.trace is not None:
             yield ReasoningView(EngineResult.from_dump(self.profile, report.diagnoses,
                                                        report.trace))

@@ -116,6 +116,8 @@ class RuleBase:
     findings: dict[str, str] = field(default_factory=dict)
     overridden: dict[str, str] = field(default_factory=dict)
     project: ProjectConfig = field(default_factory=ProjectConfig)
+    noise: dict[str, float] = field(default_factory=dict)
+    delivery_failures: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.by_id: dict[str, Rule] = {r.id: r for r in self.rules}
@@ -443,9 +445,18 @@ def load_rulebase(
               if (p := _parse(f, layer, errors)) is not None]
     problems: dict[str, str] = {}
     findings: dict[str, str] = {}
+    noise: dict[str, float] = {}
+    delivery: set[str] = set()
     for p in parsed:
         problems.update(p.spec.problems)
         findings.update(p.spec.findings)
+        noise.update({k: v.width for k, v in p.spec.noise.items()})
+        delivery.update(p.spec.delivery_failures)
+    for p in parsed:
+        for j, problem in enumerate(p.spec.delivery_failures):
+            if problem not in problems:
+                errors.append(f"{p.pos.where(('delivery_failures', j))}: unknown problem "
+                              f"{problem!r}")
     names = name_table(catalogue, list(findings) + list(problems))
     try:
         profile_names = set(profiles(folder))
@@ -481,4 +492,5 @@ def load_rulebase(
     _apply_project(rules, project, errors)
     ordered = _order(rules, errors)
     return RuleBase(rules=ordered, errors=errors, files=files, problems=problems,
-                    findings=findings, overridden=overridden, project=project)
+                    findings=findings, overridden=overridden, project=project, noise=noise,
+                    delivery_failures=frozenset(delivery))

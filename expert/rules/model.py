@@ -97,7 +97,8 @@ class RuleSpec(_Strict):
         "Why it matters to a listener; may quote values as {expression:.1f}."))
     remedies: list[RemedySpec] = Field(default_factory=list)
     explains: list[str] = Field(default_factory=list, description=(
-        "Problems this root cause explains: when both fire, only this one is reported."))
+        "Problems this root cause explains: when both fire, the symptom is reported under "
+        "this one (caused_by), one severity step lower unless it is a delivery failure."))
     references: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     applies_to: Applicability = Field(default_factory=Applicability)
@@ -111,6 +112,15 @@ class RuleSpec(_Strict):
         return self
 
 
+class NoiseSpec(_Strict):
+    """The measurement noise of a unit or a descriptor: the half-width of the band around a
+    threshold inside which the outcome of a comparison cannot be told (inconclusive)."""
+
+    width: float = Field(gt=0.0, description="Half-width, in the unit of the measurement.")
+    source: str = Field(min_length=3, description="Where the figure comes from (a standard's "
+                        "tolerance, a measured repeatability).")
+
+
 class RuleFileSpec(_Strict):
     """A rule file."""
 
@@ -119,6 +129,12 @@ class RuleFileSpec(_Strict):
         "New problem keys this file introduces -> one-line description."))
     findings: dict[str, str] = Field(default_factory=dict, description=(
         "Derived findings this file introduces -> one-line description."))
+    noise: dict[str, NoiseSpec] = Field(default_factory=dict, description=(
+        "Measurement noise by unit (LUFS, dBTP, %) or by descriptor name (a '*' matches any "
+        "characters, e.g. spectrum.*_db); a descriptor entry wins over its unit's."))
+    delivery_failures: list[str] = Field(default_factory=list, description=(
+        "Problems that fail a delivery whatever explains them: as symptoms of a root cause "
+        "they keep their own severity."))
     rules: list[RuleSpec] = Field(default_factory=list)
 
 

@@ -1,4 +1,5 @@
-"""The engine: chaining, certainty, suppression, windows, traces and near misses."""
+"""The engine: chaining, certainty, symptoms under causes, measurement noise, windows,
+traces and near misses."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from expert.report.reasoning import ReasoningView
 from expert.rules import RuleBase, resolve_profile
 
 STREAMING = resolve_profile()
-CONTRACT_KEYS = {"rule_id", "problem", "title", "severity", "certainty", "time_ranges",
-                 "evidence", "explanation", "remedies", "caused_by"}
+CONTRACT_KEYS = {"rule_id", "problem", "title", "severity", "certainty", "inconclusive",
+                 "time_ranges", "evidence", "explanation", "remedies", "caused_by"}
 
 
 def run(rulebase: RuleBase, descriptors: dict, **kw) -> object:
@@ -35,7 +36,10 @@ def test_diagnosis_json_is_exactly_the_contract(rulebase):
     assert problems(result) == ["true_peak_over", "loudness_too_hot"]  # error before warning
     doc = json.loads(result.diagnoses[1].model_dump_json())
     assert set(doc) == CONTRACT_KEYS
-    assert doc["remedies"][0] == {"action": "reduce_loudness", "parameters": {"gain_db": -6.0}}
+    assert doc["remedies"][0]["action"] == "reduce_loudness"
+    assert doc["remedies"][0]["parameters"] == {"gain_db": -6.0}
+    assert "6.0 dB" in doc["remedies"][0]["text"] and "{" not in doc["remedies"][0]["text"]
+    assert doc["inconclusive"] is False
     assert doc["evidence"] == [{"descriptor": "loudness.integrated_lufs", "value": -8.0,
                                 "unit": "LUFS", "condition": doc["evidence"][0]["condition"]}]
     assert "(6 > 3)" in doc["evidence"][0]["condition"]
@@ -43,20 +47,92 @@ def test_diagnosis_json_is_exactly_the_contract(rulebase):
     Diagnosis.model_validate(doc)
 
 
-def test_root_cause_suppresses_symptoms(rulebase):
+def test_symptoms_are_reported_under_their_root_cause(rulebase):
     d = {"stereo.correlation": -0.9, "stereo.correlation_low": -0.95,
          "loudness.mono_fold_loss_db": 20.0, "stereo.side_to_mid_low_db": 5.0,
          "stereo.side_to_mid_db": 8.0, "stereo.width_pct": 95.0}
     result = run(rulebase, d)
-    assert problems(result) == ["polarity_inverted_channel"]
-    hidden = {s.diagnosis.problem: s for s in result.suppressed}
-    assert set(hidden) == {"poor_mono_compatibility", "bass_not_mono", "too_wide"}
-    assert hidden["poor_mono_compatibility"].diagnosis.caused_by == [
-        "ST001", "polarity_inverted_channel"]
+    found = {x.problem: x for x in result.diagnoses}
+    assert {"polarity_inverted_channel", "poor_mono_compatibility", "bass_not_mono",
+            "too_wide"} <= set(found)
+    assert result.diagnoses[0].problem == "polarity_inverted_channel"
+    assert found["poor_mono_compatibility"].caused_by == ["ST001", "polarity_inverted_channel"]
+    explained = {e.problem: e for e in result.explained}
+    assert set(explained) == {"poor_mono_compatibility", "bass_not_mono", "too_wide"}
+    for problem, e in explained.items():  # one step lower than on its own
+        assert e.explained_by == "ST001"
+        assert found[problem].severity == e.severity
+        assert {"error": "warning", "warning": "info", "info": "info"}[e.severity_was] == \
+            e.severity
     assert "also explains poor mono compatibility" in result.diagnoses[0].explanation
-    # Without the cause reported, the symptoms are reported on their own.
-    alone = run(rulebase, d, ignore=["ST001"])
-    assert {"poor_mono_compatibility", "bass_not_mono", "too_wide"} <= set(problems(alone))
+    # Without the cause reported, the symptoms are reported on their own, not demoted.
+    alone = {x.problem: x for x in run(rulebase, d, ignore=["ST001"]).diagnoses}
+    for problem, e in explained.items():
+        assert alone[problem].severity == e.severity_was and not alone[problem].caused_by
+
+
+def test_a_delivery_failure_under_its_cause_keeps_its_severity(rulebase):
+    # Clipping explains the true-peak over, but a master over the ceiling still fails.
+    series = {"artifacts.clipped_samples": [40.0] * 5, "artifacts.clipped_runs": [9.0] * 5}
+    result = run(rulebase, {"loudness.true_peak_dbtp": 0.4, "artifacts.clipped_samples": 200.0,
+                            "artifacts.clipped_runs": 45.0}, series=series)
+    found = {x.problem: x for x in result.diagnoses}
+    assert found["true_peak_over"].severity == "error"
+    assert "LD004" in found["true_peak_over"].caused_by
+    alone = {x.problem: x for x in run(rulebase, {"loudness.true_peak_dbtp": 0.4}).diagnoses}
+    assert alone["true_peak_over"].severity == found["true_peak_over"].severity
+
+
+@pytest.mark.parametrize("true_peak", [-0.99, -0.95, -0.85, -0.8])
+def test_a_value_within_the_noise_of_a_threshold_is_inconclusive(rulebase, true_peak):
+    # The streaming ceiling is -1 dBTP; EBU Tech 3341 allows +0.2 dB on a true-peak meter.
+    result = run(rulebase, {"loudness.true_peak_dbtp": true_peak})
+    (over,) = [x for x in result.diagnoses if x.problem == "true_peak_over"]
+    assert over.inconclusive and over.severity == "info"
+    assert over.explanation.startswith("Inconclusive:") and "0.2 dBTP noise" in over.explanation
+    assert 0.0 < over.certainty < 0.95  # below the rule's certainty (0.95): not sure
+
+
+def test_just_under_a_threshold_is_a_near_miss_not_a_diagnosis(rulebase):
+    result = run(rulebase, {"loudness.true_peak_dbtp": -1.05})
+    assert "true_peak_over" not in problems(result)
+    assert "LD003" in [m.rule_id for m in result.near_misses]
+
+
+def test_certainty_grows_with_the_margin_in_noise_widths(rulebase):
+    def certainty(tp: float) -> float:
+        result = run(rulebase, {"loudness.true_peak_dbtp": tp})
+        return next(x.certainty for x in result.diagnoses if x.problem == "true_peak_over")
+
+    values = [certainty(tp) for tp in (-0.99, -0.95, -0.9, -0.8, -0.5, 1.0)]
+    assert values == sorted(values) and values[0] < values[-1]
+    assert certainty(1.0) == pytest.approx(0.95)  # far past the noise: the rule's own
+    clear = run(rulebase, {"loudness.true_peak_dbtp": -0.5}).diagnoses
+    assert not next(x for x in clear if x.problem == "true_peak_over").inconclusive
+    assert not [x for x in run(rulebase, {"loudness.true_peak_dbtp": -1.5}).diagnoses
+                if x.problem == "true_peak_over"]
+
+
+@pytest.mark.parametrize("base", [
+    {"loudness.integrated_lufs": -13.02, "loudness.true_peak_dbtp": -1.03},   # on thresholds
+    {"loudness.integrated_lufs": -9.0, "loudness.true_peak_dbtp": 0.5},       # clearly over
+    {"loudness.integrated_lufs": -14.0, "loudness.true_peak_dbtp": -3.0},     # clearly fine
+])
+def test_near_identical_files_give_the_same_warnings(rulebase, base):
+    """The same file 0.05 dB louder: loudness and peaks move by 0.05, warnings do not."""
+    def warnings(descriptors: dict) -> set[tuple[str, str]]:
+        return {(x.problem, x.severity) for x in run(rulebase, descriptors).diagnoses
+                if x.severity != "info"}
+
+    louder = {k: v + 0.05 for k, v in base.items()}
+    assert warnings(base) == warnings(louder)
+
+
+def test_a_rule_without_declared_noise_is_exact(fixture_rulebase):
+    assert fixture_rulebase.noise == {}
+    result = run(fixture_rulebase, {"spectrum.bass_db": -0.5, "spectrum.low_mid_db": -12.0,
+                                    "spectrum.sub_db": -14.0})
+    assert not any(d.inconclusive for d in result.diagnoses)
 
 
 def test_derived_finding_chains_and_certainty_propagates(fixture_rulebase):
@@ -124,7 +200,9 @@ def test_missing_values_make_rules_not_applicable(rulebase):
 
 
 def test_why_not_and_near_misses(rulebase):
-    result = run(rulebase, {"loudness.integrated_lufs": -13.1, "loudness.true_peak_dbtp": -6.0})
+    # 0.3 LU short of LD001's threshold: outside the 0.1 LU noise, so a near miss and not
+    # an inconclusive diagnosis.
+    result = run(rulebase, {"loudness.integrated_lufs": -13.3, "loudness.true_peak_dbtp": -6.0})
     assert result.diagnoses == []
     trace = result.traces["LD020"]  # the 1 LU tolerance of the -14 LUFS turn-down
     (cond,) = trace.conditions
@@ -232,3 +310,48 @@ def test_explanation_tree_renders_why_how(fixture_rulebase):
     assert "fails by 0.20" in text
     dumped = json.dumps(result.trace_dump())
     assert '"status": "fired"' in dumped
+
+
+@pytest.mark.parametrize(("z", "expected"), [
+    (0.0, 0.5), (1.0, 0.9772), (-1.0, 0.0228), (float("inf"), 1.0), (float("-inf"), 0.0)])
+def test_margin_certainty_is_phi_of_two_z(z, expected):
+    from expert.engine.certainty import margin_certainty
+
+    assert margin_certainty(z) == pytest.approx(expected, abs=1e-4)
+
+
+def test_the_builtin_rulebase_declares_noise_and_delivery_failures(rulebase):
+    assert rulebase.noise["LUFS"] == 0.1 and rulebase.noise["dBTP"] == 0.2
+    assert rulebase.delivery_failures == {"true_peak_over", "clipping"}
+
+
+def test_an_unknown_delivery_failure_is_a_load_error(tmp_path):
+    from expert.rules import load_rulebase
+
+    bad = tmp_path / "r.yaml"
+    bad.write_text("version: 1\ndelivery_failures: [true_peak_overr]\n")
+    errors = load_rulebase([bad]).errors
+    assert any("unknown problem 'true_peak_overr'" in e for e in errors)
+
+
+def test_window_rule_within_noise_is_inconclusive():
+    from pathlib import Path
+
+    from expert.rules import load_rulebase
+    from tests.rules.catalogue_fixture import CATALOGUE
+
+    rb = load_rulebase([Path(__file__).parent / "noise_rules"], builtin=False,
+                       catalogue=CATALOGUE)
+    assert rb.errors == [] and rb.noise == {"LUFS": 0.1}
+
+    def hot(level: float) -> list:
+        result = run(rb, {"audio.duration_s": 8.0},
+                     series={"loudness.short_term_lufs": [-14.0, level, level, -14.0, -14.0]})
+        return [d for d in result.diagnoses if d.problem == "loudness_too_hot"]
+
+    (near,) = hot(-9.95)  # 0.05 LU over the limit, inside the 0.1 LU noise
+    assert near.inconclusive and near.severity == "info"
+    assert near.time_ranges == [(1.0, 5.0)] and "0.1 LUFS noise" in near.explanation
+    (far,) = hot(-8.0)
+    assert not far.inconclusive and far.severity == "warning"
+    assert hot(-10.05) == []  # 0.05 LU under: a near miss, not a diagnosis

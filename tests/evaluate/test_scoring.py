@@ -142,3 +142,27 @@ def test_views_render_the_table_and_json_with_nulls() -> None:
     assert document["set"] == "ci" and document["files"] == len(FILES)
     hum = next(p for p in document["problems"] if p["problem"] == "hum")
     assert hum["precision"] is None and hum["f1"] is None
+
+
+class _Found(list):
+    """A detector's list with the problems that were symptoms under a cause."""
+
+    def __init__(self, problems: list[str], symptoms: set[str]) -> None:
+        super().__init__(problems)
+        self.symptoms = frozenset(symptoms)
+
+
+@pytest.mark.parametrize(("expect", "tp", "fp"), [
+    (("polarity_inverted_channel", "too_wide"), 1, 0),  # labelled: found under its cause
+    (("polarity_inverted_channel",), 0, 0),             # not labelled: not a false alarm
+])
+def test_a_symptom_under_its_cause_scores_like_an_optional_label(expect, tp, fp) -> None:
+    from expert.evaluate.scoring import outcomes_for
+
+    manifest = Manifest(files=[LabelledFile(path="a.flac", expect=list(expect))])
+    found = _Found(["polarity_inverted_channel", "too_wide"], {"too_wide"})
+    result = score(outcomes_for(manifest, [found]))
+    wide = next(s for s in result.problems if s.problem == "too_wide")
+    assert (wide.tp, wide.fp, wide.fn) == (tp, fp, 0)
+    polarity = next(s for s in result.problems if s.problem == "polarity_inverted_channel")
+    assert polarity.tp == 1
