@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -43,8 +43,11 @@ QUIET_SIDE_EFFECT_LU = 3.0  # quieter than the target by more than this
 CLEAN_TOLERANCE_LU = 0.3
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 class BuildError(RuntimeError):
-    """The recipe is invalid or a generated file misses its specification."""
+    """A recipe (generated or real) is invalid, or a file cannot be built as specified."""
 
 
 class SongEntry(BaseModel):
@@ -113,15 +116,20 @@ class Recipe(BaseModel):
         return self
 
 
-def load_recipe(path: Path = RECIPE_PATH) -> Recipe:
+def load_model(path: Path, model: type[M]) -> M:
+    """A YAML recipe validated into ``model``; any problem is one ``BuildError`` line."""
     try:
-        return Recipe.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as exc:
         raise BuildError(f"{path}: {exc}".splitlines()[0]) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise BuildError(f"{path}: {where}: {first['msg']}") from None
+
+
+def load_recipe(path: Path = RECIPE_PATH) -> Recipe:
+    return load_model(path, Recipe)
 
 
 @dataclass(frozen=True)

@@ -28,18 +28,19 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from corpus import dsp
+from corpus.build import BuildError, load_model
 from corpus.real import inject, labels, meter, sources
 from corpus.render import source_digest
+from expert.rules.loader import builtin_problems
 
 HERE = Path(__file__).resolve().parent
 RECIPE_PATH = HERE / "recipe.yaml"
 SPREAD_PATH = HERE / "spread.yaml"
 REAL_SETS: tuple[str, ...] = ("real-dev", "real-check", "real-ci")
-VOCABULARY: tuple[str, ...] = tuple(
-    yaml.safe_load((HERE.parents[1] / "rules" / "problems.yaml").read_text())["problems"])
+VOCABULARY: tuple[str, ...] = builtin_problems()
 
 
 def _code_digest() -> str:
@@ -47,10 +48,6 @@ def _code_digest() -> str:
     for name in ("sources", "meter", "inject", "labels", "build"):
         digest.update((HERE / f"{name}.py").read_bytes())
     return digest.hexdigest()[:16] + source_digest("dsp")
-
-
-class BuildError(RuntimeError):
-    """The real recipe is invalid or no source could be built."""
 
 
 class PackageEntry(BaseModel):
@@ -129,14 +126,7 @@ class RealRecipe(BaseModel):
 
 
 def load_recipe(path: Path = RECIPE_PATH) -> RealRecipe:
-    try:
-        return RealRecipe.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise BuildError(f"{path}: {exc}".splitlines()[0]) from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise BuildError(f"{path}: {'.'.join(str(p) for p in first['loc'])}: "
-                         f"{first['msg']}") from None
+    return load_model(path, RealRecipe)
 
 
 def load_spread(path: Path = SPREAD_PATH) -> dict[str, list[float]]:
