@@ -238,7 +238,8 @@ def _relabel(item: Planned, entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "expect": expect, "optional": optional}
 
 
-def _read_manifest(path: Path) -> dict[str, dict[str, Any]]:
+def read_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    """The entries of a built set's manifest by path ({} when missing or unreadable)."""
     if not path.exists():
         return {}
     try:
@@ -283,7 +284,7 @@ def _build_locked(
     planned = plan(recipe, subset)
     out_dir = corpus_dir / "cache" / subset
     manifest_path = out_dir / MANIFEST_NAME
-    known = {} if rebuild else _read_manifest(manifest_path)
+    known = {} if rebuild else read_manifest(manifest_path)
     fresh = {
         p.path: _relabel(p, known[p.path]) for p in planned
         if p.path in known and known[p.path].get("fingerprint") == p.fingerprint
@@ -309,7 +310,7 @@ def _build_locked(
     if todo and progress:
         progress(f"built {len(todo)} files in {time.perf_counter() - started:.1f} s")
     _write_manifest(manifest_path, subset, [fresh[p.path] for p in planned])
-    _remove_stale(out_dir, {p.path for p in planned})
+    remove_stale(out_dir, {p.path for p in planned})
     return manifest_path
 
 
@@ -324,7 +325,7 @@ def _write_manifest(path: Path, subset: str, files: list[dict[str, Any]]) -> Non
     tmp.replace(path)
 
 
-def _remove_stale(out_dir: Path, keep: set[str]) -> None:
+def remove_stale(out_dir: Path, keep: set[str]) -> None:
     """Delete audio of cases that left the recipe (the cache holds only the current set)."""
     for file in out_dir.rglob("*.flac"):
         if file.relative_to(out_dir).as_posix() not in keep:

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from expert.descriptors.values import number_or_none
+from expert.fileio import write_atomic
 from expert.rules.model import ENVELOPE_CONTRASTS, ENVELOPE_DESCRIPTORS
 
 HERE = Path(__file__).resolve().parent
@@ -42,13 +44,6 @@ def family_key(family: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in family.lower()).strip("_")
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    v = float(value)
-    return v if np.isfinite(v) else None
-
-
 def clean_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """The clean controls of a manifest (cases ``orig`` and ``norm``)."""
     return [e for e in manifest.get("files", [])
@@ -57,9 +52,10 @@ def clean_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 def values_of(descriptors: dict[str, Any]) -> dict[str, float | None]:
     """One file's values of every descriptor and contrast the envelope holds."""
-    out = {d: _number(descriptors.get(d)) for d in DESCRIPTORS}
+    out = {d: number_or_none(descriptors.get(d)) for d in DESCRIPTORS}
     for name, (a, b) in CONTRASTS.items():
-        va, vb = out.get(a, _number(descriptors.get(a))), out.get(b, _number(descriptors.get(b)))
+        va = out.get(a, number_or_none(descriptors.get(a)))
+        vb = out.get(b, number_or_none(descriptors.get(b)))
         out[name] = None if va is None or vb is None else va - vb
     return out
 
@@ -165,10 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "# The spread of released music per genre family: 5th/50th/95th percentiles of\n"
             "# mixexpert's descriptors over clean released masters (never real-check).\n")
     text += yaml.safe_dump(doc, sort_keys=False, width=100, default_flow_style=None)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(args.output)
+    write_atomic(args.output, text.encode("utf-8"))
     print(args.output)
     return 0
 

@@ -16,3 +16,11 @@ def finite_or_none(value: SupportsFloat | None, *, ndigits: int | None = None) -
     if not math.isfinite(number):
         return None
     return number if ndigits is None else round(number, ndigits)
+
+
+def number_or_none(value: object) -> float | None:
+    """A descriptor value read as a number: a finite float, else None (undefined, text,
+    lists, and true/false flags, which are no quantity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return finite_or_none(value)

@@ -16,12 +16,12 @@ The same figures as Loudness Penalty-style meters compute; no audio is touched h
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from expert.descriptors.values import number_or_none
 from expert.rules.model import Normalisation
 
 LimitedBy = Literal["true_peak", "limiter", "turn_down_only"]
@@ -42,12 +42,6 @@ class Playback(BaseModel):
     true_peak_after_dbtp: float | None = Field(description=(
         "True peak after the gain (after the limiter, where one is used), dBTP; null when "
         "the true peak is undefined."))
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def playback_of(name: str, norm: Normalisation, loudness_lufs: float,
@@ -84,8 +78,8 @@ def playback_of(name: str, norm: Normalisation, loudness_lufs: float,
 def playback(descriptors: Mapping[str, Any],
              destinations: Iterable[tuple[str, Normalisation]]) -> list[Playback]:
     """Playback on every destination, in their order; [] when the loudness is undefined."""
-    loudness = _finite(descriptors.get("loudness.integrated_lufs"))
+    loudness = number_or_none(descriptors.get("loudness.integrated_lufs"))
     if loudness is None:
         return []
-    peak = _finite(descriptors.get("loudness.true_peak_dbtp"))
+    peak = number_or_none(descriptors.get("loudness.true_peak_dbtp"))
     return [playback_of(name, norm, loudness, peak) for name, norm in destinations]

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from expert.descriptors.values import finite_or_none
+from expert.descriptors.values import number_or_none
 from expert.errors import RuleError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.model import (
@@ -175,7 +175,7 @@ def peak_excess(third_octave_db: Any, curve: Mapping[str, list[float | None]] | 
     centers, mid = curve.get("centers_hz") or [], curve.get("p50") or []
     dev: list[float | None] = []
     for x, m in zip(third_octave_db, mid, strict=False):
-        xv = _number(x)
+        xv = number_or_none(x)
         dev.append(None if xv is None or m is None else xv - m)
     ref = sorted(d for d, c in zip(dev, centers, strict=False)
                  if d is not None and c is not None
@@ -217,7 +217,7 @@ def family_distances_curves(curves: Mapping[str, Mapping[str, list[float | None]
         z: list[float] = []
         centers = env.get("centers_hz") or []
         for x, lo, mid, hi, fc in zip(third_octave_db, p5, p50, p95, centers, strict=False):
-            x = _number(x)
+            x = number_or_none(x)
             if (x is None or lo is None or mid is None or hi is None or hi <= lo or fc is None
                     or not _FAMILY_BANDS_HZ[0] <= fc <= _FAMILY_BANDS_HZ[1]):
                 continue
@@ -358,19 +358,12 @@ def resolve_profile(
                    envelope_union=envelope_values(env_spec, None) if env_spec else {})
 
 
-def _number(value: Any) -> float | None:
-    """A reference descriptor's number; None for anything else (undefined, text, a flag)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return finite_or_none(value)
-
-
 def _reference_targets(ref: Mapping[str, Any], slack_db: float) -> Targets:
     values: dict[str, float | None] = {
-        t: _number(ref.get(d)) for d, t in _REFERENCE_TARGETS.items()}
+        t: number_or_none(ref.get(d)) for d, t in _REFERENCE_TARGETS.items()}
     for descriptor, target in (("loudness.range_lu", "loudness_range_min_lu"),
                                ("loudness.crest_factor_db", "crest_factor_min_db"),
                                ("loudness.plr_db", "plr_min_db")):
-        v = _number(ref.get(descriptor))
+        v = number_or_none(ref.get(descriptor))
         values[target] = None if v is None else round(v - slack_db, 2)
     return Targets(**{k: (round(v, 2) if v is not None else None) for k, v in values.items()})
