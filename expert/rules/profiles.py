@@ -119,18 +119,11 @@ def family_distances(spec: EnvelopeFileSpec, third_octave_db: Any) -> dict[str, 
         {k: f.third_octave_db for k, f in spec.families.items()}, third_octave_db)
 
 
-def infer_family(spec: EnvelopeFileSpec,
-                 third_octave_db: Any) -> tuple[str | None, dict[str, float]]:
-    """The family nearest to a spectrum (``family_distances``) and all the distances."""
-    dist = family_distances(spec, third_octave_db)
-    return (min(dist, key=lambda k: (dist[k], k)) if dist else None), dist
-
-
 def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
     """The ``envelope.*`` and ``profile.family*`` names one file is judged with.
 
     A genre with a family fixes the envelope; without one, the family whose median curve
-    lies nearest to the file's 1/3-octave spectrum (``infer_family``), or the union of the
+    lies nearest to the file's 1/3-octave spectrum (``family_distances``), or the union of the
     families when the spectrum is not measured. ``profile.family_next`` and
     ``envelope.family_distance`` / ``envelope.family_next_distance`` let an explanation
     say how clear the choice was.
