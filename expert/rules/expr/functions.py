@@ -43,6 +43,12 @@ def _q_from_octaves(n: float) -> float:
     return math.sqrt(2.0**n) / (2.0**n - 1.0)
 
 
+def _erb_hz(f_hz: float) -> float:
+    # Equivalent rectangular bandwidth of the auditory filter at f: 24.7 (4.37 f/kHz + 1) Hz
+    # (Glasberg & Moore, Hearing Research 47, 1990, eq. 3).
+    return 24.7 * (4.37 * f_hz / 1000.0 + 1.0)
+
+
 _SCALAR: dict[str, Callable[..., float]] = {
     "abs": abs,
     "min": min,
@@ -54,6 +60,7 @@ _SCALAR: dict[str, Callable[..., float]] = {
     "log2": math.log2,
     "sqrt": math.sqrt,
     "q_from_octaves": _q_from_octaves,
+    "erb_hz": _erb_hz,
 }
 
 _VECTOR: dict[str, Callable[..., Any]] = {
@@ -67,6 +74,7 @@ _VECTOR: dict[str, Callable[..., Any]] = {
     "log2": lambda np, x: np.log2(np.where(x > 0, x, np.nan)),
     "sqrt": lambda np, x: np.sqrt(np.where(x >= 0, x, np.nan)),
     "q_from_octaves": lambda np, n: np.sqrt(2.0**n) / (2.0**n - 1.0),
+    "erb_hz": lambda np, f: _erb_hz(f),
 }
 
 
@@ -94,6 +102,8 @@ FUNCTIONS: dict[str, Function] = {
         Function("log2", 1, 1, "number", "base-2 logarithm (octaves between two frequencies)"),
         Function("sqrt", 1, 1, "number", "square root"),
         Function("q_from_octaves", 1, 1, "number", "EQ quality factor of a bandwidth in octaves"),
+        Function("erb_hz", 1, 1, "number",
+                 "equivalent rectangular bandwidth of hearing at a frequency (Glasberg & Moore)"),
         Function("defined", 1, 1, "bool", "true when the value was measured (not undefined)"),
         Function("default", 2, 2, "number", "default(x, y): x when defined, else y"),
     )
