@@ -53,8 +53,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="exit 1 when macro-F1 is below X")
     parser.add_argument("--max-clean-false-alarms", "--max-clean-false-alarm", type=float,
                         default=None, metavar="X",
-                        help="exit 1 when the clean false-alarm rate (clean files with any "
-                        "warning or error) is above X")
+                        help="exit 1 when the clean false-alarm rate (files with nothing "
+                        "expected that get a warning or error on a problem not optional "
+                        "there) is above X")
 
 
 def _generator() -> Any:
@@ -91,14 +92,14 @@ def _manifest_path(args: argparse.Namespace) -> Path:
 
 
 class Findings(list[str]):
-    """The problems reported on a file, and whether any diagnosis was a warning or an
-    error (``alarm``: what the clean false-alarm rate counts), and which of the problems
-    were reported as symptoms under a cause (``symptoms``)."""
+    """The problems reported on a file, those reported at warning or error (``alarms``:
+    what the clean false-alarm rate counts), and which of the problems were reported as
+    symptoms under a cause (``symptoms``)."""
 
-    def __init__(self, problems: list[str], *, alarm: bool,
+    def __init__(self, problems: list[str], *, alarms: Iterable[str],
                  symptoms: Iterable[str] = ()) -> None:
         super().__init__(problems)
-        self.alarm = alarm
+        self.alarms = frozenset(alarms)
         self.symptoms = frozenset(symptoms)
 
 
@@ -122,8 +123,8 @@ class SessionDetector:
         # how a symptom under its cause is scored).
         counted = [d for d in report.diagnoses if SEVERITY_RANK[d.severity] >= self.min_rank]
         return Findings(sorted({d.problem for d in counted}),
-                        alarm=any(SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"]
-                                  for d in report.diagnoses),
+                        alarms={d.problem for d in report.diagnoses
+                                if SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"]},
                         symptoms={d.problem for d in counted if d.caused_by})
 
 

@@ -63,7 +63,8 @@ class EvaluationView:
     def _summary(self) -> Text:
         e = self.evaluation
         text = Text()
-        text.append(f"{e.files} files, {e.clean_files} clean, {e.errors} errors\n")
+        text.append(f"{e.files} files, {e.clean_files} clean (nothing expected), "
+                    f"{e.errors} errors\n")
         text.append("macro-F1 ")
         text.append(fmt_ratio(e.macro_f1), style=f"bold {_score_style(e.macro_f1)}")
         text.append(f"   micro precision {fmt_ratio(e.micro_precision)}"

@@ -18,9 +18,12 @@ found) and the set ``found`` of problems the diagnosis reported:
 
 precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 TP / (2 TP + FP + FN); each is
 None when its denominator is 0. Macro-F1 is the mean F1 over the problems with at least
-one expected file (support > 0); micro figures pool the counts of all problems. The clean
-false-alarm rate is the share of clean files (no labels) with at least one warning or
-error (a detector that does not tell severities, returning a plain list: any diagnosis).
+one expected file (support > 0); micro figures pool the counts of all problems. A clean
+file is one on which no problem is expected (a released master, or a mix with only
+optional labels); the clean false-alarm rate is the share of clean files with at least one
+warning or error on a problem that is not optional there (a detector that does not tell
+severities, returning a plain list: any diagnosis of a problem not optional there). That is
+what an engineer sees on a good master: a warning they must argue with.
 
 A confusion ``(present, reported)`` counts files that have ``present`` (expected or
 optional; ``clean`` for clean files) on which ``reported`` was a false positive; of those,
@@ -55,11 +58,18 @@ class FileOutcome:
     expect: tuple[str, ...]
     optional: tuple[str, ...]
     found: tuple[str, ...] | None
-    alarm: bool | None = None  # any warning or error; None: unknown, any diagnosis counts
+    #: Problems reported at warning or error; None: severities unknown, every one counts.
+    alarms: tuple[str, ...] | None = None
 
     @property
     def clean(self) -> bool:
-        return not self.expect and not self.optional
+        return not self.expect
+
+    @property
+    def false_alarm_raised(self) -> bool:
+        """A warning or error on a problem the labels do not allow here."""
+        raised = self.found if self.alarms is None else self.alarms
+        return bool(set(raised or ()) - set(self.expect) - set(self.optional))
 
     @property
     def true_positives(self) -> set[str]:
@@ -175,8 +185,7 @@ def score(
         micro_precision=_ratio(total_tp, total_tp + total_fp),
         micro_recall=_ratio(total_tp, total_tp + total_fn),
         micro_f1=_f1(total_tp, total_fp, total_fn),
-        clean_false_alarm_rate=_ratio(
-            sum(bool(o.found) if o.alarm is None else o.alarm for o in clean), len(clean)),
+        clean_false_alarm_rate=_ratio(sum(o.false_alarm_raised for o in clean), len(clean)),
         problems=problems,
         confusions=[
             Confusion(present=present, reported=reported, files=n,
@@ -244,10 +253,11 @@ def _outcome(entry: LabelledFile, found: list[str] | None,
              excluded: frozenset[str] = frozenset()) -> FileOutcome:
     symptoms = frozenset(getattr(found, "symptoms", ())) - frozenset(entry.expect)
     keep = [p for p in (found or ()) if p not in excluded and p not in symptoms]
+    alarms = getattr(found, "alarms", None)
     return FileOutcome(entry.path, tuple(p for p in entry.expect if p not in excluded),
                        tuple(p for p in entry.optional if p not in excluded),
                        None if found is None else tuple(sorted(set(keep))),
-                       getattr(found, "alarm", None))
+                       None if alarms is None else tuple(sorted(set(alarms) - excluded)))
 
 
 def evaluate(

@@ -52,29 +52,37 @@ def test_a_detector_firing_everything_scores_the_expected_precision() -> None:
     assert by_problem["true_peak_over"].recall is None
     assert by_problem["clipping"].precision == pytest.approx(1 / 7)
     assert result.clean_false_alarm_rate == 1.0
-    assert by_problem["hum"].clean_false_alarms == 2
+    assert by_problem["hum"].clean_false_alarms == 3  # the two clean files and the subtle one
     # macro-F1 over the 4 supported problems: F1 = 2TP / (2TP + FP + FN).
     expected = (2 * 2 / (4 + 4) + 2 / (2 + 6) + 2 / (2 + 6) + 2 / (2 + 6)) / 4
     assert result.macro_f1 == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
-    ("found", "tp", "fp", "fn", "optional_found"),
+    ("found", "tp", "fp", "fn", "optional_found", "false_alarm_rate"),
     [
-        ([], 0, 0, 0, 0),  # a subtle variant missed is not a false negative
-        (["boomy"], 0, 0, 0, 1),  # ... and found is not a false positive
-        (["boomy", "muddy"], 0, 1, 0, 1),  # other problems on it still are
+        ([], 0, 0, 0, 0, 0.0),  # a subtle variant missed is not a false negative
+        (["boomy"], 0, 0, 0, 1, 0.0),  # ... and found is not a false positive
+        (["boomy", "muddy"], 0, 1, 0, 1, 1.0),  # other problems on it still are
     ],
 )
 def test_optional_labels_are_not_scored(found: list[str], tp: int, fp: int, fn: int,
-                                        optional_found: int) -> None:
+                                        optional_found: int, false_alarm_rate: float) -> None:
     outcome = FileOutcome("x.flac", (), ("boomy",), tuple(found))
     result = score([outcome])
     boomy = next(s for s in result.problems if s.problem == "boomy")
     muddy = next(s for s in result.problems if s.problem == "muddy")
     assert (boomy.tp, boomy.fp + muddy.fp, boomy.fn, boomy.optional_found) == (
         tp, fp, fn, optional_found)
-    assert result.clean_files == 0 and result.clean_false_alarm_rate is None
+    # Nothing is expected on it: a clean file, whose false alarm is only the non-optional muddy.
+    assert result.clean_files == 1 and result.clean_false_alarm_rate == false_alarm_rate
+
+
+def test_a_clean_master_counts_warnings_only_on_problems_not_allowed_there() -> None:
+    allowed = FileOutcome("m.flac", (), ("harsh",), ("harsh", "hum"), alarms=("harsh",))
+    warned = FileOutcome("n.flac", (), ("harsh",), ("harsh", "hum"), alarms=("hum",))
+    assert score([allowed]).clean_false_alarm_rate == 0.0  # hum only at info
+    assert score([warned]).clean_false_alarm_rate == 1.0
 
 
 def test_confusions_count_substitutions_and_extras() -> None:
@@ -136,7 +144,7 @@ def test_views_render_the_table_and_json_with_nulls() -> None:
     console = Console(width=120, record=True, no_color=True)
     console.print(EvaluationView(result))
     text = console.export_text()
-    assert "boomy" in text and "macro-F1" in text and "clean false-alarm rate 1.00" in text
+    assert "boomy" in text and "macro-F1" in text and "clean false-alarm rate 0.67" in text  # 2 of the 3 files with nothing expected
     assert "Confusions" in text
     document = json.loads(to_json(result, corpus="/corpus", subset="ci"))
     assert document["set"] == "ci" and document["files"] == len(FILES)
