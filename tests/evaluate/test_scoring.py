@@ -144,7 +144,8 @@ def test_views_render_the_table_and_json_with_nulls() -> None:
     console = Console(width=120, record=True, no_color=True)
     console.print(EvaluationView(result))
     text = console.export_text()
-    assert "boomy" in text and "macro-F1" in text and "clean false-alarm rate 0.67" in text  # 2 of the 3 files with nothing expected
+    # boomy is a false alarm on 2 of the 3 files with nothing expected (optional on one).
+    assert "boomy" in text and "macro-F1" in text and "clean false-alarm rate 0.67" in text
     assert "Confusions" in text
     document = json.loads(to_json(result, corpus="/corpus", subset="ci"))
     assert document["set"] == "ci" and document["files"] == len(FILES)
