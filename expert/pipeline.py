@@ -93,12 +93,14 @@ class Session:
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
         from expert.engine.playback import playback
+        from expert.rules.profiles import judged_envelope
 
         result = self.engine.run(Facts.from_featureset(features))
         return _entry(
             path,
             features,
             playback=playback(features.descriptors, self.destinations),
+            envelope=judged_envelope(self.profile, result.family),
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
             near_misses=result.near_misses[: self.options.near_misses],

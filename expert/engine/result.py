@@ -149,6 +149,9 @@ class EngineResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: str
+    family: str | None = Field(None, description=(
+        "The genre family whose envelope the file was judged against ('union': all of "
+        "them; None: no envelopes)."))
     diagnoses: list[Diagnosis] = Field(default_factory=list)
     explained: list[Explained] = Field(default_factory=list)
     findings: list[DerivedFinding] = Field(default_factory=list)
