@@ -103,6 +103,7 @@ class Session:
             envelope=judged_envelope(self.profile, result.family),
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
+            conditions=result.held_conditions(),
             near_misses=result.near_misses[: self.options.near_misses],
             trace=result.trace_dump() if self.options.explain else None,
         )

@@ -175,6 +175,14 @@ class EngineResult(BaseModel):
             self._near = self._tracer.near_misses(self.traces) if self._tracer else []
         return self._near
 
+    def held_conditions(self) -> dict[str, list[Condition]]:
+        """Per diagnosis (by rule id), the conditions that held in every rule behind it
+        (``merged``): its evidence as observed value, threshold and margin."""
+        return {d.rule_id: [c for rid in self.merged.get(d.rule_id, [d.rule_id])
+                            if rid in self.traces
+                            for c in self.traces[rid].conditions if c.outcome]
+                for d in self.diagnoses}
+
     def trace_dump(self) -> dict[str, Any]:
         """JSON-ready reasoning (traces, near misses, findings, merges, explained symptoms)."""
         return {"traces": {k: t.model_dump() for k, t in self.traces.items()},

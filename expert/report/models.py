@@ -14,6 +14,7 @@ from expert import __version__
 from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import Timeline
 from expert.engine import Diagnosis, NearMiss
+from expert.engine.result import Condition
 from expert.engine.playback import Playback
 from expert.rules.model import FileEnvelope
 
@@ -53,6 +54,9 @@ class FileReport(BaseModel):
         "percentiles per band and descriptor): what the report's pictures draw it against."))
     descriptors: dict[str, Any] = Field(default_factory=dict)
     diagnoses: list[Diagnosis] = Field(default_factory=list)
+    conditions: dict[str, list[Condition]] = Field(default_factory=dict, description=(
+        "Rule id of a diagnosis -> the conditions that held in the rules behind it "
+        "(observed value, operator, threshold, margin): its evidence in numbers."))
     near_misses: list[NearMiss] = Field(
         default_factory=list, description="Rules that did not fire but came closest to it."
     )

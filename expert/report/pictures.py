@@ -99,7 +99,7 @@ def tonal_balance(entry: FileReport) -> TonalBalance | None:
 
 @dataclass(frozen=True)
 class Span:
-    """A passage a diagnosis names, seconds."""
+    """A passage a diagnosis names, seconds (an event: ``start_s == end_s``)."""
 
     start_s: float
     end_s: float
@@ -155,9 +155,11 @@ def _over_time(entry: FileReport, names: Iterable[str], reference: float | None
 
 
 def problem_spans(entry: FileReport) -> tuple[Span, ...]:
-    """Every located passage of every diagnosis (``where``), in time order."""
-    spans = [Span(a, b, d.rule_id, d.problem, d.severity)
-             for d in entry.diagnoses for a, b in where(d, entry).ranges]
+    """Every located passage of every diagnosis (``where``: ranges, spans, and each event
+    as a span of zero length), in time order."""
+    spans = [Span(a, b, d.rule_id, d.problem, d.severity) for d in entry.diagnoses
+             for w in (where(d, entry),)
+             for a, b in (*w.ranges, *w.spans, *((t, t) for t in w.events_s))]
     return tuple(sorted(spans, key=lambda s: (s.start_s, s.end_s, s.rule_id)))
 
 
@@ -174,52 +176,59 @@ def stereo_over_time(entry: FileReport) -> OverTime | None:
 
 @dataclass(frozen=True)
 class Where:
-    """Where a diagnosis lies: passages (s), event times (s), or the whole track."""
+    """Where a diagnosis lies: the passages it names (s, at the analysis windows'
+    resolution), spans measured from an end of the file (s, sample-exact: a leading or
+    trailing silence), and the times of the events its evidence counts (s, 1 ms)."""
 
     ranges: tuple[tuple[float, float], ...]
+    spans: tuple[tuple[float, float], ...]
     events_s: tuple[float, ...]
 
     @property
     def whole_track(self) -> bool:
-        return not self.ranges and not self.events_s
+        return not (self.ranges or self.spans or self.events_s)
 
 
 def where(diagnosis: Diagnosis, entry: FileReport) -> Where:
-    """The diagnosis' own time ranges, or, for a track-wide verdict on a span measured from
-    an end of the file (leading / trailing silence), that span; plus the times of the
-    events its evidence counts (clicks, clipped runs, dropouts) inside those ranges."""
-    ranges = [tuple(r) for r in diagnosis.time_ranges]
+    """The diagnosis' own time ranges; for a track-wide verdict on a duration measured from
+    an end of the file (``span_from``: leading / trailing silence), that span; and the
+    times of the events its evidence counts (``event_times``: clicks, clipped runs,
+    dropouts), inside its ranges when it has any."""
+    ranges = diagnosis.time_ranges
     duration = entry.audio.duration_s if entry.audio is not None else None
-    events: list[float] = []
+    spans: set[tuple[float, float]] = set()
+    events: set[float] = set()
     for item in diagnosis.evidence:
         spec = CATALOGUE.get(item.descriptor)
         if spec is None:
             continue
         length = number_or_none(entry.descriptors.get(item.descriptor))
-        if spec.span_from is not None and not diagnosis.time_ranges and length is not None:
+        if spec.span_from is not None and not ranges and length is not None:
             if spec.span_from == "start":
-                ranges.append((0.0, length))
+                spans.add((0.0, length))
             elif duration is not None:
-                ranges.append((max(0.0, duration - length), duration))
+                spans.add((max(0.0, duration - length), duration))
         times = entry.descriptors.get(spec.event_times) if spec.event_times else None
         if isinstance(times, list):
-            events += [t for v in times if (t := number_or_none(v)) is not None
-                       and (not diagnosis.time_ranges
-                            or any(a <= t <= b for a, b in diagnosis.time_ranges))]
-    return Where(ranges=tuple(sorted(set(ranges))),  # type: ignore[arg-type]
-                 events_s=tuple(sorted(set(events))))
+            events.update(t for v in times if (t := number_or_none(v)) is not None
+                          and (not ranges or any(a <= t <= b for a, b in ranges)))
+    return Where(ranges=tuple((float(a), float(b)) for a, b in ranges),
+                 spans=tuple(sorted(spans)), events_s=tuple(sorted(events)))
 
 
 @dataclass(frozen=True)
 class Meter:
-    """A meter of the header: its value, what it is read against, and the verdict of the
-    diagnoses whose evidence names it (None: none does)."""
+    """A meter of the header: its value, what it is read against (the profile's target or
+    ceiling, else the spread of the family's released masters), and the worst severity of
+    the diagnoses whose evidence names it (None: none does)."""
 
     descriptor: str
     label: str
     value: float | None
     unit: str
-    against: str
+    target: float | None
+    target_kind: Literal["target", "ceiling"] | None
+    spread: EnvelopeRange | None
     severity: Severity | None
     rule_ids: tuple[str, ...]
 
@@ -234,10 +243,12 @@ METERS: dict[str, str] = {
     "stereo.correlation": "correlation",
     "stereo.width_pct": "width",
 }
-#: Meters read against a profile target rather than the family's spread.
-_METER_TARGETS = {"loudness.integrated_lufs": ("target", "integrated_lufs"),
-                  "loudness.true_peak_dbtp": ("ceiling", "true_peak_dbtp"),
-                  "codec.true_peak_dbtp": ("ceiling", "true_peak_dbtp")}
+#: Meters read against a profile target: descriptor -> (kind, key in the profile's targets).
+_METER_TARGETS: dict[str, tuple[Literal["target", "ceiling"], str]] = {
+    "loudness.integrated_lufs": ("target", "integrated_lufs"),
+    "loudness.true_peak_dbtp": ("ceiling", "true_peak_dbtp"),
+    "codec.true_peak_dbtp": ("ceiling", "true_peak_dbtp"),
+}
 
 
 def _worst(diagnoses: Iterable[Diagnosis]) -> Severity | None:
@@ -248,24 +259,20 @@ def _worst(diagnoses: Iterable[Diagnosis]) -> Severity | None:
 def meters(entry: FileReport, profile: Mapping[str, Any]) -> tuple[Meter, ...]:
     """The header's meters of a judged file, in ``METERS`` order (those it has)."""
     targets = profile.get("targets") or {}
+    stats = entry.envelope.stats if entry.envelope is not None else {}
     out: list[Meter] = []
     for name, label in METERS.items():
-        if name not in entry.descriptors or (
-                name.startswith("codec.") and entry.descriptors[name] is None):
+        value = number_or_none(entry.descriptors.get(name))
+        if name not in entry.descriptors or (name.startswith("codec.") and value is None):
             continue
-        unit = CATALOGUE[name].unit if name in CATALOGUE else ""
-        against = ""
-        if name in _METER_TARGETS:
-            word, key = _METER_TARGETS[name]
-            target = number_or_none(targets.get(key))
-            against = f"{word} {target:g}" if target is not None else ""
-        elif entry.envelope is not None and name in entry.envelope.stats:
-            stat = entry.envelope.stats[name]
-            against = f"{entry.envelope.family} {stat.p5:g}..{stat.p95:g}"
+        kind, key = _METER_TARGETS.get(name, (None, ""))
         judged = [d for d in entry.diagnoses if any(e.descriptor == name for e in d.evidence)]
-        out.append(Meter(name, label, number_or_none(entry.descriptors[name]),
-                         unit, against, _worst(judged),
-                         tuple(dict.fromkeys(d.rule_id for d in judged))))
+        out.append(Meter(
+            descriptor=name, label=label, value=value,
+            unit=CATALOGUE[name].unit if name in CATALOGUE else "",
+            target=number_or_none(targets.get(key)) if kind else None, target_kind=kind,
+            spread=None if kind else stats.get(name), severity=_worst(judged),
+            rule_ids=tuple(dict.fromkeys(d.rule_id for d in judged))))
     return tuple(out)
 
 
