@@ -10,9 +10,10 @@ from expert.fileio import write_atomic
 from expert.report.models import Report
 
 
-def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None) -> str:
+def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None,
+           quiet: bool = False) -> str:
     """The report as text in ``fmt`` (one of ``formats.REPORT_FORMATS``); rich output is
-    rendered without colour codes."""
+    rendered without colour codes (``quiet``: one line per file)."""
     if fmt == "json":
         return report.model_dump_json(indent=2) + "\n"
     if fmt == "markdown":
@@ -29,20 +30,22 @@ def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | Non
 
     buffer = io.StringIO()
     Console(file=buffer, width=width or 110, force_terminal=False, no_color=True).print(
-        ReportView(report, diagnoses=diagnoses)
+        ReportView(report, diagnoses=diagnoses, quiet=quiet)
     )
     return buffer.getvalue()
 
 
-def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True) -> None:
+def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True,
+         quiet: bool = False) -> None:
     """Print to the terminal (rich: with colour when it is one) or write ``output``."""
     if output:
-        write_atomic(Path(output), render(report, fmt, diagnoses=diagnoses).encode("utf-8"))
+        write_atomic(Path(output),
+                     render(report, fmt, diagnoses=diagnoses, quiet=quiet).encode("utf-8"))
         return
     if fmt == "rich":
         from expert.report.terminal import ReportView, console
 
-        console().print(ReportView(report, diagnoses=diagnoses))
+        console().print(ReportView(report, diagnoses=diagnoses, quiet=quiet))
         return
     sys.stdout.write(render(report, fmt, diagnoses=diagnoses))
     sys.stdout.flush()
