@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,9 +35,9 @@ class _DelayedProgress(Progress):
     """A progress display that stays empty until it has run ``delay_s`` seconds."""
 
     def __init__(self, *columns: Any, delay_s: float, **kwargs: Any) -> None:
-        super().__init__(*columns, **kwargs)
         self.delay_s = delay_s
-        self._began = time.monotonic()
+        self._began = time.monotonic()  # before Progress.__init__, which renders once
+        super().__init__(*columns, **kwargs)
 
     def get_renderables(self) -> Iterable[RenderableType]:
         if time.monotonic() - self._began >= self.delay_s:
@@ -75,11 +75,16 @@ def print_batch(reports: Iterator[FileReport], total: int, profile: Mapping[str,
                 out.print(profile_line(profile))
             for entry in reports:
                 outcome.done.append(entry)
-                if quiet:
-                    out.print(quiet_line(entry))
+                shown = quiet_line(entry) if quiet else Group(FileDiagnosisView(entry, profile),
+                                                              Text(""))
+                if progress is not None and out.is_terminal:
+                    # One terminal for both: take the bar down while the report prints, or
+                    # the two interleave (rich consoles write past each other's redirects).
+                    progress.stop()
+                    out.print(shown)
+                    progress.start()
                 else:
-                    out.print(FileDiagnosisView(entry, profile))
-                    out.print()
+                    out.print(shown)
                 if progress is not None and task is not None:
                     progress.advance(task)
     except KeyboardInterrupt:
