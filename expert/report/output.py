@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from expert.fileio import write_atomic
 from expert.report.models import Report
+
+if TYPE_CHECKING:  # rich is loaded only for the terminal formats
+    from rich.console import Console
 
 
 def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None,
@@ -26,13 +30,20 @@ def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | Non
         return to_html(report, diagnoses=diagnoses)
     from rich.console import Console
 
-    from expert.report.terminal import ReportView
-
     buffer = io.StringIO()
-    Console(file=buffer, width=width or 110, force_terminal=False, no_color=True).print(
-        ReportView(report, diagnoses=diagnoses, quiet=quiet)
-    )
+    _print_rich(Console(file=buffer, width=width or 110, force_terminal=False, no_color=True),
+                report, diagnoses=diagnoses, quiet=quiet)
     return buffer.getvalue()
+
+
+def _print_rich(console: Console, report: Report, *, diagnoses: bool, quiet: bool) -> None:
+    from expert.report.terminal import ReportView, print_quiet
+
+    if quiet and diagnoses:
+        for entry in report.reports:
+            print_quiet(console, entry)
+    else:
+        console.print(ReportView(report, diagnoses=diagnoses))
 
 
 def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True,
@@ -43,9 +54,9 @@ def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True
                      render(report, fmt, diagnoses=diagnoses, quiet=quiet).encode("utf-8"))
         return
     if fmt == "rich":
-        from expert.report.terminal import ReportView, console
+        from expert.report.terminal import console
 
-        console().print(ReportView(report, diagnoses=diagnoses, quiet=quiet))
+        _print_rich(console(), report, diagnoses=diagnoses, quiet=quiet)
         return
     sys.stdout.write(render(report, fmt, diagnoses=diagnoses))
     sys.stdout.flush()
