@@ -154,13 +154,14 @@ def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain
         if not members:
             continue
         shown.update(e.descriptor for e in members)
-        units = {e.unit for e in members}
-        unit = units.pop() if len(units) == 1 else ""  # an expression of mixed units
         numeric = isinstance(c.observed, float) and isinstance(c.threshold, float)
-        against = f"{c.operator} {fmt_value(c.threshold, unit)}" if numeric else ""
-        margin = f"margin {fmt_value(c.margin, unit)}" if c.margin is not None else ""
         single = (numeric and len(members) == 1 and isinstance(members[0].value, float)
                   and math.isclose(members[0].value, c.observed, abs_tol=1e-3))
+        # An expression's value need not share its descriptors' unit (a loudness minus a
+        # target is in LU): only a bare descriptor's comparison shows one.
+        unit = members[0].unit if single else ""
+        against = f"{c.operator} {fmt_value(c.threshold, unit)}" if numeric else ""
+        margin = f"margin {fmt_value(c.margin, unit)}" if c.margin is not None else ""
         if single:
             row(members[0].descriptor, fmt_value(members[0].value, unit), against, margin,
                 c.text)
@@ -302,9 +303,12 @@ class FileDiagnosisView:
         pics = pictures(report, self.profile)
         yield FileHeader(report, pics)
         if pics.tonal is not None:
+            yield Text("")
             yield TonalChart(pics.tonal)
         if pics.loudness is not None:
+            yield Text("")
             yield OverTimeStrip(pics.loudness, "short-term loudness")
+        yield Text("")
         explain = report.trace is not None
         if not report.diagnoses:
             yield Text("✓ no problems found for this profile", style="green")
