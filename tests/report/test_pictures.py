@@ -90,3 +90,20 @@ def test_a_meter_takes_the_worst_severity_of_the_diagnoses_naming_it(judged: Rep
     assert "codec.true_peak_dbtp" not in by_name  # not measured without --codec-check
     clean = {m.descriptor: m for m in meters(entry_named(judged, "clean.wav"), judged.profile)}
     assert clean["stereo.correlation"].severity is None
+
+
+def test_a_meter_is_judged_only_by_a_condition_on_it_alone() -> None:
+    plr = "loudness.true_peak_dbtp - loudness.short_term_lufs < 8 (6.4 < 8)"
+    d = Diagnosis(rule_id="LD005", problem="over_compressed", title="Squashed",
+                  severity="warning", certainty=0.9, explanation="", evidence=[
+                      Evidence(descriptor="loudness.plr_db", value=6.9, unit="dB",
+                               condition="loudness.plr_db < 7.85 (6.94 < 7.85)"),
+                      Evidence(descriptor="loudness.true_peak_dbtp", value=-1.3, unit="dBTP",
+                               condition=plr),
+                      Evidence(descriptor="loudness.short_term_lufs", value=-7.7, unit="LUFS",
+                               condition=plr)])
+    entry = _entry(**{"loudness.plr_db": 6.9, "loudness.true_peak_dbtp": -1.3})
+    entry.diagnoses.append(d)
+    by_name = {m.descriptor: m for m in meters(entry, {"targets": {"true_peak_dbtp": -1.0}})}
+    assert by_name["loudness.plr_db"].severity == "warning"
+    assert by_name["loudness.true_peak_dbtp"].severity is None
