@@ -282,7 +282,7 @@ class FileHeader:
 
 
 #: From this many columns the meters and the playback table sit side by side.
-_SIDE_BY_SIDE_WIDTH = 130
+_SIDE_BY_SIDE_WIDTH = 150
 
 
 class FileDiagnosisView:
