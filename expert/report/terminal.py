@@ -1,4 +1,6 @@
-"""Terminal renderables (rich): the catalogue, measured descriptors and diagnoses.
+"""Terminal renderables (rich): the catalogue, measured descriptors, and the report of a
+judged file (header, pictures from ``charts``, diagnoses) and of a batch (summary, quiet
+lines).
 
 Each view is an object that renders itself (``__rich_console__``); none computes anything.
 """
@@ -105,6 +107,10 @@ def _catalogue_order(name: str) -> tuple[int, str]:
     return (_ORDER.get(name, len(_ORDER)), name)
 
 
+#: Event times listed in a diagnosis' "where" before the rest are counted.
+_EVENTS_SHOWN = 12
+
+
 def _where(diagnosis: Diagnosis, entry: FileReport) -> str:
     """'whole track', the passages (0:12.0-0:31.5), a silence's own span to the
     millisecond, and event times (0:12.345)."""
@@ -119,10 +125,6 @@ def _where(diagnosis: Diagnosis, entry: FileReport) -> str:
         more = f" and {rest} more" if rest > 0 else ""
         parts.append(f"at {shown}{more}")
     return "; ".join(parts)
-
-
-#: Event times listed in a diagnosis' "where" before the rest are counted.
-_EVENTS_SHOWN = 12
 
 
 def _matches(item: Evidence, condition: Condition) -> bool:
@@ -285,6 +287,10 @@ class FileHeader:
 _SIDE_BY_SIDE_WIDTH = 150
 
 
+#: The correlation strip's axis: a coefficient's whole range.
+_CORRELATION_SCALE = (-1.0, 1.0)
+
+
 class FileDiagnosisView:
     """One judged file: header, pictures, diagnoses (most severe and most certain first,
     symptoms under their cause), then the nearest misses (with ``--explain``: the whole
@@ -308,6 +314,11 @@ class FileDiagnosisView:
         if pics.loudness is not None:
             yield Text("")
             yield OverTimeStrip(pics.loudness, "short-term loudness")
+        if pics.stereo is not None and any(e.descriptor.startswith("stereo.")
+                                           for d in report.diagnoses for e in d.evidence):
+            yield Text("")  # drawn when a diagnosis is about the stereo image
+            yield OverTimeStrip(pics.stereo, "correlation over time", rows=2,
+                                scale=_CORRELATION_SCALE)
         yield Text("")
         explain = report.trace is not None
         if not report.diagnoses:

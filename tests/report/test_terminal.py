@@ -26,7 +26,8 @@ def test_header_shows_what_the_file_is_its_verdict_and_the_meters(judged: Report
     title = next(x for x in lines if "flipped.wav" in x)
     assert title.rstrip().endswith("✗ FAIL")
     assert "WAV 24-bit · 44.1 kHz · stereo · 0:12.0" in out
-    meter = {x.split()[0]: x for x in lines if x.split() and x.split()[0] in (
+    header = lines[:next(i for i, x in enumerate(lines) if x.startswith("playback"))]
+    meter = {x.split()[0]: x for x in header if x.split() and x.split()[0] in (
         "integrated", "correlation", "PLR", "LRA", "width")}
     assert "target -14.0 LUFS" in meter["integrated"] and "! LD001" in meter["integrated"]
     assert "✗ ST001" in meter["correlation"] and "released:" in meter["correlation"]
@@ -109,7 +110,7 @@ def test_loudness_strip_marks_passages_and_events_under_the_time_they_happened()
                 Span(7.5, 7.5, "AR004", "clicks", "warning"))
     lines = rendered(OverTimeStrip(OverTime(10.0, (series,), problems, reference=-14.0),
                                    "short-term loudness"), width=66).splitlines()
-    assert "┈ target -14" in lines[0]
+    assert "┈ target -14.0 LUFS" in " ".join(" ".join(lines[:2]).split())
     marks = next(x for x in lines if "^" in x)
     columns = 66 - 7
     assert marks[6:6 + 12] == "^" * 12  # 0-2 s of 10 s: the first fifth
