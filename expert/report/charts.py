@@ -52,7 +52,7 @@ class MetersView:
         table.add_column("meter", style="bold")
         table.add_column("value", justify="right")
         table.add_column("verdict")
-        table.add_column("against", style="dim", overflow="fold")
+        table.add_column("against", overflow="fold")
         for m in self.meters:
             style = SEVERITY_STYLE.get(m.severity or "", "green")
             verdict = Text(SEVERITY_MARK[m.severity], style=style)
@@ -65,8 +65,11 @@ class MetersView:
                            f"{fmt_meter(m.spread.p95, m.unit)}")
             else:
                 against = ""
-            table.add_row(m.label, Text(fmt_meter(m.value, m.unit), style=style), verdict,
-                          against)
+            row = Text(against, style="dim")
+            if m.placement in ("above", "below"):  # unusual, whether or not a rule minds
+                row.append(f" {PLACEMENT_MARK[m.placement]} {m.placement}",
+                           style=PLACEMENT_STYLE[m.placement])
+            table.add_row(m.label, Text(fmt_meter(m.value, m.unit), style=style), verdict, row)
         yield table
         if self.family and any(m.spread is not None for m in self.meters):
             yield Text(f"released: p5 to p95 of released {self.family} masters", style="dim")

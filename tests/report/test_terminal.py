@@ -12,7 +12,7 @@ from expert.pipeline import RunOptions, Session
 from expert.report.charts import OverTimeStrip, TonalChart
 from expert.report.models import FileReport, Report
 from expert.report.output import render
-from expert.report.pictures import Band, OverTime, Series, Span, TonalBalance
+from expert.report.pictures import Band, OverTime, Series, Span, TonalBalance, meters
 from expert.report.terminal import BatchSummary, FileDiagnosisView, ReportView, quiet_line
 from tests.report.conftest import entry_named, rendered
 
@@ -32,6 +32,10 @@ def test_header_shows_what_the_file_is_its_verdict_and_the_meters(judged: Report
     assert "target -14.0 LUFS" in meter["integrated"] and "! LD001" in meter["integrated"]
     assert "✗ ST001" in meter["correlation"] and "released:" in meter["correlation"]
     assert "playback (normalisation per platform)" in out
+    for m in meters(entry_named(judged, "flipped.wav"), judged.profile):
+        if m.label in meter:  # outside the family's spread: said in characters too
+            marked = "▲ above" in meter[m.label] or "▼ below" in meter[m.label]
+            assert marked is (m.placement in ("above", "below"))
 
 
 def test_evidence_is_value_threshold_margin_and_the_expression_only_with_explain(
