@@ -133,10 +133,9 @@ def _matches(item: Evidence, condition: Condition) -> bool:
     return item.condition == condition.text or item.condition.startswith(condition.text + " (")
 
 
-def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain: bool
-                   ) -> Table | None:
-    """The evidence as measured value against threshold and margin; the condition's source
-    only with ``explain``. A condition on an expression of several descriptors lists them,
+def evidence_table(diagnosis: Diagnosis, conditions: list[Condition]) -> Table | None:
+    """The evidence as measured value against threshold and margin (the conditions' source
+    is for ``--explain``). A condition on an expression of several descriptors lists them,
     then the compared value."""
     table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
     width = max((len(e.descriptor) for e in diagnosis.evidence), default=10)
@@ -144,12 +143,8 @@ def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain
     table.add_column("measured", justify="right")
     table.add_column("against", overflow="fold")
     table.add_column("margin", style="dim", overflow="fold")
-    if explain:
-        table.add_column("condition", style="dim", overflow="fold", ratio=1)
     shown: set[str] = set()
-
-    def row(*cells: str) -> None:
-        table.add_row(*cells[: len(table.columns)])
+    row = table.add_row
 
     for c in conditions:
         members = [e for e in diagnosis.evidence if _matches(e, c) and e.descriptor not in shown]
@@ -165,16 +160,15 @@ def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain
         against = f"{c.operator} {fmt_value(c.threshold, unit)}" if numeric else ""
         margin = f"margin {fmt_value(c.margin, unit)}" if c.margin is not None else ""
         if single:
-            row(members[0].descriptor, fmt_value(members[0].value, unit), against, margin,
-                c.text)
+            row(members[0].descriptor, fmt_value(members[0].value, unit), against, margin)
             continue
         for e in members:
-            row(e.descriptor, fmt_value(e.value, e.unit), "", "", "")
+            row(e.descriptor, fmt_value(e.value, e.unit), "", "")
         if numeric:
-            row("  ⤷ compared", fmt_value(c.observed, unit), against, margin, c.text)
+            row("  ⤷ compared", fmt_value(c.observed, unit), against, margin)
     for e in diagnosis.evidence:  # a report without held conditions (read back from JSON)
         if e.descriptor not in shown:
-            row(e.descriptor, fmt_value(e.value, e.unit), e.condition, "", "")
+            row(e.descriptor, fmt_value(e.value, e.unit), e.condition, "")
     return table if table.row_count else None
 
 
@@ -203,10 +197,13 @@ class DiagnosisView:
         if d.inconclusive:
             place.append("  inconclusive", style="magenta")
         body: list[Any] = [place]
-        evidence = evidence_table(d, self.entry.conditions.get(d.rule_id, []),
-                                  explain=self.explain)
+        conditions = self.entry.conditions.get(d.rule_id, [])
+        evidence = evidence_table(d, conditions)
         if evidence is not None:
             body.append(evidence)
+        if self.explain:  # the rule's own words for what was compared
+            body.extend(Text(f"when {c.text}", style="dim") for c in conditions
+                        if any(_matches(e, c) for e in d.evidence))
         body.append(Text(d.explanation))
         for remedy in d.remedies:
             params = ", ".join(f"{k}={fmt_value(v)}" for k, v in remedy.parameters.items())
