@@ -2,14 +2,16 @@
 
 ``Session`` loads the rulebase and profile once; ``diagnose_file`` turns one path into a
 ``FileReport`` and never raises for a bad file (the error goes into that file's entry);
-``run_batch`` fans files out over processes when ``jobs > 1``.
+``run_batch`` (``iter_batch``: as the files finish) fans files out over processes when
+``jobs > 1``.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,14 +95,17 @@ class Session:
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
         from expert.engine.playback import playback
+        from expert.rules.profiles import judged_envelope
 
         result = self.engine.run(Facts.from_featureset(features))
         return _entry(
             path,
             features,
             playback=playback(features.descriptors, self.destinations),
+            envelope=judged_envelope(self.profile, result.family),
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
+            conditions=result.held_conditions(),
             near_misses=result.near_misses[: self.options.near_misses],
             trace=result.trace_dump() if self.options.explain else None,
         )
@@ -141,32 +146,47 @@ def _run_in_worker(path: str) -> FileReport:
     return _WORKER_TASK(path, False)
 
 
-def map_files(
+def iter_files(
     task: Callable[[str, bool], FileReport], paths: Sequence[str], jobs: int
-) -> list[FileReport]:
-    """``task(path, parallel)`` over every file, in input order.
+) -> Iterator[FileReport]:
+    """``task(path, parallel)`` over every file, yielded in input order as each finishes.
 
     With ``jobs > 1`` files are spread over forked processes and each file is analysed on
     one core (``parallel=False``); with one job a long file may use both cores itself.
+    The workers ignore Ctrl-C: the caller gets the KeyboardInterrupt, and closing the
+    iterator stops them.
     """
     global _WORKER_TASK
     jobs = max(1, min(jobs, len(paths), os.cpu_count() or 1))
     if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [task(p, True) for p in paths]
+        yield from (task(p, True) for p in paths)
+        return
     _WORKER_TASK = task  # inherited by the forked workers, so it need not be picklable
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(_run_in_worker, paths, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(
+                jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
+        ) as pool:
+            yield from pool.imap(_run_in_worker, paths, chunksize=1)
     finally:
         _WORKER_TASK = None
 
 
+def map_files(
+    task: Callable[[str, bool], FileReport], paths: Sequence[str], jobs: int
+) -> list[FileReport]:
+    """``iter_files`` as a list."""
+    return list(iter_files(task, paths, jobs))
+
+
+def iter_batch(paths: Sequence[str], session: Session) -> Iterator[FileReport]:
+    """Diagnose every file, yielded in input order as each finishes."""
+    return iter_files(lambda p, parallel: session.diagnose_file(p, parallel=parallel), paths,
+                      session.options.jobs)
+
+
 def run_batch(paths: Sequence[str], session: Session) -> Report:
     """Diagnose every file, in input order."""
-    reports = map_files(
-        lambda p, parallel: session.diagnose_file(p, parallel=parallel), paths, session.options.jobs
-    )
-    return Report(profile=session.profile_summary(), reports=reports)
+    return Report(profile=session.profile_summary(), reports=list(iter_batch(paths, session)))
 
 
 def diagnose_file(path: str | os.PathLike[str], options: RunOptions | None = None) -> FileReport:

@@ -65,6 +65,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="list the N rules that came closest to firing (default 5)",
     )
     parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="one line per file in the terminal: path, verdict, problem keys",
+    )
+    parser.add_argument(
         "--explain",
         action="store_true",
         help="show each diagnosis' reasoning: WHY, HOW (and the traces in JSON)",
@@ -91,17 +97,29 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
 
 
 def run(args: argparse.Namespace) -> int:
-    from expert.pipeline import Session, run_batch
+    from expert.pipeline import Session, iter_batch, run_batch
     from expert.report.output import emit
 
     files = input_files(args.paths)
     session = Session(options_from(args))
-    report = run_batch(files, session)
-    emit(report, args.format, args.output)
-    if not any(entry.ok for entry in report.reports):
+    if args.format == "rich" and not args.output:
+        from expert.report.batch import print_batch
+        from expert.report.terminal import console
+
+        outcome = print_batch(iter_batch(files, session), len(files),
+                              session.profile_summary(), quiet=args.quiet,
+                              out=console(), err=console(stderr=True))
+        if outcome.interrupted:
+            return ExitStatus.INTERRUPTED
+        reports = outcome.done
+    else:
+        report = run_batch(files, session)
+        emit(report, args.format, args.output, quiet=args.quiet)
+        reports = report.reports
+    if not any(entry.ok for entry in reports):
         return ExitStatus.USAGE
     if args.fail_on is not None:
         floor = SEVERITY_RANK[args.fail_on]
-        if any(SEVERITY_RANK[d.severity] >= floor for e in report.reports for d in e.diagnoses):
+        if any(SEVERITY_RANK[d.severity] >= floor for e in reports for d in e.diagnoses):
             return ExitStatus.CHECK_FAILED
     return ExitStatus.OK
