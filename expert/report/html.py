@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from expert.descriptors import CATALOGUE
@@ -85,11 +86,18 @@ def _file(entry: FileReport, diagnoses: bool) -> str:
     return head + f"<table>{rows}</table>"
 
 
-def to_html(report: Report, *, diagnoses: bool = True) -> str:
+def to_html(report: Report, *, diagnoses: bool = True, rulebase_digest: str | None = None,
+            generated_at: datetime | None = None) -> str:
     name = escape(str(report.profile.get("name")))
     files = "".join(_file(e, diagnoses) for e in report.reports)
+    when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    footer = (f"<footer class=dim>{escape(when)} · mixexpert {escape(report.tool.version)} · "
+              f"profile {name}"
+              + (f" · rulebase {escape(rulebase_digest[:12])}" if rulebase_digest else "")
+              + "</footer>")
     return (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         f"<title>mixexpert report</title><style>{_STYLE}</style>"
-        f"<h1>mixexpert report <span class=dim>(profile: {name})</span></h1>{files}</html>\n"
+        f"<h1>mixexpert report <span class=dim>(profile: {name})</span></h1>{files}{footer}"
+        "</html>\n"
     )
