@@ -93,14 +93,17 @@ class Session:
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
         from expert.engine.playback import playback
+        from expert.rules.profiles import judged_envelope
 
         result = self.engine.run(Facts.from_featureset(features))
         return _entry(
             path,
             features,
             playback=playback(features.descriptors, self.destinations),
+            envelope=judged_envelope(self.profile, result.family),
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
+            conditions=result.held_conditions(),
             near_misses=result.near_misses[: self.options.near_misses],
             trace=result.trace_dump() if self.options.explain else None,
         )

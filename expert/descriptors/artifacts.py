@@ -35,6 +35,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.clipped_samples", unit="count", scope="both",
+        event_times="artifacts.clipped_times_s",
         meaning="Samples in runs stuck at the channel's extreme value (flat-topped peaks).",
         method="Runs of >= 3 consecutive samples within 2e-5 (relative) of the channel's most "
                "positive or most negative sample, when that extreme is above -6 dBFS; the file's "
@@ -45,6 +46,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.clipped_runs", unit="count",
+        event_times="artifacts.clipped_times_s",
         meaning="Number of clipped runs (flat-topped peaks), all channels and polarities.",
         method="As artifacts.clipped_samples, counting runs instead of samples.",
     ),
@@ -55,6 +57,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.click_count", unit="count", scope="both",
+        event_times="artifacts.click_times_s",
         meaning="Impulsive discontinuities (clicks, pops, splices) in the programme.",
         method="3rd-order difference residual per channel; a 1 ms cell holds a click when its "
                "residual peak exceeds 4x (12 dB) every other residual peak within 25 ms on either "
@@ -85,6 +88,7 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.dropout_count", unit="count", scope="both",
+        event_times="artifacts.dropout_times_s",
         meaning="Gaps inside the programme: the signal drops to near silence and comes back.",
         method="Runs of 5 ms-1 s of 1 ms cells whose peak (all channels) stays under -60 dBFS, "
                "with peaks above -40 dBFS within 5 ms before and after; leading/trailing "
@@ -173,14 +177,14 @@ SPECS: tuple[DescriptorSpec, ...] = (
         references=(_MARTIN,),
     ),
     DescriptorSpec(
-        name="artifacts.leading_silence_s", unit="s",
+        name="artifacts.leading_silence_s", unit="s", span_from="start",
         meaning="Time before the first sample above -60 dBFS.",
         method="Index of the first sample with |x| > -60 dBFS in any channel / sample rate "
                "(the threshold of Essentia's StartStopCut); the whole duration if none.",
         references=(_ESSENTIA,),
     ),
     DescriptorSpec(
-        name="artifacts.trailing_silence_s", unit="s",
+        name="artifacts.trailing_silence_s", unit="s", span_from="end",
         meaning="Time after the last sample above -60 dBFS.",
         method="(frames - 1 - index of the last sample above -60 dBFS) / sample rate.",
     ),

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Kind = Literal["number", "bool", "list", "events"]
 Scope = Literal["track", "window", "both"]
+#: A duration measured from the start or from the end of the file.
+SpanFrom = Literal["start", "end"]
 
 
 class Gate(BaseModel):
@@ -55,3 +57,9 @@ class DescriptorSpec(BaseModel):
     references: tuple[str, ...] = ()
     gate: Gate | None = Field(default=None, description=(
         "The range a defined value always lies in, and why (see Gate)."))
+    event_times: str | None = Field(default=None, description=(
+        "The list descriptor holding the times (s) of the events this one counts, so that a "
+        "report can say exactly where they are."))
+    span_from: SpanFrom | None = Field(default=None, description=(
+        "This value is a duration (s) from the start or the end of the file: the span a "
+        "report shows as where."))

@@ -214,6 +214,8 @@ class Engine:
                 fired.append((raw, self._diagnosis(raw, env, wenv)))
 
         result = self._report(fired, producers)
+        result.family = env["profile.family"] if self.profile.envelope_union else None
+        result.family = env["profile.family"] if self.profile.envelope_union else None
         result.findings = [
             DerivedFinding(name=name, certainty=round(combine_all(values), 4),
                            rules=producers[name],

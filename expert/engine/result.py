@@ -149,6 +149,9 @@ class EngineResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: str
+    family: str | None = Field(None, description=(
+        "The genre family whose envelope the file was judged against ('union': all of "
+        "them; None: no envelopes)."))
     diagnoses: list[Diagnosis] = Field(default_factory=list)
     explained: list[Explained] = Field(default_factory=list)
     findings: list[DerivedFinding] = Field(default_factory=list)
@@ -171,6 +174,14 @@ class EngineResult(BaseModel):
         if self._near is None:
             self._near = self._tracer.near_misses(self.traces) if self._tracer else []
         return self._near
+
+    def held_conditions(self) -> dict[str, list[Condition]]:
+        """Per diagnosis (by rule id), the conditions that held in every rule behind it
+        (``merged``): its evidence as observed value, threshold and margin."""
+        return {d.rule_id: [c for rid in self.merged.get(d.rule_id, [d.rule_id])
+                            if rid in self.traces
+                            for c in self.traces[rid].conditions if c.outcome]
+                for d in self.diagnoses}
 
     def trace_dump(self) -> dict[str, Any]:
         """JSON-ready reasoning (traces, near misses, findings, merges, explained symptoms)."""

@@ -14,7 +14,9 @@ from expert import __version__
 from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import Timeline
 from expert.engine import Diagnosis, NearMiss
+from expert.engine.result import Condition
 from expert.engine.playback import Playback
+from expert.rules.model import FileEnvelope
 
 SCHEMA_VERSION = "1.1"
 Verdict = Literal["pass", "warn", "fail"]
@@ -47,8 +49,14 @@ class FileReport(BaseModel):
         "The gain each destination of the profile's family applies, and the true peak "
         "after it (1.1)."))
     audio: AudioInfo | None = None
+    envelope: FileEnvelope | None = Field(default=None, description=(
+        "The envelope of released music the file was judged against (its family, the "
+        "percentiles per band and descriptor): what the report's pictures draw it against."))
     descriptors: dict[str, Any] = Field(default_factory=dict)
     diagnoses: list[Diagnosis] = Field(default_factory=list)
+    conditions: dict[str, list[Condition]] = Field(default_factory=dict, description=(
+        "Rule id of a diagnosis -> the conditions that held in the rules behind it "
+        "(observed value, operator, threshold, margin): its evidence in numbers."))
     near_misses: list[NearMiss] = Field(
         default_factory=list, description="Rules that did not fire but came closest to it."
     )

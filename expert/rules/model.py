@@ -357,6 +357,32 @@ class Profile(BaseModel):
             "Each family's 1/3-octave p5/p50/p95 curves, to infer the nearest family."))
 
 
+class EnvelopeRange(BaseModel):
+    """The 5th, 50th and 95th percentile of one descriptor over a family's released masters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p5: float
+    p50: float
+    p95: float
+
+
+class FileEnvelope(BaseModel):
+    """The envelope of released music one file was judged against: what the report draws
+    the file's tonal balance and meters against (it never looks the envelope up itself)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    family: str = Field(description=(
+        "The genre family (``profile.family``); 'union' when judged against all families."))
+    source: str | None = Field(None, description="How the envelope was made.")
+    stats: dict[str, EnvelopeRange] = Field(default_factory=dict, description=(
+        "Envelope entry (a descriptor or a contrast) -> its percentiles."))
+    third_octave_db: dict[str, list[float | None]] = Field(default_factory=dict, description=(
+        "centers_hz and p5/p50/p95 of spectrum.third_octave_db, band by band; empty for the "
+        "union."))
+
+
 class ProjectConfig(BaseModel):
     """Project settings from ``mixexpert.yaml`` or ``[tool.mixexpert]`` in pyproject.toml."""
 

@@ -25,6 +25,8 @@ from expert.rules.model import (
     ENVELOPE_STATS,
     EXCESS_REGIONS_HZ,
     EnvelopeFileSpec,
+    EnvelopeRange,
+    FileEnvelope,
     Normalisation,
     Profile,
     ProfileFileSpec,
@@ -149,6 +151,22 @@ def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
     out["envelope.family_distance"] = dist.get(family, math.nan) if family else math.nan
     out["envelope.family_next_distance"] = dist[ranked[1]] if len(ranked) > 1 else math.nan
     return out
+
+
+def judged_envelope(profile: Profile, family: str | None) -> FileEnvelope | None:
+    """The envelope a file was judged against (``family`` as ``file_envelope`` chose it:
+    ``profile.family``), for the report; None when the rulebase has no envelopes."""
+    known = family is not None and family in profile.family_envelopes
+    flat = profile.family_envelopes[family] if known else profile.envelope_union
+    if not flat:
+        return None
+    entries = sorted({k.rsplit(".", 1)[0] for k in flat})
+    stats = {e: EnvelopeRange(**{s: flat[f"{e}.{s}"] for s in ENVELOPE_STATS}) for e in entries
+             if all(f"{e}.{s}" in flat for s in ENVELOPE_STATS)}
+    curve = profile.envelope_curves.get(family, {}) if known and family else {}
+    return FileEnvelope(family=family if known and family else "union",
+                        source=profile.envelope_source, stats=stats,
+                        third_octave_db=dict(curve))
 
 
 def peak_excess(third_octave_db: Any, curve: Mapping[str, list[float | None]] | None,
