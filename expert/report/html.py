@@ -83,7 +83,7 @@ margin:.05rem .15rem .05rem 0;background:var(--soft);border:1px solid var(--line
 figure.plot{margin:.8rem 0 1.2rem;break-inside:avoid}
 figure.plot svg{width:100%;height:auto;display:block}
 figcaption{font-size:.8rem;color:var(--muted)}
-.ok{color:var(--pass);font-weight:600}.bad{color:var(--error);font-weight:600}
+.ok{color:var(--pass);font-weight:600}.bad{color:var(--error)}.out{color:var(--warning)}
 footer{margin-top:3rem;border-top:1px solid var(--line);padding-top:.5rem;font-size:.8rem;
 color:var(--muted)}
 a{color:inherit}
@@ -235,7 +235,7 @@ def _tonal_table(tonal: TonalBalance) -> str:
     rows = "".join(
         f"<tr><td>{_e(b.label)}</td><td class=num>{_e(_signed(b.level_db, 'dB'))}</td>"
         f"<td class=num>{_e(_signed(b.p5_db, '', '.1f'))} … {_e(_signed(b.p95_db, '', '.1f'))}"
-        f"</td><td class='{'ok' if b.placement == 'inside' else 'bad'}'>{_e(b.placement)}</td>"
+        f"</td><td class='{'ok' if b.placement == 'inside' else 'out'}'>{_e(b.placement)}</td>"
         "</tr>" for b in tonal.named)
     return ("<table class=bands><tr><th>band</th><th class=num>level</th>"
             f"<th class=num>released p5 … p95 (dB)</th><th></th></tr>{rows}</table>")
@@ -328,10 +328,9 @@ def _profile_line(profile: dict[str, Any]) -> str:
     targets = profile.get("targets") or {}
     text = f"Judged for {profile.get('title') or profile.get('name')}"
     if targets.get("integrated_lufs") is not None:
-        text += f" (target {targets['integrated_lufs']:g} LUFS"
+        text += f": target {targets['integrated_lufs']:g} LUFS"
         if targets.get("true_peak_dbtp") is not None:
             text += f", true peak at most {targets['true_peak_dbtp']:g} dBTP"
-        text += ")"
     if profile.get("genre"):
         text += f", genre {profile['genre']}"
     if profile.get("reference"):
