@@ -2,14 +2,16 @@
 
 ``Session`` loads the rulebase and profile once; ``diagnose_file`` turns one path into a
 ``FileReport`` and never raises for a bad file (the error goes into that file's entry);
-``run_batch`` fans files out over processes when ``jobs > 1``.
+``run_batch`` (``iter_batch``: as the files finish) fans files out over processes when
+``jobs > 1``.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,32 +146,47 @@ def _run_in_worker(path: str) -> FileReport:
     return _WORKER_TASK(path, False)
 
 
-def map_files(
+def iter_files(
     task: Callable[[str, bool], FileReport], paths: Sequence[str], jobs: int
-) -> list[FileReport]:
-    """``task(path, parallel)`` over every file, in input order.
+) -> Iterator[FileReport]:
+    """``task(path, parallel)`` over every file, yielded in input order as each finishes.
 
     With ``jobs > 1`` files are spread over forked processes and each file is analysed on
     one core (``parallel=False``); with one job a long file may use both cores itself.
+    The workers ignore Ctrl-C: the caller gets the KeyboardInterrupt, and closing the
+    iterator stops them.
     """
     global _WORKER_TASK
     jobs = max(1, min(jobs, len(paths), os.cpu_count() or 1))
     if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [task(p, True) for p in paths]
+        yield from (task(p, True) for p in paths)
+        return
     _WORKER_TASK = task  # inherited by the forked workers, so it need not be picklable
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(_run_in_worker, paths, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(
+                jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
+        ) as pool:
+            yield from pool.imap(_run_in_worker, paths, chunksize=1)
     finally:
         _WORKER_TASK = None
 
 
+def map_files(
+    task: Callable[[str, bool], FileReport], paths: Sequence[str], jobs: int
+) -> list[FileReport]:
+    """``iter_files`` as a list."""
+    return list(iter_files(task, paths, jobs))
+
+
+def iter_batch(paths: Sequence[str], session: Session) -> Iterator[FileReport]:
+    """Diagnose every file, yielded in input order as each finishes."""
+    return iter_files(lambda p, parallel: session.diagnose_file(p, parallel=parallel), paths,
+                      session.options.jobs)
+
+
 def run_batch(paths: Sequence[str], session: Session) -> Report:
     """Diagnose every file, in input order."""
-    reports = map_files(
-        lambda p, parallel: session.diagnose_file(p, parallel=parallel), paths, session.options.jobs
-    )
-    return Report(profile=session.profile_summary(), reports=reports)
+    return Report(profile=session.profile_summary(), reports=list(iter_batch(paths, session)))
 
 
 def diagnose_file(path: str | os.PathLike[str], options: RunOptions | None = None) -> FileReport:

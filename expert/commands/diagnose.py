@@ -72,6 +72,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "track, FILE.csv a REAPER region list (one input file)",
     )
     parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="one line per file in the terminal: path, verdict, problem keys",
+    )
+    parser.add_argument(
         "--explain",
         action="store_true",
         help="show each diagnosis' reasoning: WHY, HOW (and the traces in JSON)",
@@ -109,23 +115,36 @@ def _check_markers(path: str, files: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from expert.pipeline import Session, run_batch
+    from expert.pipeline import Session, iter_batch, run_batch
     from expert.report.output import emit
 
     files = input_files(args.paths)
     if args.markers is not None:
         _check_markers(args.markers, files)
     session = Session(options_from(args))
-    report = run_batch(files, session)
-    emit(report, args.format, args.output, rulebase_digest=session.rulebase.digest())
-    if args.markers is not None and report.reports[0].ok:
+    if args.format == "rich" and not args.output:
+        from expert.report.batch import print_batch
+        from expert.report.terminal import console
+
+        outcome = print_batch(iter_batch(files, session), len(files),
+                              session.profile_summary(), quiet=args.quiet,
+                              out=console(), err=console(stderr=True))
+        if outcome.interrupted:
+            return ExitStatus.INTERRUPTED
+        reports = outcome.done
+    else:
+        report = run_batch(files, session)
+        emit(report, args.format, args.output, quiet=args.quiet,
+             rulebase_digest=session.rulebase.digest())
+        reports = report.reports
+    if args.markers is not None and reports and reports[0].ok:
         from expert.report.markers import write_markers
 
-        write_markers(args.markers, report.reports[0])
-    if not any(entry.ok for entry in report.reports):
+        write_markers(args.markers, reports[0])
+    if not any(entry.ok for entry in reports):
         return ExitStatus.USAGE
     if args.fail_on is not None:
         floor = SEVERITY_RANK[args.fail_on]
-        if any(SEVERITY_RANK[d.severity] >= floor for e in report.reports for d in e.diagnoses):
+        if any(SEVERITY_RANK[d.severity] >= floor for e in reports for d in e.diagnoses):
             return ExitStatus.CHECK_FAILED
     return ExitStatus.OK

@@ -26,13 +26,15 @@ def fmt_value(value: Any, unit: str = "") -> str:
         return f"[{shown}{' …' if len(value) > 3 else ''}]"
     else:
         text = str(value)
-    return f"{text} {unit}".rstrip() if unit and unit not in ("bool", "count") else text
+    return (f"{text} {unit}".rstrip() if unit and unit not in ("bool", "count", "coefficient")
+            else text)
 
 
-def fmt_time(seconds: float) -> str:
-    """m:ss.s for positions in a song."""
-    minutes, rest = divmod(max(seconds, 0.0), 60.0)
-    return f"{int(minutes)}:{rest:04.1f}"
+def fmt_time(seconds: float, digits: int = 1) -> str:
+    """m:ss.s for positions in a song (``digits`` decimals of a second: 3 for events)."""
+    scale = 10 ** digits
+    minutes, rest = divmod(round(max(seconds, 0.0) * scale) / scale, 60.0)
+    return f"{int(minutes)}:{rest:0{3 + digits}.{digits}f}"
 
 
 def fmt_ranges(ranges: list[list[float]] | list[tuple[float, float]]) -> str:

@@ -153,7 +153,7 @@ def _where(d: Any, entry: FileReport) -> str:
     parts = [fmt_ranges(list(w.ranges))] if w.ranges else []
     parts += [fmt_ranges([span]) for span in w.spans]
     if w.events_s:
-        times = list(dict.fromkeys(fmt_time(t) for t in w.events_s))  # several per 0.1 s
+        times = [fmt_time(t, 3) for t in w.events_s]  # events are timed to the ms
         shown = ", ".join(times[:8]) + (f" and {len(times) - 8} more" if len(times) > 8 else "")
         parts.append(f"{len(w.events_s)} event{'s' * (len(w.events_s) != 1)} at {shown}")
     return "; ".join(parts)

@@ -13,8 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from expert import __version__
 from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import Timeline
-from expert.engine import Diagnosis, NearMiss
-from expert.engine.result import Condition
+from expert.engine import Condition, Diagnosis, NearMiss
 from expert.engine.playback import Playback
 from expert.rules.model import FileEnvelope
 

@@ -28,10 +28,11 @@ def plain_text(view: Any, *, width: int | None = None) -> str:
 
 
 def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None,
-           rulebase_digest: str | None = None, generated_at: datetime | None = None) -> str:
+           quiet: bool = False, rulebase_digest: str | None = None,
+           generated_at: datetime | None = None) -> str:
     """The report as text in ``fmt`` (one of ``formats.REPORT_FORMATS``); rich output is
-    rendered without colour codes. ``rulebase_digest`` and ``generated_at`` (default: now)
-    go into the HTML page's footer."""
+    rendered without colour codes (``quiet``: one line per file). ``rulebase_digest`` and
+    ``generated_at`` (default: now) go into the HTML page's footer."""
     if fmt == "json":
         return report.model_dump_json(indent=2) + "\n"
     if fmt == "markdown":
@@ -45,7 +46,7 @@ def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | Non
                        generated_at=generated_at)
     from expert.report.terminal import ReportView
 
-    return plain_text(ReportView(report, diagnoses=diagnoses), width=width)
+    return plain_text(ReportView(report, diagnoses=diagnoses, quiet=quiet), width=width)
 
 
 def deliver(output: str | None, text: Callable[[], str], *, view: Any = None) -> None:
@@ -64,12 +65,12 @@ def deliver(output: str | None, text: Callable[[], str], *, view: Any = None) ->
 
 
 def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True,
-         rulebase_digest: str | None = None) -> None:
+         quiet: bool = False, rulebase_digest: str | None = None) -> None:
     """Print to the terminal (rich: with colour when it is one) or write ``output``."""
     view = None
     if fmt == "rich" and not output:
         from expert.report.terminal import ReportView
 
-        view = ReportView(report, diagnoses=diagnoses)
-    deliver(output, lambda: render(report, fmt, diagnoses=diagnoses,
+        view = ReportView(report, diagnoses=diagnoses, quiet=quiet)
+    deliver(output, lambda: render(report, fmt, diagnoses=diagnoses, quiet=quiet,
                                    rulebase_digest=rulebase_digest), view=view)

@@ -5,23 +5,32 @@ Each view is an object that renders itself (``__rich_console__``); none computes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
-from rich.panel import Panel
+from rich.padding import Padding
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from expert.descriptors import CATALOGUE, DescriptorSpec
-from expert.engine.result import EngineResult
-from expert.report.format import fmt_ranges, fmt_value, nest_symptoms
+from expert.engine.result import Condition, Diagnosis, EngineResult, Evidence
+from expert.report.charts import (
+    SEVERITY_MARK,
+    SEVERITY_STYLE,
+    MetersView,
+    OverTimeStrip,
+    TonalChart,
+)
+from expert.report.format import fmt_ranges, fmt_time, fmt_value, nest_symptoms
 from expert.report.models import FileReport, Report
-from expert.report.reasoning import ReasoningView, condition_line
+from expert.report.pictures import Pictures, pictures, where
+from expert.report.reasoning import ReasoningView
 from expert.rules.expr.template import format_value
 
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 VERDICT_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 
@@ -51,25 +60,6 @@ def catalogue_table(specs: Iterable[DescriptorSpec]) -> Table:
                             style="yellow")
             table.add_row(spec.name, spec.unit, scope, body)
     return table
-
-
-def audio_line(report: FileReport) -> Text:
-    audio = report.audio
-    if audio is None:
-        return Text("")
-    parts = [
-        f"{audio.duration_s:.1f} s",
-        f"{audio.sample_rate_hz} Hz",
-        {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} ch"),
-        f"{audio.container}/{audio.codec}",
-    ]
-    if audio.bit_depth:
-        parts.append(f"{audio.bit_depth}-bit")
-    if audio.bit_rate_kbps:
-        parts.append(f"{audio.bit_rate_kbps:.0f} kbps")
-    if audio.downmixed:
-        parts.append(f"downmixed from {audio.source_channels} channels")
-    return Text(" · ".join(parts), style="dim")
 
 
 class FeaturesView:
@@ -115,124 +105,311 @@ def _catalogue_order(name: str) -> tuple[int, str]:
     return (_ORDER.get(name, len(_ORDER)), name)
 
 
-class DiagnosisView:
-    """One diagnosis: what, where, why (evidence), what to do, and the symptoms it explains
-    (nested inside it)."""
+def _where(diagnosis: Diagnosis, entry: FileReport) -> str:
+    """'whole track', the passages (0:12.0-0:31.5), a silence's own span to the
+    millisecond, and event times (0:12.345)."""
+    w = where(diagnosis, entry)
+    if w.whole_track:
+        return "whole track"
+    parts = [fmt_ranges(w.ranges)] if w.ranges else []
+    parts += [f"{fmt_time(a, 3)}–{fmt_time(b, 3)}" for a, b in w.spans]
+    if w.events_s:
+        shown = ", ".join(fmt_time(t, 3) for t in w.events_s[:_EVENTS_SHOWN])
+        more = f", … ({len(w.events_s)} in all)" if len(w.events_s) > _EVENTS_SHOWN else ""
+        parts.append(f"at {shown}{more}")
+    return "; ".join(parts)
 
-    def __init__(self, diagnosis: Any, symptoms: list[tuple[Any, list[Any]]] | None = None
-                 ) -> None:
+
+#: Event times listed in a diagnosis' "where" before the rest are counted.
+_EVENTS_SHOWN = 12
+
+
+def _matches(item: Evidence, condition: Condition) -> bool:
+    # The engine writes an evidence item's condition as the condition's source, then
+    # "(observed op threshold)" for a comparison.
+    return item.condition == condition.text or item.condition.startswith(condition.text + " (")
+
+
+def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain: bool
+                   ) -> Table | None:
+    """The evidence as measured value against threshold and margin; the condition's source
+    only with ``explain``. A condition on an expression of several descriptors lists them,
+    then the compared value."""
+    table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+    width = max((len(e.descriptor) for e in diagnosis.evidence), default=10)
+    table.add_column("descriptor", no_wrap=True, min_width=min(width, 40), overflow="fold")
+    table.add_column("measured", justify="right")
+    table.add_column("against", overflow="fold")
+    table.add_column("margin", style="dim", overflow="fold")
+    if explain:
+        table.add_column("condition", style="dim", overflow="fold", ratio=1)
+    shown: set[str] = set()
+
+    def row(*cells: str) -> None:
+        table.add_row(*cells[: len(table.columns)])
+
+    for c in conditions:
+        members = [e for e in diagnosis.evidence if _matches(e, c) and e.descriptor not in shown]
+        if not members:
+            continue
+        shown.update(e.descriptor for e in members)
+        units = {e.unit for e in members}
+        unit = units.pop() if len(units) == 1 else ""  # an expression of mixed units
+        numeric = isinstance(c.observed, float) and isinstance(c.threshold, float)
+        against = f"{c.operator} {fmt_value(c.threshold, unit)}" if numeric else ""
+        margin = f"margin {fmt_value(c.margin, unit)}" if c.margin is not None else ""
+        single = (numeric and len(members) == 1 and isinstance(members[0].value, float)
+                  and math.isclose(members[0].value, c.observed, abs_tol=1e-3))
+        if single:
+            row(members[0].descriptor, fmt_value(members[0].value, unit), against, margin,
+                c.text)
+            continue
+        for e in members:
+            row(e.descriptor, fmt_value(e.value, e.unit), "", "", "")
+        if numeric:
+            row("  ⤷ compared", fmt_value(c.observed, unit), against, margin, c.text)
+    for e in diagnosis.evidence:  # a report without held conditions (read back from JSON)
+        if e.descriptor not in shown:
+            row(e.descriptor, fmt_value(e.value, e.unit), "", "", e.condition)
+    return table if table.row_count else None
+
+
+class DiagnosisView:
+    """One diagnosis: what, where, why (evidence as numbers), what to do, and the symptoms
+    it explains (nested under it)."""
+
+    def __init__(self, diagnosis: Diagnosis, entry: FileReport,
+                 symptoms: list[tuple[Any, list[Any]]] | None = None, *,
+                 explain: bool = False) -> None:
         self.diagnosis = diagnosis
+        self.entry = entry
         self.symptoms = symptoms or []
+        self.explain = explain
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         d = self.diagnosis
         style = SEVERITY_STYLE.get(d.severity, "")
         head = Text()
-        head.append(f"{d.severity.upper():8}", style=style)
+        head.append(f"{SEVERITY_MARK[d.severity]} {d.severity.upper():8}", style=style)
         head.append(f"{d.rule_id}  ", style="bold")
         head.append(d.title, style="bold")
-        head.append(f"   [{d.problem}]  certainty {d.certainty:.0%}", style="dim")
+        yield head
+        place = Text(f"where: {_where(d, self.entry)}")
+        place.append(f"  ({d.problem}, certainty {d.certainty:.0%})", style="dim")
         if d.inconclusive:
-            head.append("  inconclusive", style="magenta")
-        body: list[Any] = [Text(f"where: {fmt_ranges(d.time_ranges)}")]
-        if d.evidence:
-            evidence = Table(box=None, show_header=True, header_style="dim", padding=(0, 1))
-            evidence.add_column("evidence")
-            evidence.add_column("measured", justify="right")
-            evidence.add_column("condition")
-            for item in d.evidence:
-                evidence.add_row(item.descriptor, fmt_value(item.value, item.unit), item.condition)
+            place.append("  inconclusive", style="magenta")
+        body: list[Any] = [place]
+        evidence = evidence_table(d, self.entry.conditions.get(d.rule_id, []),
+                                  explain=self.explain)
+        if evidence is not None:
             body.append(evidence)
         body.append(Text(d.explanation))
         for remedy in d.remedies:
             params = ", ".join(f"{k}={fmt_value(v)}" for k, v in remedy.parameters.items())
             line = Text("→ ", style="green")
             line.append(remedy.text or remedy.action)
-            if remedy.text:
-                line.append(f"  {remedy.action}", style="dim")
-            if params:
-                line.append(f" ({params})", style="dim")
+            line.append(f"  {remedy.action}({params})" if remedy.text else f"({params})",
+                        style="dim")
             body.append(line)
         if d.caused_by:
             body.append(Text(f"caused by: {', '.join(d.caused_by)}", style="dim"))
         if self.symptoms:
             body.append(Text("symptoms it explains:", style="dim"))
-            body.extend(DiagnosisView(s, sub) for s, sub in self.symptoms)
-        yield Panel(Group(*body), title=head, title_align="left", border_style=style)
+            body.extend(DiagnosisView(s, self.entry, sub, explain=self.explain)
+                        for s, sub in self.symptoms)
+        yield Padding(Group(*body), (0, 0, 0, 2), expand=False)
+
+
+VERDICT_MARK = {"fail": "✗", "warn": "!", "pass": "✓"}
+
+
+def audio_line(report: FileReport) -> Text:
+    """What the file is: format, rate, channels, duration."""
+    audio = report.audio
+    if audio is None:
+        return Text("")
+    kind = (f"{audio.container} {audio.bit_depth}-bit" if audio.bit_depth
+            else f"{audio.container} {audio.codec}")
+    parts = [
+        kind,
+        f"{audio.sample_rate_hz / 1000:g} kHz",
+        {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} ch"),
+        fmt_time(audio.duration_s),
+    ]
+    if audio.bit_rate_kbps:
+        parts.append(f"{audio.bit_rate_kbps:.0f} kbps")
+    if audio.downmixed:
+        parts.append(f"downmixed from {audio.source_channels} channels")
+    return Text(" · ".join(parts), style="dim")
+
+
+class FileHeader:
+    """The file's name and verdict, what it is, the meters and the playback per platform
+    (side by side when the terminal is wide enough)."""
+
+    def __init__(self, entry: FileReport, pictures: Pictures) -> None:
+        self.entry = entry
+        self.pictures = pictures
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        entry = self.entry
+        title = Table.grid(expand=True)
+        title.add_column(ratio=1, overflow="fold")
+        title.add_column(justify="right", no_wrap=True)
+        verdict = Text("")
+        if entry.verdict is not None:
+            verdict = Text(f"{VERDICT_MARK[entry.verdict]} {entry.verdict.upper()}",
+                           style=VERDICT_STYLE[entry.verdict])
+        title.add_row(Text(entry.path, style="bold"), verdict)
+        yield Rule(style="dim")
+        yield title
+        yield audio_line(entry)
+        family = entry.envelope.family if entry.envelope is not None else None
+        meters = MetersView(self.pictures.meters, family)
+        if not entry.playback:
+            yield meters
+            return
+        playback = PlaybackView(entry.playback)
+        if options.max_width >= _SIDE_BY_SIDE_WIDTH:
+            grid = Table.grid(padding=(0, 4))
+            grid.add_row(meters, playback)
+            yield grid
+        else:
+            yield meters
+            yield playback
+
+
+#: From this many columns the meters and the playback table sit side by side.
+_SIDE_BY_SIDE_WIDTH = 130
 
 
 class FileDiagnosisView:
-    """All diagnoses of one file, most severe first, then the nearest misses (or, when the
-    report carries the trace, the whole reasoning tree)."""
+    """One judged file: header, pictures, diagnoses (most severe and most certain first,
+    symptoms under their cause), then the nearest misses (with ``--explain``: the whole
+    reasoning tree) or a line counting them."""
 
-    def __init__(self, report: FileReport, profile: str = "") -> None:
+    def __init__(self, report: FileReport, profile: Mapping[str, Any] | None = None) -> None:
         self.report = report
-        self.profile = profile
+        self.profile = profile or {}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
         if not report.ok:
+            yield Rule(style="dim")
             yield Text(f"✗ {report.path}: {report.error}", style="bold red")
             return
-        title = Text(report.path, style="bold")
-        if report.verdict is not None:
-            title.append(f"  {report.verdict.upper()}",
-                         style=VERDICT_STYLE.get(report.verdict, ""))
-        yield title
-        yield audio_line(report)
-        if report.playback:
-            yield PlaybackView(report.playback)
+        pics = pictures(report, self.profile)
+        yield FileHeader(report, pics)
+        if pics.tonal is not None:
+            yield TonalChart(pics.tonal)
+        if pics.loudness is not None:
+            yield OverTimeStrip(pics.loudness, "short-term loudness")
+        explain = report.trace is not None
         if not report.diagnoses:
             yield Text("✓ no problems found for this profile", style="green")
         for diagnosis, symptoms in nest_symptoms(report.diagnoses):
-            yield DiagnosisView(diagnosis, symptoms)
-        if report.trace is not None:
-            yield ReasoningView(EngineResult.from_dump(self.profile, report.diagnoses,
-                                                       report.trace))
+            yield DiagnosisView(diagnosis, report, symptoms, explain=explain)
+        if explain:
+            assert report.trace is not None
+            yield ReasoningView(EngineResult.from_dump(str(self.profile.get("name")),
+                                                       report.diagnoses, report.trace))
         elif report.near_misses:
-            table = Table(title="nearest misses (did not fire)", title_justify="left", box=None)
-            table.add_column("rule")
-            table.add_column("problem")
-            table.add_column("failed condition")
-            for miss in report.near_misses:
-                failed = "; ".join(condition_line(c) for c in miss.failed)
-                table.add_row(miss.rule_id, miss.problem, failed)
-            yield table
+            n = len(report.near_misses)
+            yield Text(f"{n} near miss{'es' if n > 1 else ''}: --explain", style="dim")
         for note in report.notes:
             yield Text(f"note: {note}", style="yellow")
 
 
-class ReportView:
-    """A whole batch report with a summary line."""
+def quiet_line(entry: FileReport) -> Text:
+    """``path  verdict  problem,keys`` (``error`` and the message for an unreadable file)."""
+    if not entry.ok:
+        return Text(f"{entry.path}  error  {entry.error}", style="bold red")
+    keys = ",".join(dict.fromkeys(d.problem for d in entry.diagnoses)) or "-"
+    verdict = entry.verdict or "-"
+    line = Text(f"{entry.path}  ")
+    line.append(verdict, style=VERDICT_STYLE.get(verdict, ""))
+    line.append(f"  {keys}")
+    return line
 
-    def __init__(self, report: Report, *, diagnoses: bool = True) -> None:
+
+#: Summary order: what cannot be judged first, then the worst verdicts.
+_SUMMARY_RANK = {None: 0, "fail": 1, "warn": 2, "pass": 3}
+
+
+class BatchSummary:
+    """File x verdict x problem keys, worst first (input order within a verdict); an
+    unreadable file with its one-line error."""
+
+    def __init__(self, entries: Iterable[FileReport]) -> None:
+        self.entries = list(entries)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        counts = {v: sum(e.ok and e.verdict == v for e in self.entries)
+                  for v in ("fail", "warn", "pass")}
+        unreadable = sum(not e.ok for e in self.entries)
+        told = [f"{n} {v}" for v, n in counts.items() if n]
+        if unreadable:
+            told.append(f"{unreadable} unreadable")
+        table = Table(title=f"summary: {len(self.entries)} files, " + ", ".join(told),
+                      title_justify="left", box=None, header_style="dim", padding=(0, 1),
+                      pad_edge=False)
+        table.add_column("file", no_wrap=True, overflow="fold")
+        table.add_column("verdict", no_wrap=True)
+        table.add_column("problems", ratio=1)
+        ranked = sorted(self.entries,
+                        key=lambda e: _SUMMARY_RANK[e.verdict if e.ok else None])
+        for e in ranked:
+            if not e.ok:
+                table.add_row(e.path, Text("✗ error", style="bold red"),
+                              Text(e.error or "", style="red"))
+                continue
+            verdict = e.verdict or "pass"
+            keys = ", ".join(dict.fromkeys(d.problem for d in e.diagnoses)) or "—"
+            table.add_row(e.path, Text(f"{VERDICT_MARK[verdict]} {verdict}",
+                                       style=VERDICT_STYLE[verdict]), keys)
+        yield table
+
+
+def profile_line(profile: Mapping[str, Any]) -> Text:
+    """The profile the batch is judged against, with its delivery targets."""
+    targets = profile.get("targets", {})
+    line = f"profile: {profile.get('name')} — {profile.get('title', '')}"
+    if targets.get("integrated_lufs") is not None:
+        line += f" (target {targets['integrated_lufs']:g} LUFS"
+        line += f", true peak ≤ {targets.get('true_peak_dbtp', 0):g} dBTP)"
+    if profile.get("genre"):
+        line += f" · genre {profile['genre']}"
+    if profile.get("reference"):
+        line += " · targets from a reference track"
+    return Text(line, style="dim")
+
+
+class ReportView:
+    """A whole batch report: the profile, each file (one line each with ``quiet``) and, for
+    more than one file, the summary."""
+
+    def __init__(self, report: Report, *, diagnoses: bool = True, quiet: bool = False
+                 ) -> None:
         self.report = report
         self.diagnoses = diagnoses
+        self.quiet = quiet
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         profile = self.report.profile
-        if self.diagnoses:
-            targets = profile.get("targets", {})
-            line = f"profile: {profile.get('name')} — {profile.get('title', '')}"
-            if targets.get("integrated_lufs") is not None:
-                line += f" (target {targets['integrated_lufs']:g} LUFS"
-                line += f", true peak ≤ {targets.get('true_peak_dbtp', 0):g} dBTP)"
-            if profile.get("genre"):
-                line += f" · genre {profile['genre']}"
-            if profile.get("reference"):
-                line += " · targets from a reference track"
-            yield Text(line, style="dim")
-        for entry in self.report.reports:
-            if self.diagnoses:
-                yield FileDiagnosisView(entry, str(profile.get("name")))
-            else:
+        if not self.diagnoses:
+            for entry in self.report.reports:
                 yield FeaturesView(entry)
+                yield Text("")
+            return
+        if self.quiet:
+            yield from (quiet_line(e) for e in self.report.reports)
+            return
+        yield profile_line(profile)
+        for entry in self.report.reports:
+            yield FileDiagnosisView(entry, profile)
             yield Text("")
-        total = len(self.report.reports)
-        failed = sum(not r.ok for r in self.report.reports)
-        if self.diagnoses:
-            count = sum(len(r.diagnoses) for r in self.report.reports)
-            yield Text(f"{total} file(s), {count} diagnosis(es), {failed} unreadable", style="bold")
+        if len(self.report.reports) > 1:
+            yield BatchSummary(self.report.reports)
 
 
 class ComparisonView:
