@@ -14,16 +14,20 @@ from html import escape
 from typing import Any
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import (
-    LIMITED_BY,
-    audio_parts,
-    fmt_ranges,
-    fmt_time,
-    fmt_value,
-    nest_symptoms,
-)
+from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms
 from expert.report.models import FileReport, Report
-from expert.report.pictures import Meter, Pictures, TonalBalance, pictures, where
+from expert.report.phrases import (
+    condition_unit,
+    meter_state,
+    meter_unit,
+    meter_value,
+    meter_versus,
+    problem_keys,
+    profile_line,
+    where_text,
+    worst_first,
+)
+from expert.report.pictures import Meter, Pictures, TonalBalance, pictures
 from expert.rules.expr.template import format_value
 
 _STYLE = """
@@ -93,9 +97,6 @@ section.file+section.file{break-before:page}a{text-decoration:none}
 .diag,.meter,figure.plot,tr{break-inside:avoid}}
 """
 
-_VERDICT_RANK = {"fail": 0, "warn": 1, "pass": 2}
-
-
 def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
@@ -110,21 +111,12 @@ def _signed(value: float | None, unit: str = "", spec: str = "+.1f") -> str:
 # --------------------------------------------------------------------------------------
 
 def _meter(meter: Meter) -> str:
-    unit = "" if meter.unit in ("coefficient", "count") else meter.unit
-    value = format_value(meter.value, ".2f" if meter.unit == "coefficient" else ".1f")
-    if meter.target is not None:
-        versus = f"{meter.target_kind} {format_value(meter.target, '.1f')} {unit}".rstrip()
-    elif meter.spread is not None:
-        versus = (f"released music {format_value(meter.spread.p5, '.1f')}–"
-                  f"{format_value(meter.spread.p95, '.1f')} {unit}").rstrip()
-    else:
-        versus = ""
-    state = meter.severity or ("pass" if versus else "none")
     rules = f" title='judged by {_e(', '.join(meter.rule_ids))}'" if meter.rule_ids else ""
-    return (f"<div class='meter {state}'{rules} data-descriptor='{_e(meter.descriptor)}'>"
+    return (f"<div class='meter {meter_state(meter)}'{rules} "
+            f"data-descriptor='{_e(meter.descriptor)}'>"
             f"<div class=label>{_e(meter.label)}</div>"
-            f"<div class=value>{_e(value)} <small>{_e(unit)}</small></div>"
-            f"<div class=vs>{_e(versus)}</div></div>")
+            f"<div class=value>{_e(meter_value(meter))} <small>{_e(meter_unit(meter))}</small>"
+            f"</div><div class=vs>{_e(meter_versus(meter))}</div></div>")
 
 
 def _playback(entry: FileReport) -> str:
@@ -146,32 +138,12 @@ def _playback(entry: FileReport) -> str:
 # Diagnoses
 # --------------------------------------------------------------------------------------
 
-def _where(d: Any, entry: FileReport) -> str:
-    w = where(d, entry)
-    if w.whole_track:
-        return "whole track"
-    parts = [fmt_ranges(list(w.ranges))] if w.ranges else []
-    parts += [fmt_ranges([span]) for span in w.spans]
-    if w.events_s:
-        times = [fmt_time(t, 3) for t in w.events_s]  # events are timed to the ms
-        shown = ", ".join(times[:8]) + (f" and {len(times) - 8} more" if len(times) > 8 else "")
-        parts.append(f"{len(w.events_s)} event{'s' * (len(w.events_s) != 1)} at {shown}")
-    return "; ".join(parts)
-
-
-def _unit_of(condition_text: str, d: Any) -> str:
-    """The unit of a condition that compares one descriptor (its evidence says which)."""
-    head = condition_text.split(" ", 1)[0]
-    unit = next((e.unit for e in d.evidence if e.descriptor == head), "")
-    return "" if unit in ("count", "bool", "coefficient") else unit
-
-
 def _evidence(d: Any, entry: FileReport) -> str:
     held = entry.conditions.get(d.rule_id, [])
     if held:
         rows = "".join(
             f"<tr><td class='cond mono'>{_e(c.text)}</td>"
-            f"<td class=num>{_e(fmt_value(c.observed, _unit_of(c.text, d)))}</td>"
+            f"<td class=num>{_e(fmt_value(c.observed, condition_unit(c.text, d)))}</td>"
             f"<td class=num>{_e(c.operator)} {_e(fmt_value(c.threshold))}</td>"
             f"<td class=num>{_e(format_value(c.margin, '+.2f'))}</td></tr>"
             for c in held)
@@ -214,7 +186,7 @@ def _diagnosis(node: tuple[Any, list[Any]], entry: FileReport, anchor: str) -> s
         f"<div class=head><span class='sev {_e(d.severity)}'>{_e(d.severity.upper())}</span>"
         f"<code>{_e(d.rule_id)}</code><span class=title>{_e(d.title)}</span>"
         f"<small class=dim>{' · '.join(badges)}</small></div>"
-        f"<p><small class=dim>where:</small> {_e(_where(d, entry))}</p>"
+        f"<p><small class=dim>where:</small> {_e(where_text(d, entry))}</p>"
         f"<p>{_e(d.explanation)}</p>{_evidence(d, entry)}{_remedies(d)}{caused}{nested}"
         "</article>")
 
@@ -304,17 +276,13 @@ def _file(entry: FileReport, profile: dict[str, Any], anchor: str, diagnoses: bo
 
 
 def _keys(entry: FileReport) -> str:
-    seen: dict[str, str] = {}
-    for d in entry.diagnoses:
-        seen.setdefault(d.problem, d.severity)
-    return " ".join(f"<span class='key {_e(sev)}'>{_e(key)}</span>" for key, sev in seen.items())
+    return " ".join(f"<span class='key {_e(sev)}'>{_e(key)}</span>"
+                    for key, sev in problem_keys(entry).items())
 
 
 def _summary(entries: Iterable[tuple[str, FileReport]]) -> str:
-    """File x verdict x problem keys, worst first (unreadable files first of all: nothing
-    could be said about them)."""
-    ordered = sorted(entries, key=lambda pair: (
-        pair[1].ok, _VERDICT_RANK.get(pair[1].verdict or "", len(_VERDICT_RANK))))
+    """File x verdict x problem keys, worst first (``phrases.worst_first``)."""
+    ordered = worst_first(entries)
     rows = "".join(
         f"<tr><td><a href='#{anchor}'>{_e(entry.path)}</a></td><td>{_verdict(entry)}</td>"
         + (f"<td>{_keys(entry) or '<span class=dim>none</span>'}</td>" if entry.ok
@@ -322,20 +290,6 @@ def _summary(entries: Iterable[tuple[str, FileReport]]) -> str:
         + "</tr>" for anchor, entry in ordered)
     return ("<h3>Summary</h3><table class=summary><tr><th>file</th><th>verdict</th>"
             f"<th>problems</th></tr>{rows}</table>")
-
-
-def _profile_line(profile: dict[str, Any]) -> str:
-    targets = profile.get("targets") or {}
-    text = f"Judged for {profile.get('title') or profile.get('name')}"
-    if targets.get("integrated_lufs") is not None:
-        text += f": target {targets['integrated_lufs']:g} LUFS"
-        if targets.get("true_peak_dbtp") is not None:
-            text += f", true peak at most {targets['true_peak_dbtp']:g} dBTP"
-    if profile.get("genre"):
-        text += f", genre {profile['genre']}"
-    if profile.get("reference"):
-        text += ", targets from a reference track"
-    return text + "."
 
 
 def to_html(report: Report, *, diagnoses: bool = True, rulebase_digest: str | None = None,
@@ -355,7 +309,7 @@ def to_html(report: Report, *, diagnoses: bool = True, rulebase_digest: str | No
              if diagnoses else "The measured descriptors, with units. ")
     header = (f"<header class=page><div class=dim>{_e(what)}</div><h1>{_e(title)}</h1>"
               f"<p class=dim>{_e(intro)}"
-              f"{_e(_profile_line(profile)) if diagnoses else ''}</p></header>")
+              f"{_e(profile_line(profile)) if diagnoses else ''}</p></header>")
     summary = _summary(entries) if count > 1 and diagnoses else ""
     files = "".join(_file(e, profile, anchor, diagnoses) for anchor, e in entries)
     when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
