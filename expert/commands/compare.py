@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from expert.compare import compare
     from expert.pipeline import Session
-    from expert.report.output import deliver, plain_text
+    from expert.report.output import deliver, plain_text, showing
 
     session = Session(options_from(args))
     before = session.diagnose_file(args.before)
@@ -34,6 +34,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         from expert.report.terminal import ComparisonView
 
-        view = ComparisonView(result)
-        deliver(args.output, lambda: plain_text(view), view=view)
+        show = showing(ComparisonView(result))
+        deliver(args.output, lambda: plain_text(show), show=show)
     return ExitStatus.OK if before.ok and after.ok else ExitStatus.USAGE

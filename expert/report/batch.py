@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.text import Text
 
 from expert.report.models import FileReport
-from expert.report.terminal import BatchSummary, FileDiagnosisView, profile_line, quiet_line
+from expert.report.terminal import BatchSummary, FileDiagnosisView, print_quiet, profile_line
 
 #: A batch that finishes sooner than this never shows its progress bar (seconds).
 PROGRESS_DELAY_S = 1.5
@@ -75,16 +75,18 @@ def print_batch(reports: Iterator[FileReport], total: int, profile: Mapping[str,
                 out.print(profile_line(profile))
             for entry in reports:
                 outcome.done.append(entry)
-                shown = quiet_line(entry) if quiet else Group(FileDiagnosisView(entry, profile),
-                                                              Text(""))
-                if progress is not None and out.is_terminal:
+                shared = progress is not None and out.is_terminal
+                if shared:
                     # One terminal for both: take the bar down while the report prints, or
                     # the two interleave (rich consoles write past each other's redirects).
                     progress.stop()
-                    out.print(shown)
-                    progress.start()
+                if quiet:
+                    print_quiet(out, entry)
                 else:
-                    out.print(shown)
+                    out.print(FileDiagnosisView(entry, profile))
+                    out.print()
+                if shared:
+                    progress.start()
                 if progress is not None and task is not None:
                     progress.advance(task)
     except KeyboardInterrupt:

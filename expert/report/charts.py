@@ -118,7 +118,7 @@ class TonalChart:
                     grid[k][i] = (mark.ljust(cell), PLACEMENT_STYLE[band.placement])
             for k, line in enumerate(grid):
                 y = _TONAL_TOP_DB - k * _TONAL_STEP_DB
-                label = f"{y:+.0f}" if k % 2 == 0 else ""
+                label = (f"{y:+.0f}" if y else "0") if k % 2 == 0 else ""
                 text = Text(f"{label:>{axis_w - 1}}" + ("┼" if k == zero else "│"), style="dim")
                 for chars, style in line:
                     if k == zero and not chars.strip():

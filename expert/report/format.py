@@ -15,7 +15,9 @@ def fmt_value(value: Any, unit: str = "") -> str:
         return format_value(value)
     if isinstance(value, bool):
         return format_value(value, kind="bool")
-    if isinstance(value, float):
+    if isinstance(value, float) and unit == "count" and value.is_integer():
+        text = f"{value:.0f}"  # a count of events, not a measurement
+    elif isinstance(value, float):
         text = format_value(value, ".0f" if abs(value) >= 1000 else ".2f")
     elif isinstance(value, list):
         if value and all(isinstance(v, (int, float)) or v is None for v in value):

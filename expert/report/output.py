@@ -7,24 +7,32 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from expert.fileio import write_atomic
 from expert.report.models import Report
 
+if TYPE_CHECKING:  # rich is loaded only for the terminal formats
+    from rich.console import Console
+
 #: Width of rich output written to a file or a pipe (a terminal uses its own width).
 FILE_WIDTH = 110
+#: Something that prints itself on a rich console.
+Show = Callable[["Console"], None]
 
 
-def plain_text(view: Any, *, width: int | None = None) -> str:
-    """A rich renderable as text without colour codes (for a file or a pipe)."""
+def plain_text(show: Show, *, width: int | None = None) -> str:
+    """What ``show`` prints, as text without colour codes (for a file or a pipe)."""
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, width=width or FILE_WIDTH, force_terminal=False, no_color=True).print(
-        view
-    )
+    show(Console(file=buffer, width=width or FILE_WIDTH, force_terminal=False, no_color=True))
     return buffer.getvalue()
+
+
+def showing(view: Any) -> Show:
+    """A rich renderable as a ``Show``."""
+    return lambda console: console.print(view)
 
 
 def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None,
@@ -44,21 +52,32 @@ def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | Non
 
         return to_html(report, diagnoses=diagnoses, rulebase_digest=rulebase_digest,
                        generated_at=generated_at)
-    from expert.report.terminal import ReportView
-
-    return plain_text(ReportView(report, diagnoses=diagnoses, quiet=quiet), width=width)
+    return plain_text(_rich(report, diagnoses=diagnoses, quiet=quiet), width=width)
 
 
-def deliver(output: str | None, text: Callable[[], str], *, view: Any = None) -> None:
-    """Write ``text()`` atomically to ``output``; without one, print the rich ``view`` (in
-    colour when stdout is a terminal) or, when there is none, ``text()`` to stdout."""
+def _rich(report: Report, *, diagnoses: bool, quiet: bool) -> Show:
+    def show(console: Console) -> None:
+        from expert.report.terminal import ReportView, print_quiet
+
+        if quiet and diagnoses:
+            for entry in report.reports:
+                print_quiet(console, entry)
+        else:
+            console.print(ReportView(report, diagnoses=diagnoses))
+
+    return show
+
+
+def deliver(output: str | None, text: Callable[[], str], *, show: Show | None = None) -> None:
+    """Write ``text()`` atomically to ``output``; without one, ``show`` on the terminal (in
+    colour when stdout is one) or, when there is none, write ``text()`` to stdout."""
     if output:
         write_atomic(Path(output), text().encode("utf-8"))
         return
-    if view is not None:
+    if show is not None:
         from expert.report.terminal import console
 
-        console().print(view)
+        show(console())
         return
     sys.stdout.write(text())
     sys.stdout.flush()
@@ -67,10 +86,6 @@ def deliver(output: str | None, text: Callable[[], str], *, view: Any = None) ->
 def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True,
          quiet: bool = False, rulebase_digest: str | None = None) -> None:
     """Print to the terminal (rich: with colour when it is one) or write ``output``."""
-    view = None
-    if fmt == "rich" and not output:
-        from expert.report.terminal import ReportView
-
-        view = ReportView(report, diagnoses=diagnoses, quiet=quiet)
     deliver(output, lambda: render(report, fmt, diagnoses=diagnoses, quiet=quiet,
-                                   rulebase_digest=rulebase_digest), view=view)
+                                   rulebase_digest=rulebase_digest),
+            show=_rich(report, diagnoses=diagnoses, quiet=quiet) if fmt == "rich" else None)

@@ -220,7 +220,7 @@ def where(diagnosis: Diagnosis, entry: FileReport) -> Where:
 class Meter:
     """A meter of the header: its value, what it is read against (the profile's target or
     ceiling, else the spread of the family's released masters), and the worst severity of
-    the diagnoses whose evidence names it (None: none does)."""
+    the diagnoses with a condition on it alone (None: none has)."""
 
     descriptor: str
     label: str
@@ -256,6 +256,14 @@ def _worst(diagnoses: Iterable[Diagnosis]) -> Severity | None:
     return max(found, key=SEVERITY_RANK.__getitem__) if found else None
 
 
+def _judges(diagnosis: Diagnosis, descriptor: str) -> bool:
+    """Whether a condition of the diagnosis is on ``descriptor`` alone (against targets or
+    thresholds): a PLR computed from the true peak judges the dynamics, not the peak."""
+    return any(e.descriptor == descriptor
+               and sum(x.condition == e.condition for x in diagnosis.evidence) == 1
+               for e in diagnosis.evidence)
+
+
 def meters(entry: FileReport, profile: Mapping[str, Any]) -> tuple[Meter, ...]:
     """The header's meters of a judged file, in ``METERS`` order (those it has)."""
     targets = profile.get("targets") or {}
@@ -266,7 +274,7 @@ def meters(entry: FileReport, profile: Mapping[str, Any]) -> tuple[Meter, ...]:
         if name not in entry.descriptors or (name.startswith("codec.") and value is None):
             continue
         kind, key = _METER_TARGETS.get(name, (None, ""))
-        judged = [d for d in entry.diagnoses if any(e.descriptor == name for e in d.evidence)]
+        judged = [d for d in entry.diagnoses if _judges(d, name)]
         out.append(Meter(
             descriptor=name, label=label, value=value,
             unit=CATALOGUE[name].unit if name in CATALOGUE else "",

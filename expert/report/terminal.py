@@ -115,7 +115,8 @@ def _where(diagnosis: Diagnosis, entry: FileReport) -> str:
     parts += [f"{fmt_time(a, 3)}–{fmt_time(b, 3)}" for a, b in w.spans]
     if w.events_s:
         shown = ", ".join(fmt_time(t, 3) for t in w.events_s[:_EVENTS_SHOWN])
-        more = f", … ({len(w.events_s)} in all)" if len(w.events_s) > _EVENTS_SHOWN else ""
+        rest = len(w.events_s) - _EVENTS_SHOWN
+        more = f" and {rest} more" if rest > 0 else ""
         parts.append(f"at {shown}{more}")
     return "; ".join(parts)
 
@@ -153,13 +154,14 @@ def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain
         if not members:
             continue
         shown.update(e.descriptor for e in members)
-        units = {e.unit for e in members}
-        unit = units.pop() if len(units) == 1 else ""  # an expression of mixed units
         numeric = isinstance(c.observed, float) and isinstance(c.threshold, float)
-        against = f"{c.operator} {fmt_value(c.threshold, unit)}" if numeric else ""
-        margin = f"margin {fmt_value(c.margin, unit)}" if c.margin is not None else ""
         single = (numeric and len(members) == 1 and isinstance(members[0].value, float)
                   and math.isclose(members[0].value, c.observed, abs_tol=1e-3))
+        # An expression's value need not share its descriptors' unit (a loudness minus a
+        # target is in LU): only a bare descriptor's comparison shows one.
+        unit = members[0].unit if single else ""
+        against = f"{c.operator} {fmt_value(c.threshold, unit)}" if numeric else ""
+        margin = f"margin {fmt_value(c.margin, unit)}" if c.margin is not None else ""
         if single:
             row(members[0].descriptor, fmt_value(members[0].value, unit), against, margin,
                 c.text)
@@ -170,7 +172,7 @@ def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain
             row("  ⤷ compared", fmt_value(c.observed, unit), against, margin, c.text)
     for e in diagnosis.evidence:  # a report without held conditions (read back from JSON)
         if e.descriptor not in shown:
-            row(e.descriptor, fmt_value(e.value, e.unit), "", "", e.condition)
+            row(e.descriptor, fmt_value(e.value, e.unit), e.condition, "", "")
     return table if table.row_count else None
 
 
@@ -280,7 +282,7 @@ class FileHeader:
 
 
 #: From this many columns the meters and the playback table sit side by side.
-_SIDE_BY_SIDE_WIDTH = 130
+_SIDE_BY_SIDE_WIDTH = 150
 
 
 class FileDiagnosisView:
@@ -301,9 +303,12 @@ class FileDiagnosisView:
         pics = pictures(report, self.profile)
         yield FileHeader(report, pics)
         if pics.tonal is not None:
+            yield Text("")
             yield TonalChart(pics.tonal)
         if pics.loudness is not None:
+            yield Text("")
             yield OverTimeStrip(pics.loudness, "short-term loudness")
+        yield Text("")
         explain = report.trace is not None
         if not report.diagnoses:
             yield Text("✓ no problems found for this profile", style="green")
@@ -318,6 +323,11 @@ class FileDiagnosisView:
             yield Text(f"{n} near miss{'es' if n > 1 else ''}: --explain", style="dim")
         for note in report.notes:
             yield Text(f"note: {note}", style="yellow")
+
+
+def print_quiet(console: Console, entry: FileReport) -> None:
+    """The quiet line of one file, never wrapped (scripts read it)."""
+    console.print(quiet_line(entry), soft_wrap=True)
 
 
 def quiet_line(entry: FileReport) -> Text:
@@ -355,7 +365,7 @@ class BatchSummary:
                       pad_edge=False)
         table.add_column("file", no_wrap=True, overflow="fold")
         table.add_column("verdict", no_wrap=True)
-        table.add_column("problems", ratio=1)
+        table.add_column("problems", ratio=1, overflow="fold")
         ranked = sorted(self.entries,
                         key=lambda e: _SUMMARY_RANK[e.verdict if e.ok else None])
         for e in ranked:
@@ -385,14 +395,12 @@ def profile_line(profile: Mapping[str, Any]) -> Text:
 
 
 class ReportView:
-    """A whole batch report: the profile, each file (one line each with ``quiet``) and, for
-    more than one file, the summary."""
+    """A whole batch report: the profile, each file and, for more than one file, the
+    summary (``print_quiet`` prints the one-line form)."""
 
-    def __init__(self, report: Report, *, diagnoses: bool = True, quiet: bool = False
-                 ) -> None:
+    def __init__(self, report: Report, *, diagnoses: bool = True) -> None:
         self.report = report
         self.diagnoses = diagnoses
-        self.quiet = quiet
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         profile = self.report.profile
@@ -400,9 +408,6 @@ class ReportView:
             for entry in self.report.reports:
                 yield FeaturesView(entry)
                 yield Text("")
-            return
-        if self.quiet:
-            yield from (quiet_line(e) for e in self.report.reports)
             return
         yield profile_line(profile)
         for entry in self.report.reports:
@@ -464,7 +469,7 @@ class PlaybackView:
         table.add_column("reference", justify="right", no_wrap=True)
         table.add_column("gain", justify="right", no_wrap=True)
         table.add_column("true peak after", justify="right", no_wrap=True)
-        table.add_column("limited by")
+        table.add_column("limited by", overflow="fold")
         for item in self.playback:
             gain = Text(f"{item.gain_db:+.1f} dB",
                         style="yellow" if item.gain_db < 0 else "")
