@@ -232,8 +232,9 @@ def _plots(entry: FileReport, pics: Pictures, anchor: str) -> str:
     if pics.loudness is not None:
         out.append(_figure("loudness", anchor, plots.loudness_plot(pics.loudness,
                                                                    f"{anchor}-loudness"),
-                           "Short-term loudness over time against the target; shaded: "
-                           "the passages the diagnoses name."))
+                           "Short-term loudness (3 s) and the loudest momentary 400 ms of "
+                           "each 3 s window, over time, against the target; shaded: the "
+                           "passages the diagnoses name."))
     if pics.stereo is not None:
         out.append(_figure("stereo", anchor, plots.stereo_plot(pics.stereo,
                                                                f"{anchor}-stereo"),

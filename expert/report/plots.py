@@ -36,8 +36,11 @@ SEVERITY_COLOUR = {"error": "#c0392b", "warning": "#d68910", "info": "#2e86c1"}
 INK, MUTED, ENVELOPE, GRID = "#1f2a36", "#6b7785", "#9fb8cf", "#e3e7ec"
 SECOND = "#7d3c98"  # a second series on its own axis (width beside correlation)
 
-#: Legend labels of the time series (the descriptor's name otherwise).
-SERIES_LABEL = {"loudness.short_term_lufs": "short-term loudness"}
+#: Legend label, colour and line width of each time series (the name, ink, 1.5 otherwise).
+SERIES_STYLE = {
+    "loudness.short_term_lufs": ("short-term loudness", INK, 1.8),
+    "loudness.momentary_max_lufs": ("loudest momentary (400 ms)", "#5d8aa8", 1.0),
+}
 
 #: Figure size in inches (the page scales the SVG to its column) and font size in points.
 FIGURE_IN = (8.6, 3.0)
@@ -170,17 +173,18 @@ def _time_axis(ax: Axes, duration_s: float) -> None:
     ax.set_xlabel("time (m:ss)")
 
 
-def _line(ax: Axes, series: Series, colour: str, label: str) -> None:
+def _line(ax: Axes, series: Series, colour: str, label: str, *, width: float = 1.5) -> None:
     ax.plot(_mid_times(series), [float("nan") if v is None else v for v in series.values],
-            color=colour, linewidth=1.5, label=label, gid=f"series-{series.name}")
+            color=colour, linewidth=width, label=label, gid=f"series-{series.name}")
 
 
 def loudness_plot(loudness: OverTime, prefix: str) -> Plot:
     """Short-term loudness over time against the target, the problem passages shaded."""
     with _figure() as (fig, ax):
         for series in loudness.series:
-            _line(ax, series, INK, f"{SERIES_LABEL.get(series.name, series.name)} "
-                                   f"({series.window_s:g} s windows)")
+            label, colour, width = SERIES_STYLE.get(series.name, (series.name, INK, 1.5))
+            _line(ax, series, colour, f"{label}, per {series.window_s:g} s window",
+                  width=width)
         if loudness.reference is not None:
             ax.axhline(loudness.reference, color=MUTED, linestyle="--", linewidth=1.0,
                        label=f"target {loudness.reference:g} LUFS", gid="target")
