@@ -94,6 +94,8 @@ a{color:inherit}
 @page{margin:14mm}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10.5pt}
 section.file+section.file{break-before:page}a{text-decoration:none}
+.meters{grid-template-columns:repeat(auto-fill,minmax(6.8rem,1fr))}
+.meter .value{font-size:1.1rem}h3{break-after:avoid}
 .diag,.meter,figure.plot,tr{break-inside:avoid}}
 """
 
