@@ -4,7 +4,6 @@ read back and checked against the diagnoses of the same run."""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,8 @@ import pytest
 from expert.cli import main
 from expert.engine.result import Diagnosis, RemedyResult
 from expert.report.markers import audacity_labels, markers_of, reaper_regions, reaper_time
-from expert.report.models import FileReport
+from expert.report.models import FileReport, Report
+from expert.report.pictures import where
 from tests.conftest import music_like
 
 
@@ -78,16 +78,25 @@ def dropout(write_wav) -> Path:
 def test_markers_match_the_diagnoses(capsys, tmp_path: Path, dropout: Path, suffix: str) -> None:
     marks = tmp_path / f"marks{suffix}"
     assert main(["diagnose", str(dropout), "-f", "json", "--markers", str(marks)]) == 0
-    diagnoses = json.loads(capsys.readouterr().out)["reports"][0]["diagnoses"]
-    expected = sorted((start, end, d["rule_id"]) for d in diagnoses
-                      for start, end in d["time_ranges"])
-    assert any(rule == "AR005" and start <= 7.0 <= end for start, end, rule in expected)
+    entry = Report.model_validate_json(capsys.readouterr().out).reports[0]
+    expected = []
+    for d in entry.diagnoses:
+        w = where(d, entry)
+        expected += [(a, b, d.rule_id) for a, b in (*w.ranges, *w.spans)]
+        expected += [(t, t, d.rule_id) for t in w.events_s]
+    expected.sort()
+    # the dropout: its passage as a region and the gap itself, at 7.0 s, as a point
+    assert any(rule == "AR005" and a < 7.0 < b for a, b, rule in expected)
+    assert any(rule == "AR005" and a == b == pytest.approx(7.0, abs=0.01)
+               for a, b, rule in expected)
     if suffix == ".txt":
         got = sorted((float(a), float(b), name.split()[0]) for a, b, name in
                      (line.split("\t") for line in marks.read_text().splitlines()))
     else:
-        got = sorted((_seconds(r["Start"]), _seconds(r["End"]), r["Name"].split()[0])
-                     for r in _read_reaper(marks.read_text()))
+        rows = _read_reaper(marks.read_text())
+        assert all(r["#"][0] == ("M" if r["End"] == "" else "R") for r in rows)
+        got = sorted((_seconds(r["Start"]), _seconds(r["End"] or r["Start"]),
+                      r["Name"].split()[0]) for r in rows)
     assert [rule for *_, rule in got] == [rule for *_, rule in expected]
     # the files keep milliseconds (REAPER) or microseconds (Audacity)
     assert [t for *times, _ in got for t in times] == pytest.approx(

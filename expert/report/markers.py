@@ -8,8 +8,9 @@ Two formats, chosen by the file's extension:
   ``#,Name,Start,End,Length``, regions ``R1, R2, ...`` and markers ``M1, M2, ...`` (no end or
   length), times as REAPER's Minutes:Seconds ruler shows them (``m:ss.fff``).
 
-A passage (a time range with a length) becomes a region, an event (a range of no length) a
-point marker; diagnoses about the whole track have no place and are left out. Labels read
+A passage (a diagnosis' time range, or a silence's span from an end of the file) becomes a
+region, an event its evidence counts (a click, a clipped run, a dropout) a point marker;
+diagnoses about the whole track have no place and are left out. Labels read
 "ID problem: short remedy".
 """
 
@@ -26,6 +27,7 @@ from expert.engine.result import Diagnosis
 from expert.errors import UsageError
 from expert.fileio import write_atomic
 from expert.report.models import FileReport
+from expert.report.pictures import where
 
 #: A label longer than this (characters) is cut at a word: DAW label lanes are narrow.
 MAX_LABEL = 80
@@ -62,9 +64,13 @@ def label(diagnosis: Diagnosis) -> str:
 
 
 def markers_of(entry: FileReport) -> list[Marker]:
-    """Every time range of every diagnosis of ``entry``, in time order."""
-    found = [Marker(float(start), float(end), label(d))
-             for d in entry.diagnoses for start, end in d.time_ranges]
+    """Where every diagnosis of ``entry`` lies (``pictures.where``): its passages and a
+    silence's span as regions, the events its evidence counts as points; in time order."""
+    found: list[Marker] = []
+    for d in entry.diagnoses:
+        w, text = where(d, entry), label(d)
+        found += [Marker(start, end, text) for start, end in (*w.ranges, *w.spans)]
+        found += [Marker(at, at, text) for at in w.events_s]
     return sorted(found, key=lambda m: (m.start_s, m.end_s, m.label))
 
 
