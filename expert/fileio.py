@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -18,8 +19,20 @@ def write_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` through a temporary file in the same folder + rename.
 
     The file gets the permissions of any file the user creates (``0o666`` less the umask),
-    not the owner-only ``0o600`` of ``mkstemp``'s temporary file.
+    not the owner-only ``0o600`` of ``mkstemp``'s temporary file. A symbolic link is
+    followed (the file it names is replaced, the link stays); a target that is not a
+    regular file (``/dev/stdout``, ``/dev/null``, a pipe) is written to directly, since
+    renaming over it would replace the device or pipe with a file.
     """
+    target = Path(os.path.realpath(target))
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "wb") as out:
+            out.write(data)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
