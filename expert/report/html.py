@@ -99,6 +99,10 @@ section.file+section.file{break-before:page}a{text-decoration:none}
 .diag,.meter,figure.plot,tr{break-inside:avoid}}
 """
 
+#: How a band's placement against the envelope is shown (outside is not a diagnosis).
+_PLACEMENT_CLASS = {"inside": "ok", "above": "out", "below": "out", "unknown": "dim"}
+
+
 def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
@@ -209,7 +213,7 @@ def _tonal_table(tonal: TonalBalance) -> str:
     rows = "".join(
         f"<tr><td>{_e(b.label)}</td><td class=num>{_e(_signed(b.level_db, 'dB'))}</td>"
         f"<td class=num>{_e(_signed(b.p5_db, '', '.1f'))} … {_e(_signed(b.p95_db, '', '.1f'))}"
-        f"</td><td class='{'ok' if b.placement == 'inside' else 'out'}'>{_e(b.placement)}</td>"
+        f"</td><td class={_PLACEMENT_CLASS[b.placement]}>{_e(b.placement)}</td>"
         "</tr>" for b in tonal.named)
     return ("<table class=bands><tr><th>band</th><th class=num>level</th>"
             f"<th class=num>released p5 … p95 (dB)</th><th></th></tr>{rows}</table>")

@@ -40,9 +40,11 @@ def meter_versus(meter: Meter) -> str:
 
 
 def meter_state(meter: Meter) -> str:
-    """The worst severity of the diagnoses that judged the meter; 'pass' when it has
-    something to be read against and none did; 'none' otherwise."""
-    return meter.severity or ("pass" if meter_versus(meter) else "none")
+    """The worst severity of the diagnoses that judged the meter; 'pass' when it has a
+    value and something to read it against and none did; 'none' otherwise."""
+    if meter.severity is not None:
+        return meter.severity
+    return "pass" if meter.value is not None and meter_versus(meter) else "none"
 
 
 def where_text(diagnosis: Any, entry: FileReport) -> str:

@@ -141,9 +141,11 @@ def tonal_plot(tonal: TonalBalance, centers_hz: list[float], prefix: str) -> Plo
         return Plot(svg_text(fig, prefix), hz[0], hz[-1])
 
 
-def _mid_times(series: Series) -> list[float]:
-    """Each window's value drawn at its centre."""
-    return [start + series.window_s / 2 for start in series.starts_s]
+def _mid_times(series: Series, duration_s: float) -> list[float]:
+    """Each window's value drawn at the centre of what it covers (a file shorter than one
+    window has one window over all of it)."""
+    return [(start + min(start + series.window_s, duration_s)) / 2
+            for start in series.starts_s]
 
 
 def _shade(ax: Axes, problems: tuple[Span, ...]) -> None:
@@ -178,9 +180,14 @@ def _time_axis(ax: Axes, duration_s: float) -> None:
     ax.set_xlabel("time (m:ss)")
 
 
-def _line(ax: Axes, series: Series, colour: str, label: str, *, width: float = 1.5) -> None:
-    ax.plot(_mid_times(series), [float("nan") if v is None else v for v in series.values],
-            color=colour, linewidth=width, label=label, gid=f"series-{series.name}")
+def _line(ax: Axes, series: Series, duration_s: float, colour: str, label: str, *,
+          width: float = 1.5) -> None:
+    """The series as a line, with dots where too few values make one (a short file)."""
+    values = [float("nan") if v is None else v for v in series.values]
+    few = sum(v is not None for v in series.values) < 3
+    ax.plot(_mid_times(series, duration_s), values, color=colour, linewidth=width,
+            marker="o" if few else None, markersize=4, label=label,
+            gid=f"series-{series.name}")
 
 
 def loudness_plot(loudness: OverTime, prefix: str) -> Plot:
@@ -188,8 +195,8 @@ def loudness_plot(loudness: OverTime, prefix: str) -> Plot:
     with _figure() as (fig, ax):
         for series in loudness.series:
             label, colour, width = SERIES_STYLE.get(series.name, (series.name, INK, 1.5))
-            _line(ax, series, colour, f"{label}, per {series.window_s:g} s window",
-                  width=width)
+            _line(ax, series, loudness.duration_s, colour,
+                  f"{label}, per {series.window_s:g} s window", width=width)
         if loudness.reference is not None:
             ax.axhline(loudness.reference, color=MUTED, linestyle="--", linewidth=1.0,
                        label=f"target {loudness.reference:g} LUFS", gid="target")
@@ -207,14 +214,14 @@ def stereo_plot(stereo: OverTime, prefix: str) -> Plot:
         by_name = {s.name: s for s in stereo.series}
         handles = []
         if (corr := by_name.get("stereo.correlation")) is not None:
-            _line(ax, corr, INK, "correlation")
+            _line(ax, corr, stereo.duration_s, INK, "correlation")
             ax.axhline(0.0, color=MUTED, linewidth=0.8)
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("correlation")
         _time_axis(ax, stereo.duration_s)
         if (width := by_name.get("stereo.width_pct")) is not None:
             right = ax.twinx()
-            _line(right, width, SECOND, "width (%)")
+            _line(right, width, stereo.duration_s, SECOND, "width (%)")
             right.set_ylim(0.0, 100.0)
             right.set_ylabel("width (%)", color=SECOND)
             right.tick_params(axis="y", colors=SECOND)
