@@ -153,3 +153,14 @@ def test_matplotlib_is_imported_only_for_html(judged, tmp_path: Path, fmt: str,
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2]).stdout
     assert out.strip() == str(loaded)
+
+
+def test_diagnose_writes_the_page_with_the_loaded_rulebase(tmp_path: Path, write_wav) -> None:
+    from expert.cli import main
+    from expert.rules import load_rulebase
+
+    mix = write_wav("mix.wav", music_like(4.0))
+    page = tmp_path / "out" / "report.html"
+    assert main(["diagnose", str(mix), "-f", "html", "-o", str(page)]) == 0
+    footer = page.read_text(encoding="utf-8").split("<footer>")[1]
+    assert load_rulebase().digest()[:16] in footer
