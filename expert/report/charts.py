@@ -52,7 +52,7 @@ class MetersView:
         table.add_column("meter", style="bold")
         table.add_column("value", justify="right")
         table.add_column("verdict")
-        table.add_column("against", style="dim", overflow="fold")
+        table.add_column("against", overflow="fold")
         for m in self.meters:
             style = SEVERITY_STYLE.get(m.severity or "", "green")
             verdict = Text(SEVERITY_MARK[m.severity], style=style)
@@ -65,8 +65,11 @@ class MetersView:
                            f"{fmt_meter(m.spread.p95, m.unit)}")
             else:
                 against = ""
-            table.add_row(m.label, Text(fmt_meter(m.value, m.unit), style=style), verdict,
-                          against)
+            row = Text(against, style="dim")
+            if m.placement in ("above", "below"):  # unusual, whether or not a rule minds
+                row.append(f" {PLACEMENT_MARK[m.placement]} {m.placement}",
+                           style=PLACEMENT_STYLE[m.placement])
+            table.add_row(m.label, Text(fmt_meter(m.value, m.unit), style=style), verdict, row)
         yield table
         if self.family and any(m.spread is not None for m in self.meters):
             yield Text(f"released: p5 to p95 of released {self.family} masters", style="dim")
@@ -172,10 +175,12 @@ class OverTimeStrip:
     the reference level as ``┈``, and under it the problem passages (``^``) and events
     (``|``) with the rule ids that name them."""
 
-    def __init__(self, over: OverTime, title: str, *, rows: int = 4) -> None:
+    def __init__(self, over: OverTime, title: str, *, rows: int = 4,
+                 scale: tuple[float, float] | None = None) -> None:
         self.over = over
         self.title = title
         self.rows = rows
+        self.scale = scale  # the axis' (low, high); None: the series' own range
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         over = self.over
@@ -185,12 +190,16 @@ class OverTimeStrip:
         columns = max(10, options.max_width - axis_w - 1)
         values = _column_values(series, over.duration_s, columns)
         ref = over.reference
-        lo = math.floor(min(defined + ([ref] if ref is not None else [])))
-        hi = math.ceil(max(defined + ([ref] if ref is not None else [])))
-        hi = hi if hi > lo else lo + 1
+        if self.scale is not None:
+            lo, hi = self.scale
+        else:
+            lo = math.floor(min(defined + ([ref] if ref is not None else [])))
+            hi = math.ceil(max(defined + ([ref] if ref is not None else [])))
+            hi = hi if hi > lo else lo + 1
         title = Text(self.title, style="bold")
-        title.append(f" ({series.unit}, {series.window_s:g} s windows; max "
-                     f"{max(defined):.1f}" + (f"; ┈ target {ref:g}" if ref is not None else "")
+        title.append(f" ({series.window_s:g} s windows; {fmt_meter(min(defined), series.unit)}"
+                     f" to {fmt_meter(max(defined), series.unit)}"
+                     + (f"; ┈ target {fmt_meter(ref, series.unit)}" if ref is not None else "")
                      + ")", style="dim")
         yield title
         eighths = [None if v is None else round((v - lo) / (hi - lo) * self.rows * 8)
@@ -198,7 +207,7 @@ class OverTimeStrip:
         ref_row = (None if ref is None
                    else min(int((ref - lo) / (hi - lo) * self.rows), self.rows - 1))
         for r in reversed(range(self.rows)):
-            label = f"{hi:g}" if r == self.rows - 1 else f"{lo:g}" if r == 0 else ""
+            label = f"{hi:+g}" if r == self.rows - 1 else f"{lo:+g}" if r == 0 else ""
             line = Text(f"{label:>{axis_w - 1}}│", style="dim")
             for e in eighths:
                 fill = 0 if e is None else min(max(e - r * 8, 0), 8)

@@ -233,6 +233,13 @@ class Meter:
     severity: Severity | None
     rule_ids: tuple[str, ...]
 
+    @property
+    def placement(self) -> Placement:
+        """Where the value lies in the family's spread (unknown without one)."""
+        if self.spread is None:
+            return "unknown"
+        return placement(self.value, self.spread.p5, self.spread.p95)
+
 
 #: The meters an engineer reads first: descriptor -> label (codec one only when measured).
 METERS: dict[str, str] = {

@@ -1,4 +1,6 @@
-"""Terminal renderables (rich): the catalogue, measured descriptors and diagnoses.
+"""Terminal renderables (rich): the catalogue, measured descriptors, and the report of a
+judged file (header, pictures from ``charts``, diagnoses) and of a batch (summary, quiet
+lines).
 
 Each view is an object that renders itself (``__rich_console__``); none computes anything.
 """
@@ -105,6 +107,10 @@ def _catalogue_order(name: str) -> tuple[int, str]:
     return (_ORDER.get(name, len(_ORDER)), name)
 
 
+#: Event times listed in a diagnosis' "where" before the rest are counted.
+_EVENTS_SHOWN = 12
+
+
 def _where(diagnosis: Diagnosis, entry: FileReport) -> str:
     """'whole track', the passages (0:12.0-0:31.5), a silence's own span to the
     millisecond, and event times (0:12.345)."""
@@ -121,20 +127,15 @@ def _where(diagnosis: Diagnosis, entry: FileReport) -> str:
     return "; ".join(parts)
 
 
-#: Event times listed in a diagnosis' "where" before the rest are counted.
-_EVENTS_SHOWN = 12
-
-
 def _matches(item: Evidence, condition: Condition) -> bool:
     # The engine writes an evidence item's condition as the condition's source, then
     # "(observed op threshold)" for a comparison.
     return item.condition == condition.text or item.condition.startswith(condition.text + " (")
 
 
-def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain: bool
-                   ) -> Table | None:
-    """The evidence as measured value against threshold and margin; the condition's source
-    only with ``explain``. A condition on an expression of several descriptors lists them,
+def evidence_table(diagnosis: Diagnosis, conditions: list[Condition]) -> Table | None:
+    """The evidence as measured value against threshold and margin (the conditions' source
+    is for ``--explain``). A condition on an expression of several descriptors lists them,
     then the compared value."""
     table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
     width = max((len(e.descriptor) for e in diagnosis.evidence), default=10)
@@ -142,12 +143,8 @@ def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain
     table.add_column("measured", justify="right")
     table.add_column("against", overflow="fold")
     table.add_column("margin", style="dim", overflow="fold")
-    if explain:
-        table.add_column("condition", style="dim", overflow="fold", ratio=1)
     shown: set[str] = set()
-
-    def row(*cells: str) -> None:
-        table.add_row(*cells[: len(table.columns)])
+    row = table.add_row
 
     for c in conditions:
         members = [e for e in diagnosis.evidence if _matches(e, c) and e.descriptor not in shown]
@@ -163,16 +160,15 @@ def evidence_table(diagnosis: Diagnosis, conditions: list[Condition], *, explain
         against = f"{c.operator} {fmt_value(c.threshold, unit)}" if numeric else ""
         margin = f"margin {fmt_value(c.margin, unit)}" if c.margin is not None else ""
         if single:
-            row(members[0].descriptor, fmt_value(members[0].value, unit), against, margin,
-                c.text)
+            row(members[0].descriptor, fmt_value(members[0].value, unit), against, margin)
             continue
         for e in members:
-            row(e.descriptor, fmt_value(e.value, e.unit), "", "", "")
+            row(e.descriptor, fmt_value(e.value, e.unit), "", "")
         if numeric:
-            row("  ⤷ compared", fmt_value(c.observed, unit), against, margin, c.text)
+            row("  ⤷ compared", fmt_value(c.observed, unit), against, margin)
     for e in diagnosis.evidence:  # a report without held conditions (read back from JSON)
         if e.descriptor not in shown:
-            row(e.descriptor, fmt_value(e.value, e.unit), e.condition, "", "")
+            row(e.descriptor, fmt_value(e.value, e.unit), e.condition, "")
     return table if table.row_count else None
 
 
@@ -201,10 +197,13 @@ class DiagnosisView:
         if d.inconclusive:
             place.append("  inconclusive", style="magenta")
         body: list[Any] = [place]
-        evidence = evidence_table(d, self.entry.conditions.get(d.rule_id, []),
-                                  explain=self.explain)
+        conditions = self.entry.conditions.get(d.rule_id, [])
+        evidence = evidence_table(d, conditions)
         if evidence is not None:
             body.append(evidence)
+        if self.explain:  # the rule's own words for what was compared
+            body.extend(Text(f"when {c.text}", style="dim") for c in conditions
+                        if any(_matches(e, c) for e in d.evidence))
         body.append(Text(d.explanation))
         for remedy in d.remedies:
             params = ", ".join(f"{k}={fmt_value(v)}" for k, v in remedy.parameters.items())
@@ -285,6 +284,10 @@ class FileHeader:
 _SIDE_BY_SIDE_WIDTH = 150
 
 
+#: The correlation strip's axis: a coefficient's whole range.
+_CORRELATION_SCALE = (-1.0, 1.0)
+
+
 class FileDiagnosisView:
     """One judged file: header, pictures, diagnoses (most severe and most certain first,
     symptoms under their cause), then the nearest misses (with ``--explain``: the whole
@@ -308,6 +311,11 @@ class FileDiagnosisView:
         if pics.loudness is not None:
             yield Text("")
             yield OverTimeStrip(pics.loudness, "short-term loudness")
+        if pics.stereo is not None and any(e.descriptor.startswith("stereo.")
+                                           for d in report.diagnoses for e in d.evidence):
+            yield Text("")  # drawn when a diagnosis is about the stereo image
+            yield OverTimeStrip(pics.stereo, "correlation over time", rows=2,
+                                scale=_CORRELATION_SCALE)
         yield Text("")
         explain = report.trace is not None
         if not report.diagnoses:
