@@ -18,6 +18,7 @@ from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_sympto
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
+    meter_outside,
     meter_state,
     meter_unit,
     meter_value,
@@ -99,6 +100,8 @@ section.file+section.file{break-before:page}a{text-decoration:none}
 .diag,.meter,figure.plot,tr{break-inside:avoid}}
 """
 
+#: Marks for a value outside the family's spread (as the tonal plot's markers).
+_OUTSIDE_MARK = {"above": "▲", "below": "▼"}
 #: How a band's placement against the envelope is shown (outside is not a diagnosis).
 _PLACEMENT_CLASS = {"inside": "ok", "above": "out", "below": "out", "unknown": "dim"}
 
@@ -118,11 +121,13 @@ def _signed(value: float | None, unit: str = "", spec: str = "+.1f") -> str:
 
 def _meter(meter: Meter) -> str:
     rules = f" title='judged by {_e(', '.join(meter.rule_ids))}'" if meter.rule_ids else ""
+    where = meter_outside(meter)
+    outside = f" <span class=out>{_OUTSIDE_MARK[where]} {where}</span>" if where else ""
     return (f"<div class='meter {meter_state(meter)}'{rules} "
             f"data-descriptor='{_e(meter.descriptor)}'>"
             f"<div class=label>{_e(meter.label)}</div>"
             f"<div class=value>{_e(meter_value(meter))} <small>{_e(meter_unit(meter))}</small>"
-            f"</div><div class=vs>{_e(meter_versus(meter))}</div></div>")
+            f"</div><div class=vs>{_e(meter_versus(meter))}{outside}</div></div>")
 
 
 def _playback(entry: FileReport) -> str:

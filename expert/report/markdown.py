@@ -16,6 +16,7 @@ from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_sympto
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
+    meter_outside,
     meter_state,
     meter_unit,
     meter_value,
@@ -65,7 +66,7 @@ def _table(header: list[str], rows: list[list[str]], right: Set[int] = frozenset
 
 def _meters(entry: FileReport, profile: dict[str, Any]) -> list[str]:
     rows = [[md(m.label), f"{md(meter_value(m))} {md(meter_unit(m))}".rstrip(),
-             md(meter_versus(m)),
+             md(meter_versus(m) + (f" ({meter_outside(m)})" if meter_outside(m) else "")),
              md(_STATE[meter_state(m)] + (f" ({', '.join(m.rule_ids)})" if m.rule_ids else ""))]
             for m in meters(entry, profile)]
     return _table(["meter", "value", "read against", "judged"], rows, {1}) if rows else []

@@ -39,6 +39,12 @@ def meter_versus(meter: Meter) -> str:
     return ""
 
 
+def meter_outside(meter: Meter) -> str:
+    """'above' / 'below' when the value lies outside the family's spread (unusual, whether
+    or not a rule minds), else ''."""
+    return meter.placement if meter.placement in ("above", "below") else ""
+
+
 def meter_state(meter: Meter) -> str:
     """The worst severity of the diagnoses that judged the meter; 'pass' when it has a
     value and something to read it against and none did; 'none' otherwise."""

@@ -164,3 +164,19 @@ def test_diagnose_writes_the_page_with_the_loaded_rulebase(tmp_path: Path, write
     assert main(["diagnose", str(mix), "-f", "html", "-o", str(page)]) == 0
     footer = page.read_text(encoding="utf-8").split("<footer>")[1]
     assert load_rulebase().digest()[:16] in footer
+
+
+def test_a_meter_outside_the_spread_says_so_without_a_diagnosis() -> None:
+    from expert.rules.model import EnvelopeRange, FileEnvelope
+
+    envelope = FileEnvelope(family="band_rock", stats={
+        "loudness.range_lu": EnvelopeRange(p5=0.5, p50=1.4, p95=3.4),
+        "loudness.plr_db": EnvelopeRange(p5=9.5, p50=10.1, p95=12.3)})
+    entry = FileReport(path="a.wav", ok=True, verdict="pass", envelope=envelope,
+                       descriptors={"loudness.range_lu": 7.5, "loudness.plr_db": 10.0})
+    page = to_html(Report(profile=PROFILE, reports=[entry]), generated_at=DAY)
+    lra = page.split("data-descriptor='loudness.range_lu'>")[1].split("</div></div>")[0]
+    plr = page.split("data-descriptor='loudness.plr_db'>")[1].split("</div></div>")[0]
+    assert "▲ above" in lra and "released music 0.5–3.4 LU" in lra
+    assert "above" not in plr and "below" not in plr
+    assert re.search(r"<div class='meter pass'[^>]*data-descriptor='loudness.range_lu'", page)
