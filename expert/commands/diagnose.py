@@ -121,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
     files = input_files(args.paths)
     if args.markers is not None:
         _check_markers(args.markers, files)
+    if args.format == "html":
+        from expert.report.html import require_plotting
+
+        require_plotting()
     session = Session(options_from(args))
     if args.format == "rich" and not args.output:
         from expert.report.batch import print_batch

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
+from importlib.util import find_spec
 from typing import Any
 
 from expert.descriptors import CATALOGUE
+from expert.errors import UsageError
 from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
@@ -104,6 +106,13 @@ section.file+section.file{break-before:page}a{text-decoration:none}
 _OUTSIDE_MARK = {"above": "▲", "below": "▼"}
 #: How a band's placement against the envelope is shown (outside is not a diagnosis).
 _PLACEMENT_CLASS = {"inside": "ok", "above": "out", "below": "out", "unknown": "dim"}
+
+
+def require_plotting() -> None:
+    """Fail before any analysis when matplotlib, which draws the plots, is missing."""
+    if find_spec("matplotlib") is None:
+        raise UsageError("--format html draws its plots with matplotlib, which is not "
+                         "installed: pip install 'mixexpert[html]'")
 
 
 def _e(value: Any) -> str:

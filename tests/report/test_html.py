@@ -180,3 +180,19 @@ def test_a_meter_outside_the_spread_says_so_without_a_diagnosis() -> None:
     assert "▲ above" in lra and "released music 0.5–3.4 LU" in lra
     assert "above" not in plr and "below" not in plr
     assert re.search(r"<div class='meter pass'[^>]*data-descriptor='loudness.range_lu'", page)
+
+
+def test_without_matplotlib_html_is_a_usage_error_before_analysis(capsys, monkeypatch,
+                                                                  tmp_path: Path,
+                                                                  write_wav) -> None:
+    from expert.cli import main
+
+    mix = write_wav("mix.wav", music_like(1.0))
+
+    monkeypatch.setattr("expert.report.html.find_spec", lambda name: None)
+    measured = []
+    monkeypatch.setattr("expert.pipeline.measure", lambda *a, **k: measured.append(a))
+    page = tmp_path / "report.html"
+    assert main(["diagnose", str(mix), "-f", "html", "-o", str(page)]) == 2
+    assert "pip install 'mixexpert[html]'" in capsys.readouterr().err
+    assert measured == [] and not page.exists()
