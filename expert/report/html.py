@@ -119,7 +119,8 @@ def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-def _signed(value: float | None, unit: str = "", spec: str = "+.1f") -> str:
+def _with_unit(value: float | None, unit: str = "", spec: str = "+.1f") -> str:
+    """A number in ``spec`` (signed by default: gains, band levels) with its unit; n/a."""
     text = format_value(value, spec)
     return f"{text} {unit}".rstrip() if value is not None and unit else text
 
@@ -145,8 +146,8 @@ def _playback(entry: FileReport) -> str:
     rows = "".join(
         f"<tr><td>{_e(p.platform.replace('_', ' '))}</td>"
         f"<td class=num>{format_value(p.reference_lufs, 'g')} LUFS</td>"
-        f"<td class=num>{_e(_signed(p.gain_db, 'dB'))}</td>"
-        f"<td class=num>{_e(_signed(p.true_peak_after_dbtp, 'dBTP', '.1f'))}</td>"
+        f"<td class=num>{_e(_with_unit(p.gain_db, 'dB'))}</td>"
+        f"<td class=num>{_e(_with_unit(p.true_peak_after_dbtp, 'dBTP', '.1f'))}</td>"
         f"<td class=dim>{_e(LIMITED_BY.get(p.limited_by, p.limited_by or ''))}</td></tr>"
         for p in entry.playback)
     return ("<h3>Playback on the services</h3><table class=playback><tr><th>platform</th>"
@@ -225,8 +226,8 @@ def _tonal_table(tonal: TonalBalance) -> str:
     if not tonal.named:
         return ""
     rows = "".join(
-        f"<tr><td>{_e(b.label)}</td><td class=num>{_e(_signed(b.level_db, 'dB'))}</td>"
-        f"<td class=num>{_e(_signed(b.p5_db, '', '.1f'))} … {_e(_signed(b.p95_db, '', '.1f'))}"
+        f"<tr><td>{_e(b.label)}</td><td class=num>{_e(_with_unit(b.level_db, 'dB'))}</td>"
+        f"<td class=num>{_e(_with_unit(b.p5_db, '', '.1f'))} … {_e(_with_unit(b.p95_db, '', '.1f'))}"
         f"</td><td class={_PLACEMENT_CLASS[b.placement]}>{_e(b.placement)}</td>"
         "</tr>" for b in tonal.named)
     return ("<table class=bands><tr><th>band</th><th class=num>level</th>"
