@@ -227,7 +227,8 @@ def _tonal_table(tonal: TonalBalance) -> str:
         return ""
     rows = "".join(
         f"<tr><td>{_e(b.label)}</td><td class=num>{_e(_with_unit(b.level_db, 'dB'))}</td>"
-        f"<td class=num>{_e(_with_unit(b.p5_db, '', '.1f'))} … {_e(_with_unit(b.p95_db, '', '.1f'))}"
+        f"<td class=num>{_e(format_value(b.p5_db, '.1f'))} … "
+        f"{_e(format_value(b.p95_db, '.1f'))}"
         f"</td><td class={_PLACEMENT_CLASS[b.placement]}>{_e(b.placement)}</td>"
         "</tr>" for b in tonal.named)
     return ("<table class=bands><tr><th>band</th><th class=num>level</th>"
