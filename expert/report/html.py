@@ -20,6 +20,7 @@ from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_sympto
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
+    margin_text,
     meter_outside,
     meter_state,
     meter_unit,
@@ -164,10 +165,10 @@ def _evidence(d: Any, entry: FileReport) -> str:
     if held:
         rows = "".join(
             f"<tr><td class='cond mono'>{_e(c.text)}</td>"
-            f"<td class=num>{_e(fmt_value(c.observed, condition_unit(c.text, d)))}</td>"
-            f"<td class=num>{_e(c.operator)} {_e(fmt_value(c.threshold))}</td>"
-            f"<td class=num>{_e(format_value(c.margin, '+.2f'))}</td></tr>"
-            for c in held)
+            f"<td class=num>{_e(fmt_value(c.observed, unit))}</td>"
+            f"<td class=num>{_e(c.operator)} {_e(fmt_value(c.threshold, unit))}</td>"
+            f"<td class=num>{_e(margin_text(c.margin, unit))}</td></tr>"
+            for c in held for unit in (condition_unit(c, d),))
         return ("<table class=evidence><tr><th>condition</th><th class=num>measured</th>"
                 "<th class=num>threshold</th><th class=num>margin</th></tr>"
                 f"{rows}</table>")

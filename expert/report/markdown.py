@@ -16,6 +16,7 @@ from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_sympto
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
+    margin_text,
     meter_outside,
     meter_state,
     meter_unit,
@@ -97,9 +98,9 @@ def _diagnosis(node: tuple[Any, list[Any]], entry: FileReport) -> list[str]:
     held = entry.conditions.get(d.rule_id, [])
     if held:
         lines += _table(["condition", "measured", "threshold", "margin"], [
-            [code(c.text), md(fmt_value(c.observed, condition_unit(c.text, d))),
-             md(f"{c.operator} {fmt_value(c.threshold)}"), md(format_value(c.margin, "+.2f"))]
-            for c in held], {1, 2, 3})
+            [code(c.text), md(fmt_value(c.observed, unit)),
+             md(f"{c.operator} {fmt_value(c.threshold, unit)}"), md(margin_text(c.margin, unit))]
+            for c in held for unit in (condition_unit(c, d),)], {1, 2, 3})
     elif d.evidence:
         lines += _table(["evidence", "measured", "condition"], [
             [code(e.descriptor), md(fmt_value(e.value, e.unit)), code(e.condition)]

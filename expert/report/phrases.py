@@ -4,6 +4,7 @@ each renderer escapes it for its own format."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -69,11 +70,27 @@ def where_text(diagnosis: Any, entry: FileReport) -> str:
     return "; ".join(parts)
 
 
-def condition_unit(condition_text: str, diagnosis: Any) -> str:
-    """The unit of a condition that compares one descriptor (its evidence names it)."""
-    head = condition_text.split(" ", 1)[0]
-    unit = next((e.unit for e in diagnosis.evidence if e.descriptor == head), "")
-    return "" if unit in UNITLESS else unit
+def condition_unit(condition: Any, diagnosis: Any) -> str:
+    """The unit of a condition that compares one bare descriptor (its evidence names it
+    and holds the compared value); '' for an expression, whose value need not share its
+    descriptors' unit (a loudness minus a target is in LU)."""
+    head = condition.text.split(" ", 1)[0]
+    return next((e.unit for e in diagnosis.evidence if e.descriptor == head
+                 and isinstance(e.value, float) and isinstance(condition.observed, float)
+                 and math.isclose(e.value, condition.observed, abs_tol=1e-3)), "")
+
+
+#: The unit of a difference of two levels (two LUFS readings differ by LU).
+DIFFERENCE_UNIT = {"LUFS": "LU", "dBTP": "dB", "dBFS": "dB"}
+
+
+def margin_text(margin: float | None, unit: str) -> str:
+    """By how much a condition holds, signed, as a difference in the condition's unit
+    (a count whole)."""
+    text = format_value(margin, "+.0f" if unit == "count" else "+.2f")
+    if margin is None or not unit or unit in UNITLESS:
+        return text
+    return f"{text} {DIFFERENCE_UNIT.get(unit, unit)}"
 
 
 def profile_line(profile: Mapping[str, Any]) -> str:

@@ -196,3 +196,30 @@ def test_without_matplotlib_html_is_a_usage_error_before_analysis(capsys, monkey
     assert main(["diagnose", str(mix), "-f", "html", "-o", str(page)]) == 2
     assert "pip install 'mixexpert[html]'" in capsys.readouterr().err
     assert measured == [] and not page.exists()
+
+
+def test_evidence_rows_give_units_only_to_a_bare_descriptor() -> None:
+    from expert.engine.result import Condition
+
+    d = Diagnosis(rule_id="LD003", problem="true_peak_over", title="t", severity="error",
+                  certainty=0.9, explanation="e", evidence=[
+                      Evidence(descriptor="loudness.true_peak_dbtp", value=0.25, unit="dBTP",
+                               condition="c"),
+                      Evidence(descriptor="artifacts.clipped_runs", value=33.0, unit="count",
+                               condition="c"),
+                      Evidence(descriptor="loudness.integrated_lufs", value=-8.0, unit="LUFS",
+                               condition="c")])
+    held = [Condition(text="loudness.true_peak_dbtp > target.true_peak_dbtp", observed=0.25,
+                      operator=">", threshold=-1.0, outcome=True, margin=1.25),
+            Condition(text="artifacts.clipped_runs >= min_runs", observed=33.0, operator=">=",
+                      threshold=3.0, outcome=True, margin=30.0),
+            Condition(text="loudness.integrated_lufs - target.integrated_lufs > 3",
+                      observed=6.0, operator=">", threshold=3.0, outcome=True, margin=3.0)]
+    page = to_html(Report(profile=PROFILE, reports=[FileReport(
+        path="a.wav", ok=True, verdict="fail", diagnoses=[d], conditions={"LD003": held})]),
+        generated_at=DAY)
+    rows = re.findall(r"<tr><td class='cond mono'>.*?</tr>", page)
+    cells = [re.findall(r"<td class=num>([^<]*)</td>", row) for row in rows]
+    assert cells == [["0.25 dBTP", "&gt; -1.00 dBTP", "+1.25 dB"],
+                     ["33", "&gt;= 3", "+30"],
+                     ["6.00", "&gt; 3.00", "+3.00"]]  # an expression: no unit claimed
