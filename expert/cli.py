@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from expert import __version__
+from expert.commands._common import CACHE_LOCATION
 from expert.errors import ExitStatus, MixExpertError
 
 # Analysis already runs one process per core; BLAS thread pools on top only oversubscribe.
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mixexpert",
         description="Diagnose problems in music mixes: measure, reason over engineering "
         "rules, explain.",
+        epilog=f"Measured features are cached in {CACHE_LOCATION}; set MIXEXPERT_CACHE_DIR "
+        "(or XDG_CACHE_HOME) to move the cache, --no-cache to bypass it.",
     )
     parser.add_argument("--version", action="version", version=f"mixexpert {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

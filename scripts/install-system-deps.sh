@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the corpus need: ffmpeg (M4A test files, benchmark anchor),
-# fluidsynth + the 5 MB TimGM6mb SoundFont (sampled instruments for the labelled corpus).
+# fluidsynth + the 5 MB TimGM6mb SoundFont (sampled instruments for the labelled corpus),
+# chromium (the HTML report's test renders the page in a headless browser).
 set -euo pipefail
-packages=(ffmpeg fluidsynth timgm6mb-soundfont)
+packages=(ffmpeg fluidsynth timgm6mb-soundfont chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

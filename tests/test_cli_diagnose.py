@@ -181,9 +181,10 @@ def test_terminal_nests_a_symptom_under_its_cause(capsys, hot_flipped: Path) -> 
 def test_markdown_lists_symptoms_with_their_cause(capsys, hot_flipped: Path) -> None:
     assert main(["diagnose", str(hot_flipped), "--format", "markdown"]) == 0
     out = capsys.readouterr().out
-    assert "**Verdict:** fail" in out
-    line = next(x for x in out.splitlines() if "`poor_mono_compatibility`" in x)
-    assert "*caused by:* ST001" in line
+    assert "hot-flipped.wav — FAIL" in out
+    quoted = [x for x in out.splitlines() if x.startswith(">")]
+    assert any("`poor_mono_compatibility`" in x for x in quoted)
+    assert any(x.startswith("> *Caused by* ST001") for x in quoted)
 
 
 @pytest.mark.parametrize("over_db", [0.0, 0.04, 0.1])

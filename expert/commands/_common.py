@@ -1,17 +1,43 @@
-"""Options and helpers shared by the subcommands that analyse audio."""
+"""Options and helpers shared by the subcommands (one definition of each common option)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from expert.errors import UsageError
+
+#: Where cached feature sets live (``expert.features.cache.default_cache_dir``), for --help.
+CACHE_LOCATION = ("$MIXEXPERT_CACHE_DIR, else $XDG_CACHE_HOME/mixexpert, else "
+                  "~/.cache/mixexpert")
+
+
+def add_format_option(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None:
+    parser.add_argument("-f", "--format", choices=choices, default="rich",
+                        help="output format (default: rich, the terminal view)")
+
+
+def add_output_option(parser: argparse.ArgumentParser, what: str = "the report") -> None:
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help=f"write {what} to FILE (atomically) instead of stdout")
+
+
+def add_jobs_option(parser: argparse.ArgumentParser, what: str = "files") -> None:
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                        help=f"{what} in parallel (default 1)")
+
+
+def add_cache_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help=f"measure again instead of reusing cached features (cache: "
+                        f"{CACHE_LOCATION}; set MIXEXPERT_CACHE_DIR to move it)")
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
-    parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="files in parallel")
-    parser.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
+    add_output_option(parser)
+    add_jobs_option(parser)
+    add_cache_option(parser)
     parser.add_argument(
         "--codec-check",
         action="store_true",
@@ -30,4 +56,3 @@ def input_files(paths: list[str]) -> list[str]:
     if not files:
         raise UsageError("no audio files found in " + ", ".join(paths))
     return list(dict.fromkeys(files))  # a file named twice is analysed once
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from expert.commands._common import add_cache_option, add_format_option, add_output_option
 from expert.commands.diagnose import add_session_options, options_from
 from expert.errors import ExitStatus
 from expert.report.formats import FORMATS
@@ -15,22 +15,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("before", metavar="BEFORE")
     parser.add_argument("after", metavar="AFTER")
     add_session_options(parser)
-    parser.add_argument("--format", choices=FORMATS, default="rich")
-    parser.add_argument("--no-cache", action="store_true")
+    add_format_option(parser, FORMATS)
+    add_output_option(parser, "the comparison")
+    add_cache_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from expert.compare import compare
     from expert.pipeline import Session
+    from expert.report.output import deliver, plain_text, showing
 
     session = Session(options_from(args))
     before = session.diagnose_file(args.before)
     after = session.diagnose_file(args.after)
     result = compare(before, after, session.profile_summary())
     if args.format == "json":
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        deliver(args.output, lambda: result.model_dump_json(indent=2) + "\n")
     else:
-        from expert.report.terminal import ComparisonView, console
+        from expert.report.terminal import ComparisonView
 
-        console().print(ComparisonView(result))
+        show = showing(ComparisonView(result))
+        deliver(args.output, lambda: plain_text(show), show=show)
     return ExitStatus.OK if before.ok and after.ok else ExitStatus.USAGE

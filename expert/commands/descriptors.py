@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from expert.commands._common import add_format_option
 from expert.errors import ExitStatus
 from expert.report.formats import FORMATS
 
@@ -14,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "descriptors", help="list the descriptor catalogue (names, units, meanings)"
     )
-    parser.add_argument("--format", choices=FORMATS, default="rich")
+    add_format_option(parser, FORMATS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from expert.commands._common import add_input_options, input_files
-from expert.errors import ExitStatus
+from expert.commands._common import add_format_option, add_input_options, input_files
+from expert.errors import ExitStatus, UsageError
 from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
@@ -17,6 +17,7 @@ def _codes(text: str) -> tuple[str, ...]:
 def add_session_options(parser: argparse.ArgumentParser) -> None:
     """Options that choose the knowledge and targets (shared with ``compare``)."""
     parser.add_argument(
+        "-p",
         "--profile",
         default=None,
         help="delivery profile (see `profiles`; default: the project's, else streaming)",
@@ -50,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("diagnose", help="diagnose the mix problems of audio files")
     add_input_options(parser)
     add_session_options(parser)
-    parser.add_argument("--format", choices=REPORT_FORMATS, default="rich")
+    add_format_option(parser, REPORT_FORMATS)
     parser.add_argument(
         "--fail-on",
         choices=SEVERITIES,
@@ -63,6 +64,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=5,
         metavar="N",
         help="list the N rules that came closest to firing (default 5)",
+    )
+    parser.add_argument(
+        "--markers",
+        metavar="FILE",
+        help="write the time-located diagnoses as DAW markers: FILE.txt an Audacity label "
+        "track, FILE.csv a REAPER region list (one input file)",
     )
     parser.add_argument(
         "-q",
@@ -96,11 +103,28 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
     )
 
 
+def _check_markers(path: str, files: list[str]) -> None:
+    """Before any analysis: markers belong to one song, in a format we write."""
+    from expert.report.markers import marker_format
+
+    if marker_format(path) is None:
+        raise UsageError(f"--markers {path}: the file must end in .txt (Audacity labels) or "
+                         ".csv (REAPER regions)")
+    if len(files) != 1:
+        raise UsageError(f"--markers places marks in one song; {len(files)} files were given")
+
+
 def run(args: argparse.Namespace) -> int:
     from expert.pipeline import Session, iter_batch, run_batch
     from expert.report.output import emit
 
     files = input_files(args.paths)
+    if args.markers is not None:
+        _check_markers(args.markers, files)
+    if args.format == "html":
+        from expert.report.html import require_plotting
+
+        require_plotting()
     session = Session(options_from(args))
     if args.format == "rich" and not args.output:
         from expert.report.batch import print_batch
@@ -114,8 +138,13 @@ def run(args: argparse.Namespace) -> int:
         reports = outcome.done
     else:
         report = run_batch(files, session)
-        emit(report, args.format, args.output, quiet=args.quiet)
+        emit(report, args.format, args.output, quiet=args.quiet,
+             rulebase_digest=session.rulebase.digest())
         reports = report.reports
+    if args.markers is not None and reports and reports[0].ok:
+        from expert.report.markers import write_markers
+
+        write_markers(args.markers, reports[0])
     if not any(entry.ok for entry in reports):
         return ExitStatus.USAGE
     if args.fail_on is not None:

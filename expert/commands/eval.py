@@ -15,6 +15,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from expert.commands._common import (
+    add_cache_option,
+    add_format_option,
+    add_jobs_option,
+    add_output_option,
+)
 from expert.commands.diagnose import add_session_options, options_from
 from expert.errors import ExitStatus, UsageError
 from expert.report.formats import FORMATS
@@ -41,11 +47,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rebuild", action="store_true",
                         help="render the set again even where the cache is up to date")
     add_session_options(parser)
-    parser.add_argument("--format", choices=FORMATS, default="rich")
-    parser.add_argument("--output", metavar="FILE", help="write the result to FILE")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="files (and songs, when building) in parallel")
-    parser.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
+    add_format_option(parser, FORMATS)
+    add_output_option(parser, "the result")
+    add_jobs_option(parser, "files (and songs, when building)")
+    add_cache_option(parser)
     parser.add_argument("--min-severity", choices=SEVERITIES, default="info",
                         help="count only diagnoses of at least this severity (default: info)")
     parser.add_argument("--details", action="store_true", help="list every file that went wrong")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from expert.commands._common import add_input_options, input_files
+from expert.commands._common import add_format_option, add_input_options, input_files
 from expert.errors import ExitStatus
 from expert.report.formats import FORMATS
 
@@ -12,7 +12,7 @@ from expert.report.formats import FORMATS
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("features", help="measure and print the descriptors")
     add_input_options(parser)
-    parser.add_argument("--format", choices=FORMATS, default="rich")
+    add_format_option(parser, FORMATS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from expert.commands._common import add_format_option
 from expert.errors import ExitStatus
 from expert.report.formats import FORMATS
 
@@ -26,17 +27,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ls.add_argument("--problem", help="only rules concluding this problem or finding")
     ls.add_argument("--select", help="comma-separated codes or prefixes, e.g. LD,TB004")
     ls.add_argument("--tag", help="only rules with this tag")
-    ls.add_argument("--format", choices=FORMATS, default="rich")
+    add_format_option(ls, FORMATS)
 
     show = actions.add_parser("show", help="the documentation page of one rule")
     show.add_argument("rule_id", metavar="ID")
-    show.add_argument("--format", choices=FORMATS, default="rich")
+    add_format_option(show, FORMATS)
 
     for name, text in (("validate", "check rule files (built-in and project ones by default)"),
                        ("test", "validate, then run the examples inside the rule files")):
         sub = actions.add_parser(name, help=text)
         sub.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders")
-        sub.add_argument("--format", choices=FORMATS, default="rich")
+        add_format_option(sub, FORMATS)
 
     actions.add_parser("schema", help="JSON Schema of the rule file format (for editors)")
 

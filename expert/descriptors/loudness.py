@@ -56,11 +56,12 @@ SPECS: tuple[DescriptorSpec, ...] = (
         references=(_BS1770, _R128),
     ),
     DescriptorSpec(
-        name="loudness.momentary_max_lufs", unit="LUFS",
-        meaning="Loudest 400 ms moment of the file.",
+        name="loudness.momentary_max_lufs", unit="LUFS", scope="both",
+        meaning="Loudest 400 ms moment of the file (per window: inside the window).",
         method=(
             f"Maximum of the ungated momentary loudness ({_K_WEIGHTED}, 400 ms window) "
-            f"evaluated every {LOUDNESS_STEP_S * 1000:g} ms. Null under 400 ms or for silence."
+            f"evaluated every {LOUDNESS_STEP_S * 1000:g} ms; {_WINDOW}, over the 400 ms "
+            "windows that lie inside it. Null under 400 ms or for silence."
         ),
         references=(_BS1770, _TECH3341),
     ),

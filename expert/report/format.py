@@ -92,3 +92,25 @@ def nest_symptoms(diagnoses: list[Any]) -> list[tuple[Any, list[Any]]]:
         return d, [tree(c) for c in children.get(d.rule_id, [])]
 
     return [tree(d) for d in roots]
+
+
+#: What stops a service's gain short of its reference (``Playback.limited_by``), in words.
+LIMITED_BY = {None: "", "true_peak": "true-peak headroom", "limiter": "into its limiter",
+              "turn_down_only": "turns down only"}
+
+
+def audio_parts(audio: Any) -> list[str]:
+    """What the file is, in short phrases: duration, rate, channels, format, depth/rate."""
+    parts = [
+        f"{audio.duration_s:.1f} s",
+        f"{audio.sample_rate_hz} Hz",
+        {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} ch"),
+        f"{audio.container}/{audio.codec}",
+    ]
+    if audio.bit_depth:
+        parts.append(f"{audio.bit_depth}-bit")
+    if audio.bit_rate_kbps:
+        parts.append(f"{audio.bit_rate_kbps:.0f} kbps")
+    if audio.downmixed:
+        parts.append(f"downmixed from {audio.source_channels} channels")
+    return parts

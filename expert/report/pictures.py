@@ -132,7 +132,7 @@ class OverTime:
 
 
 #: The time-resolved series each picture draws, in order (those the timeline has).
-LOUDNESS_SERIES = ("loudness.short_term_lufs",)
+LOUDNESS_SERIES = ("loudness.short_term_lufs", "loudness.momentary_max_lufs")
 STEREO_SERIES = ("stereo.correlation", "stereo.width_pct")
 
 
@@ -164,7 +164,8 @@ def problem_spans(entry: FileReport) -> tuple[Span, ...]:
 
 
 def loudness_over_time(entry: FileReport, profile: Mapping[str, Any]) -> OverTime | None:
-    """Short-term loudness (3 s windows) against the target."""
+    """Short-term loudness and the loudest momentary (400 ms) moment of each 3 s window,
+    against the target."""
     target = number_or_none((profile.get("targets") or {}).get("integrated_lufs"))
     return _over_time(entry, LOUDNESS_SERIES, target)
 

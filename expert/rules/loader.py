@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import heapq
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +135,19 @@ class RuleBase:
     def raise_for_errors(self) -> None:
         if self.errors:
             raise RuleError("\n".join(self.errors))
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the knowledge as loaded: every rule's definition with its
+        effective thresholds and severity (project overrides applied), in evaluation order,
+        and the measurement noise; where the rules came from does not count."""
+        knowledge = {
+            "rules": [[r.spec.model_dump(mode="json"), r.thresholds, r.severity]
+                      for r in self.rules],
+            "noise": self.noise,
+            "delivery_failures": sorted(self.delivery_failures),
+        }
+        text = json.dumps(knowledge, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------------------

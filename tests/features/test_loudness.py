@@ -358,3 +358,24 @@ def test_stored_shelf_fit_matches_a_fresh_fit(rate_hz: int) -> None:
     start = kweighting._prewarped_stage(*kweighting.BS1770_SHELF_48K, rate_hz)
     fresh = kweighting._refined_shelf(start, rate_hz)
     assert np.allclose(fresh, kweighting.FITTED_SHELF[rate_hz], rtol=0, atol=1e-9)
+
+
+def test_momentary_max_per_window_finds_a_short_burst() -> None:
+    """A 0.5 s burst 20 dB over the music at 7.0-7.5 s: the windows that hold it whole read
+    the track's loudest moment, the others the music's; short-term averages it down to
+    about 12.4 dB over the music (2.5 s x 1 + 0.5 s x 100, over 3 s)."""
+    rate = 48000
+    mono = sine(1000, -40.0, 14.0, rate)
+    mono[7 * rate:int(7.5 * rate)] = sine(1000, -20.0, 0.5, rate)
+    _, measured = measure_loudness(stereo(mono), rate)
+    momentary = measured.series["loudness.momentary_max_lufs"]
+    starts = TimeGrid(rate).window_starts_s(TimeGrid(rate).n_ticks(mono.size))
+    holds = [4.6 <= s <= 7.0 for s in starts]  # 400 ms of the burst inside [s, s + 3]
+    loud = measured.values["loudness.momentary_max_lufs"]
+    assert momentary[holds] == pytest.approx(loud, abs=0.01)
+    music = -0.691 - 40.0 + k_gain_db(1000)
+    apart = [s + 3 <= 7.0 or s >= 7.5 for s in starts]
+    assert momentary[apart] == pytest.approx(music, abs=0.02)
+    assert loud - music == pytest.approx(20.0, abs=0.05)
+    short_term = measured.series["loudness.short_term_lufs"]
+    assert np.nanmax(short_term) - music == pytest.approx(12.43, abs=0.05)

@@ -122,6 +122,7 @@ class LoudnessAnalyzer(Analyzer):
         #: where the window is digital silence. Kept for inspection (tests, plots).
         self.momentary_lufs = np.zeros(0)
         self.short_term_lufs = np.zeros(0)
+        self._momentary_power = np.zeros(0)  # entry k: the 400 ms window from k x 10 ms
 
     def process(self, block: np.ndarray) -> None:
         n = block.shape[0]
@@ -169,6 +170,7 @@ class LoudnessAnalyzer(Analyzer):
             )
             return
         momentary = _sliding_power(sums, counts, MOMENTARY_STEPS, 1)
+        self._momentary_power = momentary[0]
         self.momentary_lufs = _levels(momentary[0])
         values["loudness.momentary_max_lufs"] = _lufs(float(momentary[0].max()))
         blocks = momentary[:, ::BLOCK_HOP_STEPS]  # 400 ms gating blocks every 100 ms
@@ -278,10 +280,26 @@ class LoudnessAnalyzer(Analyzer):
             true_peak_db = np.where(true_peak > 0, 2.0 * db(true_peak), np.nan)
             sample_peak_db = np.where(sample_peak > 0, 2.0 * db(sample_peak), np.nan)
         expected = len(grid.windows(grid.n_ticks(self.context.expected_frames)))
+        out.series["loudness.momentary_max_lufs"] = _fit(self._momentary_max(), expected)
         for name, series in (("short_term_lufs", short_term), ("true_peak_dbtp", true_peak_db),
                              ("sample_peak_dbfs", sample_peak_db),
                              ("crest_factor_db", sample_peak_db - rms_db)):
             out.series[f"loudness.{name}"] = _fit(series, expected)
+
+
+    def _momentary_max(self) -> np.ndarray:
+        """Per 3 s window, the loudest 400 ms inside it (LUFS; NaN when none fits or all
+        are silent): the momentary windows that start at least 400 ms before its end."""
+        power = self._momentary_power
+        steps_per_tick = STEPS_PER_S // round(1.0 / TimeGrid.TICK_S)
+        spans = self._grid.windows(self._grid.n_ticks(self._frames))
+        loudest = np.full(len(spans), np.nan)
+        for j, (first, end) in enumerate(spans):
+            starts = power[first * steps_per_tick:
+                           max(end * steps_per_tick - MOMENTARY_STEPS + 1, first * steps_per_tick)]
+            if starts.size:
+                loudest[j] = starts.max()
+        return _levels(loudest)
 
 
 def _fit(series: np.ndarray, windows: int) -> np.ndarray:
