@@ -215,7 +215,6 @@ class Engine:
 
         result = self._report(fired, producers)
         result.family = env["profile.family"] if self.profile.envelope_union else None
-        result.family = env["profile.family"] if self.profile.envelope_union else None
         result.findings = [
             DerivedFinding(name=name, certainty=round(combine_all(values), 4),
                            rules=producers[name],

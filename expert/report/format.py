@@ -100,15 +100,14 @@ LIMITED_BY = {None: "", "true_peak": "true-peak headroom", "limiter": "into its 
 
 
 def audio_parts(audio: Any) -> list[str]:
-    """What the file is, in short phrases: duration, rate, channels, format, depth/rate."""
+    """What the file is, in short phrases: format and depth, rate, channels, duration."""
     parts = [
-        f"{audio.duration_s:.1f} s",
-        f"{audio.sample_rate_hz} Hz",
+        f"{audio.container} {audio.bit_depth}-bit" if audio.bit_depth
+        else f"{audio.container} {audio.codec}",
+        f"{audio.sample_rate_hz / 1000:g} kHz",
         {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} ch"),
-        f"{audio.container}/{audio.codec}",
+        fmt_time(audio.duration_s),
     ]
-    if audio.bit_depth:
-        parts.append(f"{audio.bit_depth}-bit")
     if audio.bit_rate_kbps:
         parts.append(f"{audio.bit_rate_kbps:.0f} kbps")
     if audio.downmixed:

@@ -27,7 +27,14 @@ from expert.report.charts import (
     OverTimeStrip,
     TonalChart,
 )
-from expert.report.format import fmt_ranges, fmt_time, fmt_value, nest_symptoms
+from expert.report.format import (
+    LIMITED_BY,
+    audio_parts,
+    fmt_ranges,
+    fmt_time,
+    fmt_value,
+    nest_symptoms,
+)
 from expert.report.models import FileReport, Report
 from expert.report.pictures import Pictures, pictures, where
 from expert.report.reasoning import ReasoningView
@@ -226,22 +233,9 @@ VERDICT_MARK = {"fail": "✗", "warn": "!", "pass": "✓"}
 
 def audio_line(report: FileReport) -> Text:
     """What the file is: format, rate, channels, duration."""
-    audio = report.audio
-    if audio is None:
+    if report.audio is None:
         return Text("")
-    kind = (f"{audio.container} {audio.bit_depth}-bit" if audio.bit_depth
-            else f"{audio.container} {audio.codec}")
-    parts = [
-        kind,
-        f"{audio.sample_rate_hz / 1000:g} kHz",
-        {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} ch"),
-        fmt_time(audio.duration_s),
-    ]
-    if audio.bit_rate_kbps:
-        parts.append(f"{audio.bit_rate_kbps:.0f} kbps")
-    if audio.downmixed:
-        parts.append(f"downmixed from {audio.source_channels} channels")
-    return Text(" · ".join(parts), style="dim")
+    return Text(" · ".join(audio_parts(report.audio)), style="dim")
 
 
 class FileHeader:
@@ -460,8 +454,6 @@ class ComparisonView:
         yield table
 
 
-_LIMITED_BY = {None: "", "true_peak": "true-peak headroom", "limiter": "into its limiter",
-               "turn_down_only": "turns down only"}
 
 
 class PlaybackView:
@@ -484,5 +476,5 @@ class PlaybackView:
             peak = ("n/a" if item.true_peak_after_dbtp is None
                     else f"{item.true_peak_after_dbtp:.1f} dBTP")
             table.add_row(item.platform, f"{item.reference_lufs:g} LUFS", gain, peak,
-                          _LIMITED_BY.get(item.limited_by, str(item.limited_by)))
+                          LIMITED_BY.get(item.limited_by, str(item.limited_by)))
         yield table
