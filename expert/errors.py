@@ -39,5 +39,9 @@ class RuleError(MixExpertError):
     """A rule or profile file is invalid; the message carries ``file:line:col``."""
 
 
+class OutputError(MixExpertError, OSError):
+    """A report, marker list or other output could not be written (still an ``OSError``)."""
+
+
 class UsageError(MixExpertError):
     """The command line asks for something that cannot be done."""

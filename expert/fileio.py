@@ -1,20 +1,92 @@
-"""Writing files so that nothing is ever left half-written."""
+"""Writing files so that nothing is ever left half-written, and nothing not ours replaced.
+
+A regular file (or a new path) is written to a temporary file in the same folder and
+renamed over it; a symlink is followed and its target written the same way. Anything else
+that can be opened for writing (a terminal, ``/dev/null``, a FIFO, ``/dev/stdout``) is
+written directly: renaming over it would replace a device with a plain file.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
+from expert.errors import OutputError
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder + rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+# /dev/stdout, /dev/fd/N and /proc/self/fd/N are links to an open file, not to a path:
+# "renaming over" one would create a new file wherever the link resolves, not write to it.
+_FD_FOLDER = re.compile(r"^/proc/(self|thread-self|\d+)/fd$")
+
+
+def _names_an_open_file(path: str) -> bool:
+    """True when following ``path``'s links passes through a process's fd folder."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on links followed
+        if _FD_FOLDER.match(os.path.realpath(os.path.dirname(current))):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+    return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def write_atomic(target: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all (see the module docstring).
+
+    Raises ``OutputError`` (one line naming ``target``) for a folder, a folder that cannot
+    be written, a read-only file system or a failing device (ENOSPC on ``/dev/full``).
+    """
+    name = os.fspath(target)
     try:
+        mode = os.stat(name).st_mode
+    except FileNotFoundError:
+        mode = None  # a new path (or a dangling symlink: its target is created)
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {_reason(exc)}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{name}: is a folder; give a file name to write to")
+    if (mode is not None and not stat.S_ISREG(mode)) or _names_an_open_file(name):
+        _write_directly(name, data)
+        return
+    _replace(Path(os.path.realpath(name)), data, shown=name)
+
+
+def _write_directly(name: str, data: bytes) -> None:
+    try:
+        with open(name, "wb") as out:  # no O_CREAT surprises: the node exists
+            out.write(data)
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {_reason(exc)}") from None
+
+
+def _replace(target: Path, data: bytes, *, shown: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                        suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{shown}: cannot write in {target.parent}: {_reason(exc)}") from None
+    try:
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not reports
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temp, target)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise OutputError(f"{shown}: cannot write: {_reason(exc)}") from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Iterable
 
 from expert.errors import UsageError
 
@@ -31,3 +33,16 @@ def input_files(paths: list[str]) -> list[str]:
         raise UsageError("no audio files found in " + ", ".join(paths))
     return list(dict.fromkeys(files))  # a file named twice is analysed once
 
+
+
+def refuse_overwriting_inputs(output: str | None, inputs: Iterable[str]) -> None:
+    """A usage error when ``output`` names (or links to) one of the files it reports on."""
+    if not output or not os.path.exists(output):
+        return
+    for path in inputs:
+        try:
+            if os.path.samefile(output, path):
+                raise UsageError(f"--output {output} is one of the input files; "
+                                 "give another file name")
+        except OSError:
+            continue  # an input that cannot be stat'ed gets its own error later

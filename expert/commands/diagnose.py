@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from expert.commands._common import add_input_options, input_files
+from expert.commands._common import (
+    add_input_options,
+    input_files,
+    refuse_overwriting_inputs,
+)
 from expert.errors import ExitStatus
 from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
@@ -95,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from expert.report.output import emit
 
     files = input_files(args.paths)
+    refuse_overwriting_inputs(args.output, [*files, *([args.reference] if args.reference else [])])
     session = Session(options_from(args))
     report = run_batch(files, session)
     emit(report, args.format, args.output)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from expert.commands._common import add_input_options, input_files
+from expert.commands._common import (
+    add_input_options,
+    input_files,
+    refuse_overwriting_inputs,
+)
 from expert.errors import ExitStatus
 from expert.report.formats import FORMATS
 
@@ -27,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
     )
     files = input_files(args.paths)
+    refuse_overwriting_inputs(args.output, files)
     reports = map_files(
         lambda p, parallel: features_report(p, options, parallel=parallel), files, options.jobs
     )

@@ -6,6 +6,7 @@ import io
 import sys
 from pathlib import Path
 
+from expert.errors import OutputError
 from expert.fileio import write_atomic
 from expert.report.models import Report
 
@@ -35,10 +36,18 @@ def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | Non
 
 
 def emit(report: Report, fmt: str, output: str | None, *, diagnoses: bool = True) -> None:
-    """Print to the terminal (rich: with colour when it is one) or write ``output``."""
+    """Print to the terminal (rich: with colour when it is one) or write ``output``.
+
+    When ``output`` cannot be written the report goes to stdout instead, so that the work
+    is not lost, and the ``OutputError`` is raised after it.
+    """
     if output:
-        write_atomic(Path(output), render(report, fmt, diagnoses=diagnoses).encode("utf-8"))
-        return
+        try:
+            write_atomic(Path(output), render(report, fmt, diagnoses=diagnoses).encode("utf-8"))
+            return
+        except OutputError:
+            emit(report, fmt, None, diagnoses=diagnoses)
+            raise
     if fmt == "rich":
         from expert.report.terminal import ReportView, console
 
