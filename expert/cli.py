@@ -51,7 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(importlib.import_module(f"expert.commands.{args.command}").run(args))
     except MixExpertError as exc:
-        sys.stderr.write(f"mixexpert: {exc}\n")
+        from expert.report.format import printable
+
+        # one line per error (a rule file may have several), each printable
+        for line in str(exc).splitlines() or [""]:
+            sys.stderr.write(f"mixexpert: {printable(line)}\n")
         return ExitStatus.USAGE
     except KeyboardInterrupt:
         sys.stderr.write("mixexpert: interrupted\n")

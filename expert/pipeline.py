@@ -42,15 +42,20 @@ class RunOptions:
 
 def measure(path: str, options: RunOptions, *, parallel: bool = True) -> FeatureSet:
     """Extract (or fetch from the cache) the feature set of one file."""
+    from expert.audio.reader import check_input
     from expert.features.extract import extract
 
+    check_input(path)  # before the cache: no result for a file that can no longer be read
     key = {"codec_check": options.codec_check, "downmix": options.downmix}
     cache = FeatureCache(Path(options.cache_dir) if options.cache_dir else None)
     if options.use_cache and (hit := cache.get(path, key)) is not None:
         return hit
-    features = extract(
-        path, codec_check=options.codec_check, downmix=options.downmix, parallel=parallel
-    )
+    try:
+        features = extract(
+            path, codec_check=options.codec_check, downmix=options.downmix, parallel=parallel
+        )
+    except OSError as exc:  # e.g. EIO, or the file replaced by a folder while read
+        raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
     if options.use_cache:
         cache.put(path, key, features)
     return features

@@ -11,7 +11,9 @@ see tests/audio/test_reader.py::test_libsndfile_mp3_block_reading_is_unreliable)
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -82,21 +84,26 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """Expand files and folders (searched recursively) into a sorted list of audio files.
 
     A path named explicitly is kept whatever its extension, so that a bad file given on
-    the command line gets its own error instead of being silently skipped.
+    the command line gets its own error instead of being silently skipped; so is a
+    sub-folder that cannot be read (its entry says why). Links to folders are not
+    followed (no loops).
     """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
-                )
-            )
-        else:
+        if not path.is_dir():
             found.append(path)
+            continue
+        inside: list[Path] = []
+        unreadable: list[OSError] = []
+        for folder, _dirs, names in os.walk(path, onerror=unreadable.append):
+            inside.extend(
+                p
+                for name in names
+                if (p := Path(folder, name)).suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
+            )
+        inside.extend(Path(error.filename) for error in unreadable if error.filename)
+        found.extend(sorted(inside))
     return found
 
 
@@ -116,21 +123,13 @@ class AudioSource:
     # -- probing -------------------------------------------------------------------
     def _probe(self) -> AudioInfo:
         path = self.path
-        if not os.path.exists(path):
-            raise AudioError(path, "no such file")
-        if os.path.isdir(path):
-            raise AudioError(path, "is a folder, not an audio file")
-        size = os.path.getsize(path)
-        if size == 0:
-            raise AudioError(path, "empty file (0 bytes)")
-        with open(path, "rb") as handle:
-            head = handle.read(16)
+        size, head = check_input(path)
         expected = _MAGIC.get(Path(path).suffix.lower())
         if expected and not head.startswith(expected):
             kind = Path(path).suffix.lstrip(".").upper()
             raise AudioError(path, f"not an audio file (no {kind} header)")
         try:
-            meta = sf.info(path)
+            meta = sf.info(os.fsencode(path))  # bytes: soundfile cannot encode surrogates
         except (sf.LibsndfileError, RuntimeError, TypeError):
             return self._probe_with_essentia(size, head)
         if meta.format == "MP3":
@@ -162,7 +161,8 @@ class AudioSource:
         essentia.log.infoActive = False
         import essentia.standard as es
         try:
-            audio, rate, channels, _md5, bit_rate, codec = es.AudioLoader(filename=self.path)()
+            with _decoder_name(self.path) as name:
+                audio, rate, channels, _md5, bit_rate, codec = es.AudioLoader(filename=name)()
         except RuntimeError as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else "decoder error"
             raise AudioError(self.path, f"cannot decode ({message})") from None
@@ -214,7 +214,7 @@ class AudioSource:
             return
         position = 0
         try:
-            with sf.SoundFile(self.path) as handle:
+            with sf.SoundFile(os.fsencode(self.path)) as handle:
                 for block in handle.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
                     if self.info.downmixed:
                         block = block @ _DOWNMIX_5_1
@@ -235,9 +235,59 @@ class AudioSource:
         return np.ascontiguousarray(block, dtype=np.float32)
 
 
+_NOT_A_FILE = (
+    (stat.S_ISFIFO, "is a FIFO (named pipe), not an audio file"),
+    (stat.S_ISCHR, "is a character device, not an audio file"),
+    (stat.S_ISBLK, "is a block device, not an audio file"),
+    (stat.S_ISSOCK, "is a socket, not an audio file"),
+)
+
+
+def check_input(path: str) -> tuple[int, bytes]:
+    """(size in bytes, first 16 bytes) of a regular file we may read, else ``AudioError``.
+
+    Says what a path is when it is not a file; never opens a FIFO or a device (reading one
+    would block, or never end).
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            os.scandir(path).close()  # an unreadable folder says so
+            raise AudioError(path, "is a folder, not an audio file")
+        for test, message in _NOT_A_FILE:
+            if test(mode):
+                raise AudioError(path, message)
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            head = handle.read(16)
+    except FileNotFoundError:
+        raise AudioError(path, "no such file") from None
+    except OSError as exc:
+        raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
+    if size == 0:
+        raise AudioError(path, "empty file (0 bytes)")
+    return size, head
+
+
 def open_audio(path: str | os.PathLike[str], *, downmix: bool = False) -> AudioSource:
     """Open ``path`` for block-wise analysis; raises ``AudioError`` with a one-line reason."""
     return AudioSource(path, downmix=downmix)
+
+
+@contextmanager
+def _decoder_name(path: str) -> Iterator[str]:
+    """``path`` as Essentia can take it: a name that is not valid UTF-8 (kept as surrogate
+    escapes) is passed as the /proc link of an open descriptor."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            yield f"/proc/self/fd/{fd}"
+        finally:
+            os.close(fd)
+        return
+    yield path
 
 
 def _looks_like_media(head: bytes, path: str) -> bool:

@@ -28,9 +28,11 @@ def run(args: argparse.Namespace) -> int:
     after = session.diagnose_file(args.after)
     result = compare(before, after, session.profile_summary())
     if args.format == "json":
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        from expert.report.output import json_document
+
+        sys.stdout.write(json_document(result))
     else:
         from expert.report.terminal import ComparisonView, console
 
-        console().print(ComparisonView(result))
+        console().print(ComparisonView(result), crop=False)  # error lines are never cut
     return ExitStatus.OK if before.ok and after.ok else ExitStatus.USAGE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import fmt_ranges, fmt_value, nested_order
+from expert.report.format import fmt_ranges, fmt_value, nested_order, printable
 from expert.report.models import FileReport, Report
 
 _STYLE = """
@@ -65,9 +65,9 @@ def _diagnosis(d, depth: int = 0) -> str:  # noqa: ANN001 - expert.engine.Diagno
 
 
 def _file(entry: FileReport, diagnoses: bool) -> str:
-    head = f"<h2>{escape(entry.path)}</h2>"
+    head = f"<h2>{escape(printable(entry.path))}</h2>"
     if not entry.ok:
-        return head + f"<p class=bad>Could not analyse: {escape(entry.error or '')}</p>"
+        return head + f"<p class=bad>Could not analyse: {escape(printable(entry.error or ''))}</p>"
     if diagnoses:
         body = (
             "".join(_diagnosis(d, depth) for d, depth in nested_order(entry.diagnoses))

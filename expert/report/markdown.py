@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from expert.descriptors import CATALOGUE
-from expert.report.format import fmt_ranges, fmt_value, nested_order
+from expert.report.format import fmt_ranges, fmt_value, nested_order, printable
 from expert.report.models import FileReport, Report
 
 
@@ -11,10 +13,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]<>&#|!~])")
+
+
+def _inline(text: str) -> str:
+    """Outside text (a file name, an error) as literal Markdown: printable, and every
+    character Markdown or inline HTML would act on backslash-escaped."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", printable(text))
+
+
 def _file_section(entry: FileReport, diagnoses: bool) -> list[str]:
-    lines = [f"## {entry.path}", ""]
+    lines = [f"## {_inline(entry.path)}", ""]
     if not entry.ok:
-        return lines + [f"**Could not analyse:** {entry.error}", ""]
+        return lines + [f"**Could not analyse:** {_inline(entry.error or '')}", ""]
     if entry.audio is not None:
         a = entry.audio
         lines += [

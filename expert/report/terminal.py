@@ -16,7 +16,7 @@ from rich.text import Text
 
 from expert.descriptors import CATALOGUE, DescriptorSpec
 from expert.engine.result import EngineResult
-from expert.report.format import fmt_ranges, fmt_value, nest_symptoms
+from expert.report.format import fmt_ranges, fmt_value, nest_symptoms, printable
 from expert.report.models import FileReport, Report
 from expert.report.reasoning import ReasoningView, condition_line
 from expert.rules.expr.template import format_value
@@ -27,6 +27,13 @@ VERDICT_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
+
+
+def error_line(path: str, error: str | None, *, mark: str = "✗ ") -> Text:
+    """A file's one-line error: one line even when piped (rich wraps at 80 columns then),
+    the name and message printable."""
+    return Text(f"{mark}{printable(path)}: {printable(error or '')}", style="bold red",
+                no_wrap=True, overflow="ignore")
 
 
 def _group(name: str) -> str:
@@ -81,9 +88,9 @@ class FeaturesView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
         if not report.ok:
-            yield Text(f"{report.path}: {report.error}", style="bold red")
+            yield error_line(report.path, report.error, mark="")
             return
-        table = Table(title=report.path, caption=audio_line(report), expand=True)
+        table = Table(title=Text(printable(report.path)), caption=audio_line(report), expand=True)
         width = max((len(n) for n in report.descriptors), default=10)
         table.add_column("descriptor", style="bold", no_wrap=True, min_width=width)
         table.add_column("value", justify="right", max_width=26, overflow="fold")
@@ -172,9 +179,9 @@ class FileDiagnosisView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
         if not report.ok:
-            yield Text(f"✗ {report.path}: {report.error}", style="bold red")
+            yield error_line(report.path, report.error)
             return
-        title = Text(report.path, style="bold")
+        title = Text(printable(report.path), style="bold")
         if report.verdict is not None:
             title.append(f"  {report.verdict.upper()}",
                          style=VERDICT_STYLE.get(report.verdict, ""))
@@ -245,10 +252,10 @@ class ComparisonView:
         c = self.comparison
         for side in (c.before, c.after):
             if not side.ok:
-                yield Text(f"✗ {side.path}: {side.error}", style="bold red")
+                yield error_line(side.path, side.error)
         if not (c.before.ok and c.after.ok):
             return
-        yield Text(f"{c.before.path}  →  {c.after.path}", style="bold")
+        yield Text(f"{printable(c.before.path)}  →  {printable(c.after.path)}", style="bold")
         for label, items, style in (
             ("fixed", c.fixed, "green"),
             ("introduced", c.introduced, "red"),
