@@ -1,4 +1,8 @@
-"""Writing files so that nothing is ever left half-written, and nothing not ours replaced.
+"""Reading and writing files that may not be what their names promise.
+
+``read_limited`` reads only regular files, and never more than a limit (a FIFO named
+``*.yaml`` would block, ``/dev/zero`` never end). ``write_atomic`` leaves nothing
+half-written and replaces nothing that is not ours:
 
 A regular file (or a new path) is written to a temporary file in the same folder and
 renamed over it; a symlink is followed and its target written the same way. Anything else
@@ -15,6 +19,51 @@ import tempfile
 from pathlib import Path
 
 from expert.errors import OutputError
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+_CHUNK_BYTES = 1 << 20
+
+
+def kind_of(mode: int) -> str:
+    """What an ``st_mode`` is, for messages: 'a regular file', 'a FIFO (named pipe)', ..."""
+    return next((kind for test, kind in _KINDS if test(mode)), "a regular file"
+                if stat.S_ISREG(mode) else "not a regular file")
+
+
+def read_limited(path: str | os.PathLike[str], limit_bytes: int, *,
+                 follow_links: bool = True) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit_bytes``.
+
+    Raises ``ValueError`` (a one-line reason) for anything else that is not a regular
+    file, a file over the limit (counted while reading: a size from stat can lie) and,
+    with ``follow_links=False``, a symlink; ``OSError`` when it cannot be read.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO opens without blocking
+    try:
+        fd = os.open(path, flags | (0 if follow_links else os.O_NOFOLLOW))
+    except OSError as exc:
+        if not follow_links and os.path.islink(path):
+            raise ValueError("is a symbolic link") from None
+        raise exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"is {kind_of(mode)}, not a regular file")
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := handle.read(_CHUNK_BYTES):
+            total += len(chunk)
+            if total > limit_bytes:
+                raise ValueError(f"is larger than the {limit_bytes / 2**20:g} MB limit")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
 
 # /dev/stdout, /dev/fd/N and /proc/self/fd/N are links to an open file, not to a path:
 # "renaming over" one would create a new file wherever the link resolves, not write to it.

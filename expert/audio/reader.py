@@ -21,6 +21,7 @@ import soundfile as sf
 
 from expert.descriptors.audio_info import AudioInfo
 from expert.errors import AudioError
+from expert.fileio import kind_of
 
 AUDIO_EXTENSIONS = frozenset(
     {
@@ -235,14 +236,6 @@ class AudioSource:
         return np.ascontiguousarray(block, dtype=np.float32)
 
 
-_NOT_A_FILE = (
-    (stat.S_ISFIFO, "is a FIFO (named pipe), not an audio file"),
-    (stat.S_ISCHR, "is a character device, not an audio file"),
-    (stat.S_ISBLK, "is a block device, not an audio file"),
-    (stat.S_ISSOCK, "is a socket, not an audio file"),
-)
-
-
 def check_input(path: str) -> tuple[int, bytes]:
     """(size in bytes, first 16 bytes) of a regular file we may read, else ``AudioError``.
 
@@ -254,9 +247,8 @@ def check_input(path: str) -> tuple[int, bytes]:
         if stat.S_ISDIR(mode):
             os.scandir(path).close()  # an unreadable folder says so
             raise AudioError(path, "is a folder, not an audio file")
-        for test, message in _NOT_A_FILE:
-            if test(mode):
-                raise AudioError(path, message)
+        if not stat.S_ISREG(mode):
+            raise AudioError(path, f"is {kind_of(mode)}, not an audio file")
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             head = handle.read(16)

@@ -225,8 +225,7 @@ def _parse(path: Path, layer: int, errors: list[str]) -> _Parsed | None:
     except ValidationError as exc:
         errors.extend(pydantic_errors(exc, pos))
         return None
-    text = path.read_text(encoding="utf-8")
-    return _Parsed(str(path), spec, pos, text.splitlines(), layer)
+    return _Parsed(str(path), spec, pos, pos.text.splitlines(), layer)
 
 
 @functools.cache

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from expert.errors import RuleError
+from expert.fileio import read_limited
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
@@ -38,6 +38,7 @@ class Positions:
     """1-based (line, column) of each key and value, by path from the document root."""
 
     file: str
+    text: str = ""  # the document itself, for messages that quote a line
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
@@ -113,7 +114,7 @@ def _convert(node: yaml.Node, path: Path_, pos: Positions, seen: set[int]) -> An
 
 def load_yaml_text(text: str, file: str) -> tuple[Any, Positions]:
     """Parse one YAML document from ``text``; errors name ``file:line:col``."""
-    pos = Positions(file)
+    pos = Positions(file, text)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -121,8 +122,16 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, Positions]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise RuleError(f"{file}:{line}:{col}: malformed YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a NUL or other control character: no mark
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - text.rfind("\n", 0, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise RuleError(f"{file}:{line}:{col}: malformed YAML: character U+{code:04X} "
+                        "is not allowed (control characters other than tab and newline)"
+                        ) from None
     except yaml.YAMLError as exc:
-        raise RuleError(f"{file}:1:1: malformed YAML: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
+        raise RuleError(f"{file}:1:1: malformed YAML: {first}") from None
     if root is None:
         return None, pos
     return _convert(root, (), pos, set()), pos
@@ -132,13 +141,12 @@ def load_yaml_file(path: str | os.PathLike[str]) -> tuple[Any, Positions]:
     """Read and parse a YAML file, refusing oversized or undecodable files."""
     file = str(path)
     try:
-        size = os.path.getsize(file)
-        if size > MAX_FILE_BYTES:
-            raise RuleError(f"{file}:1:1: file is {size / 1e6:.1f} MB; rule files are limited "
-                            f"to {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        text = Path(file).read_text(encoding="utf-8")
+        text = read_limited(file, MAX_FILE_BYTES).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError(f"{file}:1:1: not UTF-8 text ({exc.reason})") from None
+    except ValueError as exc:  # not a regular file, or over the limit
+        raise RuleError(f"{file}:1:1: {exc}; rule files are plain YAML files up to "
+                        f"{MAX_FILE_BYTES // 2**20} MB") from None
     except OSError as exc:
-        raise RuleError(f"{file}:1:1: cannot read file: {exc.strerror}") from None
+        raise RuleError(f"{file}:1:1: cannot read file: {exc.strerror or exc}") from None
     return load_yaml_text(text, file)
