@@ -23,11 +23,11 @@ COMMANDS = ("diagnose", "features", "descriptors", "rules", "profiles", "compare
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with the contract's usage status (2) and a one-line message."""
+    """argparse that exits with the contract's usage status (2) and a one-line message
+    (the usage block is what ``--help`` is for)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"mixexpert: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(ExitStatus.USAGE)
 
 

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from expert.errors import UsageError
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``minimum`` (else a usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum of {minimum}")
+        return value
+
+    return parse
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="files in parallel")
+    parser.add_argument("--jobs", type=count(1), default=1, metavar="N", help="files in parallel")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
     parser.add_argument(
         "--codec-check",

@@ -6,6 +6,7 @@ import argparse
 
 from expert.commands._common import (
     add_input_options,
+    count,
     input_files,
     refuse_overwriting_inputs,
 )
@@ -63,7 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--near-misses",
-        type=int,
+        type=count(0),
         default=5,
         metavar="N",
         help="list the N rules that came closest to firing (default 5)",

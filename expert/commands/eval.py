@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from expert.commands._common import count
 from expert.commands.diagnose import add_session_options, options_from
 from expert.errors import ExitStatus, UsageError
 from expert.report.formats import FORMATS
@@ -43,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_session_options(parser)
     parser.add_argument("--format", choices=FORMATS, default="rich")
     parser.add_argument("--output", metavar="FILE", help="write the result to FILE")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+    parser.add_argument("--jobs", type=count(1), default=1, metavar="N",
                         help="files (and songs, when building) in parallel")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
     parser.add_argument("--min-severity", choices=SEVERITIES, default="info",
