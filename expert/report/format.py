@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -49,7 +50,9 @@ def fmt_value(value: Any, unit: str = "") -> str:
 
 
 def fmt_time(seconds: float) -> str:
-    """m:ss.s for positions in a song."""
+    """m:ss.s for positions in a song ('n/a' for a time that is not a number)."""
+    if not math.isfinite(seconds):
+        return "n/a"
     minutes, rest = divmod(max(seconds, 0.0), 60.0)
     return f"{int(minutes)}:{rest:04.1f}"
 

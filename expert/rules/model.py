@@ -24,7 +24,9 @@ KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No rule file needs .inf or .nan: an infinite threshold overflows the arithmetic of
+    # margins and texts, and a NaN one silently never fires.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RemedySpec(_Strict):
@@ -360,7 +362,7 @@ class Profile(BaseModel):
 class ProjectConfig(BaseModel):
     """Project settings from ``mixexpert.yaml`` or ``[tool.mixexpert]`` in pyproject.toml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # as rule files
 
     select: list[str] = Field(default_factory=lambda: ["ALL"], description=(
         "Rule codes or prefixes to enable (ruff semantics; the most specific selector wins)."))
