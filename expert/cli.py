@@ -10,10 +10,12 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from expert import __version__
-from expert.errors import ExitStatus, MixExpertError
+from expert.errors import ExitStatus, MixExpertError, MixExpertWarning
 
 # Analysis already runs one process per core; BLAS thread pools on top only oversubscribe.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -45,7 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_python_show_warning = warnings.showwarning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+    """A MixExpertWarning as one line for the user; any other in Python's format."""
+    if issubclass(category, MixExpertWarning):
+        sys.stderr.write(f"mixexpert: warning: {message}\n")
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

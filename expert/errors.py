@@ -45,3 +45,7 @@ class OutputError(MixExpertError, OSError):
 
 class UsageError(MixExpertError):
     """The command line asks for something that cannot be done."""
+
+
+class MixExpertWarning(UserWarning):
+    """Something was skipped that the user should know of (printed as one line)."""
