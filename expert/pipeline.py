@@ -87,9 +87,13 @@ class Session:
         )
         self.destinations = playback_destinations(self.profile)
         # --select replaces the project's selection; --ignore adds to the project's.
-        ignore = [*project.ignore, *options.ignore] if options.ignore else None
+        select = self.rulebase.selectors("--select", options.select)
+        ignore = self.rulebase.selectors("--ignore", options.ignore)
         self.engine = Engine(
-            self.rulebase, self.profile, select=options.select or None, ignore=ignore
+            self.rulebase,
+            self.profile,
+            select=select or None,
+            ignore=[*self.rulebase.project.ignore, *ignore] if ignore else None,
         )
 
     def profile_summary(self) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from expert.severity import SEVERITIES, SEVERITY_RANK
 
 
 def _codes(text: str) -> tuple[str, ...]:
-    return tuple(code.strip().upper() for code in text.split(",") if code.strip())
+    # As written: codes match in any case, problem keys are lower case (``boomy``).
+    return tuple(code.strip() for code in text.split(",") if code.strip())
 
 
 def add_session_options(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +34,7 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         type=_codes,
         default=(),
         metavar="CODES",
-        help="only these rule ids or prefixes, comma-separated (e.g. LD,TB1)",
+        help="only these rule ids, prefixes or problem keys, comma-separated (e.g. LD,TB1,boomy)",
     )
     parser.add_argument(
         "--ignore",

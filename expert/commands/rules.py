@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
 def _list(rulebase: Any, args: argparse.Namespace) -> int:
     from expert.rules.project import Selector
 
-    selector = Selector(args.select.split(",")) if args.select else None
+    selector = (Selector(rulebase.selectors("--select", args.select.split(",")))
+                if args.select else None)
     rules = [r for r in rulebase.rules
              if (not args.category or r.spec.category == args.category)
              and (not args.problem or r.conclusion == args.problem)

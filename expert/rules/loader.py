@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.descriptors import CATALOGUE
-from expert.errors import RuleError
+from expert.errors import RuleError, UsageError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.expr.nodes import Expression, NameInfo
 from expert.rules.expr.parse import ExprError, Resolver, compile_expression
@@ -43,7 +43,7 @@ from expert.rules.model import (
     unit_from_suffix,
 )
 from expert.rules.profiles import profiles
-from expert.rules.project import most_specific
+from expert.rules.project import most_specific, resolve_selectors
 from expert.rules.yamlpos import Positions, load_yaml_file
 
 VOCABULARY_FILE = "problems.yaml"
@@ -129,6 +129,16 @@ class RuleBase:
             hint = f"; did you mean {close[0]}?" if close else ""
             raise RuleError(f"no rule {rule_id!r}{hint}")
         return rule
+
+    def selectors(self, option: str, given: Iterable[str]) -> list[str]:
+        """``given`` (from ``option``, e.g. ``--select``) in canonical form; a
+        ``UsageError`` naming each selector that matches no rule, with suggestions."""
+        given = list(given)
+        canonical, unknown = resolve_selectors(given, self.rules,
+                                               [*self.problems, *self.findings])
+        if unknown:
+            raise UsageError(f"{option}: " + "; ".join(unknown))
+        return [canonical[s] for s in given]
 
     def raise_for_errors(self) -> None:
         if self.errors:
@@ -383,9 +393,21 @@ def _order(rules: list[Rule], errors: list[str]) -> list[Rule]:
     return ordered
 
 
-def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str]) -> None:
+def _apply_project(rules: list[Rule], project: ProjectConfig, keys: Iterable[str],
+                   errors: list[str]) -> ProjectConfig:
+    """Apply the project's overrides to ``rules``; the project with its selectors in
+    canonical form (``resolve_selectors``), each one that names no rule an error."""
     by_id = {r.id: r for r in rules}
     where = project.source or "project config"
+    resolved: dict[str, Any] = {}
+    for field_name in ("select", "ignore", "severity"):
+        given = getattr(project, field_name)
+        canonical, unknown = resolve_selectors(given, rules, keys)
+        errors.extend(f"{where}: {field_name}: {message}" for message in unknown)
+        resolved[field_name] = ({canonical[k]: v for k, v in given.items() if k in canonical}
+                                if isinstance(given, dict)
+                                else [canonical[k] for k in given if k in canonical])
+    project = project.model_copy(update=resolved)
     for rid, values in project.thresholds.items():
         rule = by_id.get(rid)
         if rule is None:
@@ -406,6 +428,7 @@ def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str])
         override = most_specific(project.severity, rule)
         if override is not None:
             rule.severity = project.severity[override]
+    return project
 
 
 def load_rulebase(
@@ -488,7 +511,7 @@ def load_rulebase(
             by_id[rule.id] = rule
 
     rules = sorted(by_id.values(), key=lambda r: r.id)
-    _apply_project(rules, project, errors)
+    project = _apply_project(rules, project, [*problems, *findings], errors)
     ordered = _order(rules, errors)
     return RuleBase(rules=ordered, errors=errors, files=files, problems=problems,
                     findings=findings, overridden=overridden, project=project, noise=noise,
