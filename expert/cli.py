@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from expert import __version__
-from expert.errors import ExitStatus, MixExpertError, MixExpertWarning
+from expert.errors import ExitStatus, Interrupted, MixExpertError, MixExpertWarning
 
 # Analysis already runs one process per core; BLAS thread pools on top only oversubscribe.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(importlib.import_module(f"expert.commands.{args.command}").run(args))
+    except Interrupted as stop:
+        sys.stderr.write(f"mixexpert: {stop}\n")
+        return ExitStatus.INTERRUPTED
     except MixExpertError as exc:
         from expert.report.format import printable
 

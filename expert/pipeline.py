@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from expert.descriptors.featureset import FeatureSet
-from expert.errors import AudioError, MixExpertError
+from expert.errors import AudioError, Interrupted, MixExpertError
 from expert.features.cache import FeatureCache
 from expert.report.models import FileReport, Report, verdict_of
 
@@ -157,17 +158,35 @@ def map_files(
 
     With ``jobs > 1`` files are spread over forked processes and each file is analysed on
     one core (``parallel=False``); with one job a long file may use both cores itself.
+    Ctrl-C raises ``Interrupted`` with the files finished so far.
     """
     global _WORKER_TASK
     jobs = max(1, min(jobs, len(paths), os.cpu_count() or 1))
     if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [task(p, True) for p in paths]
+        done: list[FileReport] = []
+        try:
+            for p in paths:
+                done.append(task(p, True))
+        except KeyboardInterrupt:
+            raise Interrupted(done, len(paths)) from None
+        return done
     _WORKER_TASK = task  # inherited by the forked workers, so it need not be picklable
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(_run_in_worker, paths, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_sigint) as pool:
+            pending = [pool.apply_async(_run_in_worker, (p,)) for p in paths]
+            try:
+                return [result.get() for result in pending]
+            except KeyboardInterrupt:  # leaving the block terminates the workers
+                finished = [r.get() for r in pending if r.ready() and r.successful()]
+                raise Interrupted(finished, len(paths)) from None
     finally:
         _WORKER_TASK = None
+
+
+def _leave_sigint() -> None:
+    """Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent
+    alone handles it, keeps what is finished and stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_batch(paths: Sequence[str], session: Session) -> Report:

@@ -10,7 +10,7 @@ from expert.commands._common import (
     input_files,
     refuse_overwriting_inputs,
 )
-from expert.errors import ExitStatus
+from expert.errors import ExitStatus, Interrupted
 from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
@@ -98,12 +98,18 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
 
 def run(args: argparse.Namespace) -> int:
     from expert.pipeline import Session, run_batch
+    from expert.report.models import Report
     from expert.report.output import emit
 
     files = input_files(args.paths)
     refuse_overwriting_inputs(args.output, [*files, *([args.reference] if args.reference else [])])
     session = Session(options_from(args))
-    report = run_batch(files, session)
+    try:
+        report = run_batch(files, session)
+    except Interrupted as stop:  # what is finished is not lost
+        emit(Report(profile=session.profile_summary(), reports=stop.done), args.format,
+             args.output)
+        raise
     emit(report, args.format, args.output)
     if not any(entry.ok for entry in report.reports):
         return ExitStatus.USAGE

@@ -14,6 +14,7 @@ import importlib
 import multiprocessing
 import os
 import pickle
+import signal
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -72,6 +73,7 @@ def _run_group(source: AudioSource, paths: Sequence[str]) -> list[Measurements]:
 
 
 def _child(conn: Any, source: AudioSource, paths: Sequence[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
         result: Any = ("ok", _run_group(source, paths))
     except MixExpertError as exc:
