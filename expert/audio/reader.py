@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,12 +114,14 @@ class AudioSource:
 
     Samples are in full-scale units (1.0 = 0 dBFS). Stereo stays stereo, mono stays mono;
     more than two channels is an error unless ``downmix`` is set (5.1 only, BS.775).
+    ``notes`` says what the file's header gets wrong (e.g. a WAV cut short).
     """
 
     def __init__(self, path: str | os.PathLike[str], *, downmix: bool = False) -> None:
         self.path = str(path)
         self._downmix = downmix
         self._whole: np.ndarray | None = None
+        self.notes: list[str] = []
         self.info = self._probe()
 
     # -- probing -------------------------------------------------------------------
@@ -130,7 +133,8 @@ class AudioSource:
             kind = Path(path).suffix.lstrip(".").upper()
             raise AudioError(path, f"not an audio file (no {kind} header)")
         try:
-            meta = sf.info(os.fsencode(path))  # bytes: soundfile cannot encode surrogates
+            with _decoder_output_hidden():
+                meta = sf.info(os.fsencode(path))  # bytes: soundfile cannot encode surrogates
         except (sf.LibsndfileError, RuntimeError, TypeError):
             return self._probe_with_essentia(size, head)
         if meta.format == "MP3":
@@ -138,6 +142,12 @@ class AudioSource:
         channels = meta.channels
         self._check_rate_and_channels(meta.samplerate, channels)
         duration = meta.frames / meta.samplerate if meta.samplerate else 0.0
+        claimed = _riff_claimed_frames(path) if head[:4] == b"RIFF" else None
+        if claimed is not None and claimed > meta.frames:
+            self.notes.append(
+                f"the header claims {claimed / meta.samplerate:.1f} s of audio but the file "
+                f"holds {duration:.1f} s: it was cut short (an incomplete copy or download?)"
+            )
         return AudioInfo(
             duration_s=duration,
             sample_rate_hz=int(meta.samplerate),
@@ -162,7 +172,7 @@ class AudioSource:
         essentia.log.infoActive = False
         import essentia.standard as es
         try:
-            with _decoder_name(self.path) as name:
+            with _decoder_name(self.path) as name, _decoder_output_hidden():
                 audio, rate, channels, _md5, bit_rate, codec = es.AudioLoader(filename=name)()
         except RuntimeError as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else "decoder error"
@@ -215,7 +225,9 @@ class AudioSource:
             return
         position = 0
         try:
-            with sf.SoundFile(os.fsencode(self.path)) as handle:
+            with _decoder_output_hidden():
+                opened = sf.SoundFile(os.fsencode(self.path))
+            with opened as handle:
                 for block in handle.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
                     if self.info.downmixed:
                         block = block @ _DOWNMIX_5_1
@@ -264,6 +276,56 @@ def check_input(path: str) -> tuple[int, bytes]:
 def open_audio(path: str | os.PathLike[str], *, downmix: bool = False) -> AudioSource:
     """Open ``path`` for block-wise analysis; raises ``AudioError`` with a one-line reason."""
     return AudioSource(path, downmix=downmix)
+
+
+@contextmanager
+def _decoder_output_hidden() -> Iterator[None]:
+    """Decoders write warnings straight to file descriptor 2 (mpg123 inside libsndfile:
+    "Xing stream size off by more than 1%"); they are not ours to print, and what matters
+    about the file is reported in its entry. Hidden while a decoder opens a file."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to hide
+        yield
+        return
+    hole = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(hole, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(hole)
+
+
+_RIFF_MAX_CHUNKS = 64
+_RIFF_UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # written by streaming encoders that cannot seek back
+
+
+def _riff_claimed_frames(path: str) -> int | None:
+    """Frames the ``data`` chunk of a RIFF/WAVE header claims (None when it says nothing
+    usable): libsndfile silently trusts the file's length instead."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(12)[8:12] != b"WAVE":
+                return None
+            block_align = 0
+            for _ in range(_RIFF_MAX_CHUNKS):
+                header = handle.read(8)
+                if len(header) < 8:
+                    return None
+                chunk, size = header[:4], int.from_bytes(header[4:], "little")
+                if chunk == b"data":
+                    known = block_align and size not in _RIFF_UNKNOWN_SIZES
+                    return size // block_align if known else None
+                body_start = handle.tell()
+                if chunk == b"fmt ":
+                    block_align = int.from_bytes(handle.read(14)[12:14], "little")
+                handle.seek(body_start + size + (size & 1))  # chunks are word-aligned
+    except OSError:
+        return None
+    return None
 
 
 @contextmanager

@@ -127,11 +127,13 @@ def extract(
         measurements += payload
     else:
         measurements += _run_group(source, [p for g in groups for p in g])
-    return assemble(info, measurements)
+    return assemble(info, measurements, notes=source.notes)
 
 
-def assemble(info: AudioInfo, measurements: Sequence[Measurements]) -> FeatureSet:
-    """Join the analyzers' measurements with the file facts into one ``FeatureSet``."""
+def assemble(info: AudioInfo, measurements: Sequence[Measurements],
+             notes: Sequence[str] = ()) -> FeatureSet:
+    """Join the analyzers' measurements with the file facts (and the ``notes`` about the
+    file itself) into one ``FeatureSet``."""
     grid = TimeGrid(info.sample_rate_hz)
     n_ticks = grid.n_ticks(info.frames)
     starts = grid.window_starts_s(n_ticks)
@@ -144,7 +146,7 @@ def assemble(info: AudioInfo, measurements: Sequence[Measurements]) -> FeatureSe
         "audio.lossy": info.lossy,
     }
     series: dict[str, list[float | None]] = {}
-    notes: list[str] = []
+    notes = list(notes)
     for m in measurements:
         descriptors.update({k: _clean(v) for k, v in m.values.items()})
         for name, values in m.series.items():

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -133,3 +136,37 @@ def test_error_lines_stay_one_line_when_piped(tmp_path: Path, cli) -> None:
     run = cli("diagnose", bad)
     (line,) = [line for line in run.out.splitlines() if "✗" in line]
     assert line == f"✗ {bad}: not an audio file (no WAV header)"
+
+
+def test_silent_file_is_one_silent_file_diagnosis(tmp_path: Path, cli) -> None:
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros((441000, 2), dtype=np.float32), 44100)
+    run = cli("diagnose", silent, "--format", "json", "--no-cache")
+    (entry,) = json.loads(run.out)["reports"]
+    assert [(d["rule_id"], d["severity"]) for d in entry["diagnoses"]] == [("AR008", "error")]
+    assert entry["verdict"] == "fail"
+
+
+def test_wav_header_claiming_more_than_the_file_holds_gets_a_note(tmp_path: Path, cli) -> None:
+    wav = tmp_path / "cut.wav"
+    sf.write(wav, 0.3 * np.sin(np.arange(44100) / 7.0), 44100, subtype="PCM_16")  # mono, 1 s
+    data = bytearray(wav.read_bytes())
+    at = data.index(b"data")
+    claimed_bytes = 44100 * 2 * 3600 * 10  # 10 h of 16-bit mono (RIFF sizes stop at 4 GB)
+    data[at + 4:at + 8] = claimed_bytes.to_bytes(4, "little")
+    wav.write_bytes(bytes(data))
+    (entry,) = json.loads(cli("features", wav, "--format", "json", "--no-cache").out)["reports"]
+    assert entry["audio"]["duration_s"] == pytest.approx(1.0)
+    assert any("header claims 36000.0 s of audio but the file holds 1.0 s" in note
+               for note in entry["notes"])
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to write an MP3")
+def test_decoder_warnings_do_not_leak(tone, tmp_path: Path) -> None:
+    mp3 = tmp_path / "cut.mp3"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", tone(seconds=3.0), "-b:a", "128k",
+                    mp3], check=True)
+    mp3.write_bytes(mp3.read_bytes()[:20000])  # the Xing header now overstates the stream
+    run = run_subprocess("features", mp3, "--format", "json", "--no-cache")
+    assert run.returncode == 0 and run.stderr == b""
+    assert json.loads(run.stdout)["reports"][0]["ok"]
