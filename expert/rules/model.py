@@ -388,10 +388,21 @@ _ALL_FIELDS = sorted({name for model in (RuleFileSpec, RuleSpec, RemedySpec)
                      | {"profiles", "not_profiles", "genres", "not_genres"})
 
 
+#: Errors listed per file; a file that is wrong everywhere needs its first few, not 50,000.
+MAX_ERRORS_PER_FILE = 25
+
+
 def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
-    """Map pydantic's error locations onto ``file:line:col: message`` lines."""
+    """Map pydantic's error locations onto ``file:line:col: message`` lines (the first
+    ``MAX_ERRORS_PER_FILE``, then a count of the rest)."""
     out: list[str] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    if len(errors) > MAX_ERRORS_PER_FILE:
+        rest = len(errors) - MAX_ERRORS_PER_FILE
+        errors = errors[:MAX_ERRORS_PER_FILE]
+        out.append(f"{pos.file}:1:1: {rest} more errors after the {MAX_ERRORS_PER_FILE} below "
+                   "are not listed")
+    for err in errors:
         loc = tuple(err["loc"])
         field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
         if err["type"] == "extra_forbidden":

@@ -96,3 +96,32 @@ def test_out_of_range_counts_are_usage_errors(tone, cli, option: list[str]) -> N
     run = cli("diagnose", tone(), *option)
     assert run.code == 2
     assert option[0] in one_line(run.err)
+
+
+# -- rule file shape (defect 6; figures in benchmarks/bench_rule_loading.py) ---------------
+
+def test_too_many_values_are_refused_while_parsing(tmp_path: Path) -> None:
+    from expert.rules.yamlpos import MAX_NODES
+
+    flood = tmp_path / "flood.yaml"
+    flood.write_text("rules: [" + "0, " * MAX_NODES + "0]\n")
+    with pytest.raises(RuleError, match=f"more than {MAX_NODES:,} YAML values"):
+        load_yaml_file(flood)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: &x 1\nb: *x\n", "anchors and aliases"),
+    ("<<: {a: 1}\n", "no '<<' merges"),
+    ("? [a]\n: b\n", "mapping keys must be plain text"),
+    ("a: 1\na: 2\n", "duplicate key 'a'"),
+    ("x: !!python/object:os.system ls\n", "YAML tag '!!python/object:os.system'"),
+    ("---\na\n---\nb\n", "one YAML document"),
+    ("a:" + " [" * 40 + "]" * 40 + "\n", "nesting deeper than 32"),
+])
+def test_unsafe_shapes_are_refused_with_their_position(tmp_path: Path, text: str,
+                                                        message: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(RuleError, match=message) as caught:
+        load_yaml_file(bad)
+    assert str(caught.value).startswith(f"{bad}:")
