@@ -11,11 +11,14 @@ see tests/audio/test_reader.py::test_libsndfile_mp3_block_reading_is_unreliable)
 from __future__ import annotations
 
 import os
+import pickle
+import signal
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -165,18 +168,7 @@ class AudioSource:
     def _probe_with_essentia(self, size: int, head: bytes) -> AudioInfo:
         if not _looks_like_media(head, self.path):
             raise AudioError(self.path, "not an audio file (no known audio header)")
-        import essentia
-
-        # Silence Essentia's import-time INFO lines before loading its algorithms.
-        essentia.log.warningActive = False
-        essentia.log.infoActive = False
-        import essentia.standard as es
-        try:
-            with _decoder_name(self.path) as name, _decoder_output_hidden():
-                audio, rate, channels, _md5, bit_rate, codec = es.AudioLoader(filename=name)()
-        except RuntimeError as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else "decoder error"
-            raise AudioError(self.path, f"cannot decode ({message})") from None
+        audio, rate, channels, _md5, bit_rate, codec = _decode_whole(self.path)
         if audio.shape[0] == 0:
             raise AudioError(self.path, "decodes to no samples (truncated or corrupt?)")
         self._check_rate_and_channels(int(rate), int(channels))
@@ -276,6 +268,63 @@ def check_input(path: str) -> tuple[int, bytes]:
 def open_audio(path: str | os.PathLike[str], *, downmix: bool = False) -> AudioSource:
     """Open ``path`` for block-wise analysis; raises ``AudioError`` with a one-line reason."""
     return AudioSource(path, downmix=downmix)
+
+
+def _decode_whole(path: str) -> tuple[Any, ...]:
+    """Essentia's ``AudioLoader`` outputs for ``path``, decoded in a forked child where
+    fork exists: FFmpeg crashes (SIGSEGV, SIGABRT) on some damaged files, found by fuzzing
+    (tests/hostile/test_fuzz.py), and a crash must be that file's error, not the end of
+    the batch. Raises ``AudioError``."""
+    import essentia
+
+    # Silence Essentia's import-time INFO lines before loading its algorithms.
+    essentia.log.warningActive = False
+    essentia.log.infoActive = False
+    import essentia.standard as es
+
+    def decode() -> tuple[str, Any]:
+        try:
+            with _decoder_name(path) as name, _decoder_output_hidden():
+                return "ok", es.AudioLoader(filename=name)()
+        except RuntimeError as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else "decoder error"
+            return "error", f"cannot decode ({message})"
+
+    if not hasattr(os, "fork"):
+        status, result = decode()
+    else:
+        status, result = _in_child(decode, path)
+    if status != "ok":
+        raise AudioError(path, result)
+    return result
+
+
+def _in_child(task: Callable[[], tuple[str, Any]], path: str) -> tuple[str, Any]:
+    """``task()`` run in a forked child, its result pickled back through a pipe; a child
+    that dies gives ("error", why). Plain os.fork: a pool worker (daemonic) may not start
+    multiprocessing children."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        code = 1
+        try:
+            os.close(read_end)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
+            with os.fdopen(write_end, "wb") as out:
+                pickle.dump(task(), out, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as received:
+        payload = received.read()
+    _, wait_status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(wait_status):
+        name = signal.Signals(os.WTERMSIG(wait_status)).name
+        return "error", f"the decoder crashed on this file ({name}): damaged or not audio"
+    if not payload:
+        return "error", "the decoder failed on this file"
+    return pickle.loads(payload)
 
 
 @contextmanager

@@ -170,3 +170,22 @@ def test_decoder_warnings_do_not_leak(tone, tmp_path: Path) -> None:
     run = run_subprocess("features", mp3, "--format", "json", "--no-cache")
     assert run.returncode == 0 and run.stderr == b""
     assert json.loads(run.stdout)["reports"][0]["ok"]
+
+
+DECODER_CRASH = Path(__file__).parent / "data" / "decoder-crash.ogg"  # found by test_fuzz
+
+
+def test_a_file_that_crashes_the_decoder_is_its_own_error(tone, tmp_path: Path) -> None:
+    """FFmpeg (inside Essentia) dies with SIGSEGV on this damaged Ogg about every other
+    time (otherwise it refuses it); six copies make a crash near certain. The batch goes on
+    and each copy gets a one-line error."""
+    copies = [tmp_path / f"damaged{i}.ogg" for i in range(6)]
+    for copy in copies:
+        shutil.copy(DECODER_CRASH, copy)
+    run = run_subprocess("features", *copies, tone(), "--format", "json", "--no-cache")
+    assert run.returncode == 0, run.stderr
+    *damaged, fine = json.loads(run.stdout)["reports"]
+    assert fine["ok"] and len(damaged) == len(copies)
+    for entry in damaged:
+        assert entry["error"].startswith(("the decoder crashed on this file (SIG",
+                                          "cannot decode")), entry["error"]
