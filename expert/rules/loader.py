@@ -137,7 +137,7 @@ class RuleBase:
         canonical, unknown = resolve_selectors(given, self.rules,
                                                [*self.problems, *self.findings])
         if unknown:
-            raise UsageError(f"{option}: " + "; ".join(unknown))
+            raise UsageError(f"{option}: " + "; ".join(unknown.values()))
         return [canonical[s] for s in given]
 
     def raise_for_errors(self) -> None:
@@ -398,12 +398,13 @@ def _apply_project(rules: list[Rule], project: ProjectConfig, keys: Iterable[str
     """Apply the project's overrides to ``rules``; the project with its selectors in
     canonical form (``resolve_selectors``), each one that names no rule an error."""
     by_id = {r.id: r for r in rules}
-    where = project.source or "project config"
     resolved: dict[str, Any] = {}
     for field_name in ("select", "ignore", "severity"):
         given = getattr(project, field_name)
         canonical, unknown = resolve_selectors(given, rules, keys)
-        errors.extend(f"{where}: {field_name}: {message}" for message in unknown)
+        errors.extend(f"{project.where(field_name, item if isinstance(given, dict) else i)}: "
+                      f"{field_name}: {unknown[item]}"
+                      for i, item in enumerate(given) if item in unknown)
         resolved[field_name] = ({canonical[k]: v for k, v in given.items() if k in canonical}
                                 if isinstance(given, dict)
                                 else [canonical[k] for k in given if k in canonical])
@@ -411,19 +412,21 @@ def _apply_project(rules: list[Rule], project: ProjectConfig, keys: Iterable[str
     for rid, values in project.thresholds.items():
         rule = by_id.get(rid)
         if rule is None:
-            errors.append(f"{where}: thresholds: no rule {rid!r}")
+            errors.append(f"{project.where('thresholds', rid)}: thresholds: no rule {rid!r}")
             continue
         for name, value in values.items():
             if name not in rule.thresholds:
                 close = difflib.get_close_matches(name, list(rule.thresholds), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                errors.append(f"{where}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
+                errors.append(f"{project.where('thresholds', rid)}: thresholds.{rid}: rule has "
+                              f"no threshold {name!r}{hint}")
             else:
                 rule.thresholds[name] = float(value)
         if rule.when is not None:
             for dead in dead_thresholds(rule.when, {k: rule.thresholds[k] for k in values
                                                     if k in rule.thresholds}):
-                errors.append(f"{where}: thresholds.{rid}.{dead.threshold}: {dead.message()}")
+                errors.append(f"{project.where('thresholds', rid)}: thresholds.{rid}."
+                              f"{dead.threshold}: {dead.message()}")
     for rule in rules:
         override = most_specific(project.severity, rule)
         if override is not None:

@@ -376,6 +376,13 @@ class ProjectConfig(BaseModel):
     profile: str | None = None
     genre: str | None = None
     source: str | None = Field(None, description="File the settings were read from.")
+    locations: dict[str, str] = Field(default_factory=dict, exclude=True, description=(
+        "'select.0', 'severity.TB', ... -> file:line:col in a YAML settings file (set by the "
+        "loader, not by the file)."))
+
+    def where(self, field_name: str, item: str | int) -> str:
+        """``file:line:col`` of one entry of a setting when known, else the file."""
+        return self.locations.get(f"{field_name}.{item}", self.source or "project config")
 
 
 # --------------------------------------------------------------------------------------

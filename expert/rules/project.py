@@ -41,8 +41,8 @@ class _Selectable(Protocol):
 
 
 def resolve_selectors(selectors: Iterable[str], rules: Sequence[_Selectable],
-                      keys: Iterable[str] = ()) -> tuple[dict[str, str], list[str]]:
-    """(each selector that names a rule -> its canonical form, a message for each other).
+                      keys: Iterable[str] = ()) -> tuple[dict[str, str], dict[str, str]]:
+    """(each selector that names a rule -> its canonical form, each other -> why not).
 
     The one selector syntax of the command line and the settings: ``ALL`` (any case), a
     problem or finding key (``boomy``; also any declared in ``keys``), or a rule code or
@@ -52,7 +52,7 @@ def resolve_selectors(selectors: Iterable[str], rules: Sequence[_Selectable],
     known_keys = {r.conclusion for r in rules} | set(keys)
     ids = sorted(r.id for r in rules)
     canonical: dict[str, str] = {}
-    errors: list[str] = []
+    errors: dict[str, str] = {}
     for raw in selectors:
         selector = raw.strip()
         if selector.upper() == "ALL":
@@ -66,7 +66,7 @@ def resolve_selectors(selectors: Iterable[str], rules: Sequence[_Selectable],
                 difflib.get_close_matches(selector.lower(), sorted(known_keys), n=2)
             hint = (f"; did you mean {' or '.join(close)}?" if close
                     else "; see `mixexpert rules list`")
-            errors.append(f"{raw!r} names no rule code, prefix or problem key{hint}")
+            errors[raw] = f"{raw!r} names no rule code, prefix or problem key{hint}"
     return canonical, errors
 
 
@@ -121,7 +121,16 @@ def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
         raise RuleError("\n".join(lines)) from None
     base = Path(source).parent
     folders = [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in config.rules]
-    return config.model_copy(update={"rules": folders})
+    locations: dict[str, str] = {}
+    if pos is not None:
+        for field_name in ("select", "ignore", "severity", "thresholds"):
+            entries = data.get(field_name)
+            items = (range(len(entries)) if isinstance(entries, list)
+                     else entries if isinstance(entries, dict) else ())
+            for item in items:  # a list's index, a mapping's key
+                locations[f"{field_name}.{item}"] = pos.where(
+                    (field_name, item), key=isinstance(entries, dict))
+    return config.model_copy(update={"rules": folders, "locations": locations})
 
 
 def _untrusted(path: Path) -> bool:

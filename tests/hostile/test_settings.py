@@ -98,5 +98,6 @@ def test_settings_selectors_naming_no_rule_are_errors(tmp_path: Path, tone, cli)
     settings.write_text("ignore: [ZZ]\nseverity: {boomyy: error}\n")
     run = cli("diagnose", tone(), "--no-cache")
     assert run.code == 2
-    assert f"{settings}: ignore: 'ZZ' names no rule" in run.err
+    assert f"{settings}:1:10: ignore: 'ZZ' names no rule" in run.err
+    assert f"{settings}:2:12: severity: 'boomyy'" in run.err
     assert "'boomyy' names no rule code, prefix or problem key; did you mean boomy?" in run.err
