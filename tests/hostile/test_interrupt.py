@@ -19,7 +19,7 @@ FILES = 10
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_keeps_finished_results(tone, tmp_path: Path, jobs: str) -> None:
-    paths = [tone(f"song{i:02d}.wav", seconds=20.0) for i in range(FILES)]
+    paths = [tone(f"song{i:02d}.wav", seconds=12.0) for i in range(FILES)]
     cache = tmp_path / "cache"
     env = {**os.environ, "PYTHONPATH": str(REPO), "MIXEXPERT_CACHE_DIR": str(cache)}
     child = subprocess.Popen(
