@@ -49,7 +49,6 @@ def input_files(paths: list[str]) -> list[str]:
     return list(dict.fromkeys(files))  # a file named twice is analysed once
 
 
-
 def refuse_overwriting_inputs(output: str | None, inputs: Iterable[str]) -> None:
     """A usage error when ``output`` names (or links to) one of the files it reports on."""
     if not output or not os.path.exists(output):

@@ -120,8 +120,10 @@ def _show(rulebase: Any, args: argparse.Namespace) -> int:
 
 
 def _print_errors(errors: list[str]) -> None:
+    from expert.report.format import printable  # a file name may hold terminal escapes
+
     for line in errors:
-        sys.stderr.write(f"{line}\n")
+        sys.stderr.write(f"{printable(line)}\n")
 
 
 def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:

@@ -130,3 +130,11 @@ def test_unsafe_shapes_are_refused_with_their_position(tmp_path: Path, text: str
     with pytest.raises(RuleError, match=message) as caught:
         load_yaml_file(bad)
     assert str(caught.value).startswith(f"{bad}:")
+
+
+def test_rule_file_names_with_escapes_are_printed_safely(tmp_path: Path, cli) -> None:
+    bad = tmp_path / "evil\x1b]0;PWNED\x07.yaml"
+    bad.write_text("rules: 3\n")
+    run = cli("rules", "validate", bad)
+    assert run.code == 2
+    assert "\x1b" not in run.err and "evil\\x1b]0;PWNED\\x07.yaml:1:" in run.err
