@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import functools
 import heapq
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,15 +210,22 @@ class _Parsed:
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
-    """YAML files named by ``paths`` (files, or folders searched recursively), sorted."""
+    """YAML files named by ``paths`` (files, or folders searched recursively, ``profiles``
+    folders left out), sorted. A sub-folder that cannot be read is listed too, so that its
+    rules are not missed silently: reading it gives its one-line error."""
     out: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            out.extend(sorted(f for f in path.rglob("*") if f.suffix in (".yaml", ".yml")
-                              and "profiles" not in f.relative_to(path).parts[:-1]))
-        else:
+        if not path.is_dir():
             out.append(path)
+            continue
+        found: list[Path] = []
+        unreadable: list[OSError] = []
+        for folder, dirs, names in os.walk(path, onerror=unreadable.append):
+            dirs[:] = [d for d in dirs if d != "profiles"]
+            found.extend(Path(folder, n) for n in names if Path(n).suffix in (".yaml", ".yml"))
+        found.extend(Path(e.filename) for e in unreadable if e.filename)
+        out.extend(sorted(found))
     return out
 
 

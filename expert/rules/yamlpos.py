@@ -206,5 +206,5 @@ def load_yaml_file(path: str | os.PathLike[str]) -> tuple[Any, Positions]:
         raise RuleError(f"{file}:1:1: {exc}; rule files are plain YAML files up to "
                         f"{MAX_FILE_BYTES // 2**20} MB") from None
     except OSError as exc:
-        raise RuleError(f"{file}:1:1: cannot read file: {exc.strerror or exc}") from None
+        raise RuleError(f"{file}:1:1: cannot read: {exc.strerror or exc}") from None
     return load_yaml_text(text, file)

@@ -138,3 +138,13 @@ def test_rule_file_names_with_escapes_are_printed_safely(tmp_path: Path, cli) ->
     run = cli("rules", "validate", bad)
     assert run.code == 2
     assert "\x1b" not in run.err and "evil\\x1b]0;PWNED\\x07.yaml:1:" in run.err
+
+
+def test_unreadable_rule_folder_is_an_error_not_skipped(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    (rules / "private").mkdir(parents=True)
+    (rules / "private" / "mine.yaml").write_text("rules: []\n")
+    (rules / "private").chmod(0)
+    run = run_subprocess("rules", "validate", rules, unprivileged=True)
+    assert run.returncode == 2
+    assert f"{rules / 'private'}:1:1: cannot read: Permission denied" in run.stderr.decode()
