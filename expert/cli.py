@@ -10,11 +10,13 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from expert import __version__
 from expert.commands._common import CACHE_LOCATION
-from expert.errors import ExitStatus, MixExpertError
+from expert.errors import ExitStatus, Interrupted, MixExpertError, MixExpertWarning
 
 # Analysis already runs one process per core; BLAS thread pools on top only oversubscribe.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -24,11 +26,11 @@ COMMANDS = ("diagnose", "features", "descriptors", "rules", "profiles", "compare
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with the contract's usage status (2) and a one-line message."""
+    """argparse that exits with the contract's usage status (2) and a one-line message
+    (the usage block is what ``--help`` is for)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"mixexpert: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(ExitStatus.USAGE)
 
 
@@ -48,13 +50,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_python_show_warning = warnings.showwarning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+    """A MixExpertWarning as one line for the user; any other in Python's format."""
+    if issubclass(category, MixExpertWarning):
+        sys.stderr.write(f"mixexpert: warning: {message}\n")
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(importlib.import_module(f"expert.commands.{args.command}").run(args))
+    except Interrupted as stop:
+        sys.stderr.write(f"mixexpert: {stop}\n")
+        return ExitStatus.INTERRUPTED
     except MixExpertError as exc:
-        sys.stderr.write(f"mixexpert: {exc}\n")
+        from expert.report.format import printable
+
+        # one line per error (a rule file may have several), each printable
+        for line in str(exc).splitlines() or [""]:
+            sys.stderr.write(f"mixexpert: {printable(line)}\n")
         return ExitStatus.USAGE
     except KeyboardInterrupt:
         sys.stderr.write("mixexpert: interrupted\n")

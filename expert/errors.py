@@ -39,5 +39,22 @@ class RuleError(MixExpertError):
     """A rule or profile file is invalid; the message carries ``file:line:col``."""
 
 
+class OutputError(MixExpertError, OSError):
+    """A report, marker list or other output could not be written (still an ``OSError``)."""
+
+
+class Interrupted(MixExpertError):
+    """Ctrl-C stopped a batch; ``done`` holds the results finished before it, in order."""
+
+    def __init__(self, done: list, total: int) -> None:  # type: ignore[type-arg]
+        super().__init__(f"interrupted; {len(done)} of {total} files done")
+        self.done = done
+        self.total = total
+
+
 class UsageError(MixExpertError):
     """The command line asks for something that cannot be done."""
+
+
+class MixExpertWarning(UserWarning):
+    """Something was skipped that the user should know of (printed as one line)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from expert.descriptors.featureset import FeatureSet
-from expert.errors import AudioError, MixExpertError
+from expert.errors import AudioError, Interrupted, MixExpertError
 from expert.features.cache import FeatureCache
 from expert.report.models import FileReport, Report, verdict_of
 
@@ -44,15 +44,20 @@ class RunOptions:
 
 def measure(path: str, options: RunOptions, *, parallel: bool = True) -> FeatureSet:
     """Extract (or fetch from the cache) the feature set of one file."""
+    from expert.audio.reader import check_input
     from expert.features.extract import extract
 
+    check_input(path)  # before the cache: no result for a file that can no longer be read
     key = {"codec_check": options.codec_check, "downmix": options.downmix}
     cache = FeatureCache(Path(options.cache_dir) if options.cache_dir else None)
     if options.use_cache and (hit := cache.get(path, key)) is not None:
         return hit
-    features = extract(
-        path, codec_check=options.codec_check, downmix=options.downmix, parallel=parallel
-    )
+    try:
+        features = extract(
+            path, codec_check=options.codec_check, downmix=options.downmix, parallel=parallel
+        )
+    except OSError as exc:  # e.g. EIO, or the file replaced by a folder while read
+        raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
     if options.use_cache:
         cache.put(path, key, features)
     return features
@@ -84,9 +89,13 @@ class Session:
         )
         self.destinations = playback_destinations(self.profile)
         # --select replaces the project's selection; --ignore adds to the project's.
-        ignore = [*project.ignore, *options.ignore] if options.ignore else None
+        select = self.rulebase.selectors("--select", options.select)
+        ignore = self.rulebase.selectors("--ignore", options.ignore)
         self.engine = Engine(
-            self.rulebase, self.profile, select=options.select or None, ignore=ignore
+            self.rulebase,
+            self.profile,
+            select=select or None,
+            ignore=[*self.rulebase.project.ignore, *ignore] if ignore else None,
         )
 
     def profile_summary(self) -> dict[str, Any]:
@@ -153,8 +162,8 @@ def iter_files(
 
     With ``jobs > 1`` files are spread over forked processes and each file is analysed on
     one core (``parallel=False``); with one job a long file may use both cores itself.
-    The workers ignore Ctrl-C: the caller gets the KeyboardInterrupt, and closing the
-    iterator stops them.
+    The workers ignore Ctrl-C: the caller gets a KeyboardInterrupt (``BatchInterrupted``
+    with the results finished but not yet yielded), and closing the iterator stops them.
     """
     global _WORKER_TASK
     jobs = max(1, min(jobs, len(paths), os.cpu_count() or 1))
@@ -164,9 +173,15 @@ def iter_files(
     _WORKER_TASK = task  # inherited by the forked workers, so it need not be picklable
     try:
         with multiprocessing.get_context("fork").Pool(
-                jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
-        ) as pool:
-            yield from pool.imap(_run_in_worker, paths, chunksize=1)
+                jobs, initializer=_leave_sigint) as pool:
+            pending = [pool.apply_async(_run_in_worker, (p,)) for p in paths]
+            for next_index, result in enumerate(pending):
+                try:
+                    report = result.get()
+                except KeyboardInterrupt:  # leaving the block terminates the workers
+                    raise BatchInterrupted([r.get() for r in pending[next_index:]
+                                            if r.ready() and r.successful()]) from None
+                yield report
     finally:
         _WORKER_TASK = None
 
@@ -174,8 +189,15 @@ def iter_files(
 def map_files(
     task: Callable[[str, bool], FileReport], paths: Sequence[str], jobs: int
 ) -> list[FileReport]:
-    """``iter_files`` as a list."""
-    return list(iter_files(task, paths, jobs))
+    """``iter_files`` as a list; Ctrl-C raises ``Interrupted`` with the files finished so
+    far (in input order)."""
+    done: list[FileReport] = []
+    try:
+        for report in iter_files(task, paths, jobs):
+            done.append(report)
+    except KeyboardInterrupt as stop:
+        raise Interrupted(done + getattr(stop, "finished", []), len(paths)) from None
+    return done
 
 
 def iter_batch(paths: Sequence[str], session: Session) -> Iterator[FileReport]:
@@ -184,9 +206,26 @@ def iter_batch(paths: Sequence[str], session: Session) -> Iterator[FileReport]:
                       session.options.jobs)
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C in ``iter_files``: ``finished`` holds the results that were done but not yet
+    yielded (in input order), so a caller can keep them."""
+
+    def __init__(self, finished: list[FileReport]) -> None:
+        super().__init__()
+        self.finished = finished
+
+
+def _leave_sigint() -> None:
+    """Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent
+    alone handles it, keeps what is finished and stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_batch(paths: Sequence[str], session: Session) -> Report:
-    """Diagnose every file, in input order."""
-    return Report(profile=session.profile_summary(), reports=list(iter_batch(paths, session)))
+    """Diagnose every file, in input order (Ctrl-C: ``Interrupted``, as ``map_files``)."""
+    reports = map_files(lambda p, parallel: session.diagnose_file(p, parallel=parallel), paths,
+                        session.options.jobs)
+    return Report(profile=session.profile_summary(), reports=reports)
 
 
 def diagnose_file(path: str | os.PathLike[str], options: RunOptions | None = None) -> FileReport:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Iterable, Sequence
 
 from expert.errors import UsageError
 
@@ -23,7 +24,7 @@ def add_output_option(parser: argparse.ArgumentParser, what: str = "the report")
 
 
 def add_jobs_option(parser: argparse.ArgumentParser, what: str = "files") -> None:
-    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+    parser.add_argument("-j", "--jobs", type=count(1), default=1, metavar="N",
                         help=f"{what} in parallel (default 1)")
 
 
@@ -31,6 +32,21 @@ def add_cache_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help=f"measure again instead of reusing cached features (cache: "
                         f"{CACHE_LOCATION}; set MIXEXPERT_CACHE_DIR to move it)")
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``minimum`` (else a usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum of {minimum}")
+        return value
+
+    return parse
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -56,3 +72,16 @@ def input_files(paths: list[str]) -> list[str]:
     if not files:
         raise UsageError("no audio files found in " + ", ".join(paths))
     return list(dict.fromkeys(files))  # a file named twice is analysed once
+
+
+def refuse_overwriting_inputs(output: str | None, inputs: Iterable[str]) -> None:
+    """A usage error when ``output`` names (or links to) one of the files it reports on."""
+    if not output or not os.path.exists(output):
+        return
+    for path in inputs:
+        try:
+            if os.path.samefile(output, path):
+                raise UsageError(f"--output {output} is one of the input files; "
+                                 "give another file name")
+        except OSError:
+            continue  # an input that cannot be stat'ed gets its own error later

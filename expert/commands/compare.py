@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from expert.commands._common import add_cache_option, add_format_option, add_output_option
+from expert.commands._common import (
+    add_cache_option,
+    add_format_option,
+    add_output_option,
+    refuse_overwriting_inputs,
+)
 from expert.commands.diagnose import add_session_options, options_from
 from expert.errors import ExitStatus
 from expert.report.formats import FORMATS
@@ -23,14 +28,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from expert.compare import compare
     from expert.pipeline import Session
-    from expert.report.output import deliver, plain_text, showing
+    from expert.report.output import deliver, json_document, plain_text, showing
 
+    refuse_overwriting_inputs(args.output, [args.before, args.after])
     session = Session(options_from(args))
     before = session.diagnose_file(args.before)
     after = session.diagnose_file(args.after)
     result = compare(before, after, session.profile_summary())
     if args.format == "json":
-        deliver(args.output, lambda: result.model_dump_json(indent=2) + "\n")
+        deliver(args.output, lambda: json_document(result))
     else:
         from expert.report.terminal import ComparisonView
 

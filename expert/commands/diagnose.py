@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from expert.commands._common import add_format_option, add_input_options, input_files
-from expert.errors import ExitStatus, UsageError
+from expert.commands._common import (
+    add_format_option,
+    add_input_options,
+    count,
+    input_files,
+    refuse_overwriting_inputs,
+)
+from expert.errors import ExitStatus, Interrupted, UsageError
 from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
 
 def _codes(text: str) -> tuple[str, ...]:
-    return tuple(code.strip().upper() for code in text.split(",") if code.strip())
+    # As written: codes match in any case, problem keys are lower case (``boomy``).
+    return tuple(code.strip() for code in text.split(",") if code.strip())
 
 
 def add_session_options(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +36,7 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         type=_codes,
         default=(),
         metavar="CODES",
-        help="only these rule ids or prefixes, comma-separated (e.g. LD,TB1)",
+        help="only these rule ids, prefixes or problem keys, comma-separated (e.g. LD,TB1,boomy)",
     )
     parser.add_argument(
         "--ignore",
@@ -60,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--near-misses",
-        type=int,
+        type=count(0),
         default=5,
         metavar="N",
         help="list the N rules that came closest to firing (default 5)",
@@ -116,9 +123,12 @@ def _check_markers(path: str, files: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from expert.pipeline import Session, iter_batch, run_batch
+    from expert.report.models import Report
     from expert.report.output import emit
 
     files = input_files(args.paths)
+    refuse_overwriting_inputs(args.output, [*files, *([args.reference] if args.reference else [])])
+    refuse_overwriting_inputs(args.markers, [*files, *([args.reference] if args.reference else [])])
     if args.markers is not None:
         _check_markers(args.markers, files)
     if args.format == "html":
@@ -137,7 +147,12 @@ def run(args: argparse.Namespace) -> int:
             return ExitStatus.INTERRUPTED
         reports = outcome.done
     else:
-        report = run_batch(files, session)
+        try:
+            report = run_batch(files, session)
+        except Interrupted as stop:  # what is finished is not lost
+            emit(Report(profile=session.profile_summary(), reports=stop.done), args.format,
+                 args.output, quiet=args.quiet, rulebase_digest=session.rulebase.digest())
+            raise
         emit(report, args.format, args.output, quiet=args.quiet,
              rulebase_digest=session.rulebase.digest())
         reports = report.reports

@@ -22,7 +22,7 @@ from expert.commands._common import (
     add_output_option,
 )
 from expert.commands.diagnose import add_session_options, options_from
-from expert.errors import ExitStatus, UsageError
+from expert.errors import ExitStatus, OutputError, UsageError
 from expert.report.formats import FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
@@ -169,7 +169,11 @@ def run(args: argparse.Namespace) -> int:
             Console(file=buffer, width=120, no_color=True, force_terminal=False).print(view)
             text = buffer.getvalue()
     if args.output:
-        write_atomic(Path(args.output), text.encode("utf-8"))
+        try:
+            write_atomic(Path(args.output), text.encode("utf-8"))
+        except OutputError:
+            sys.stdout.write(text)  # the evaluation is not lost; the error follows
+            raise
     elif text:
         sys.stdout.write(text)
     if evaluation.errors == evaluation.files:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from expert.commands._common import add_format_option, add_input_options, input_files
-from expert.errors import ExitStatus
+from expert.commands._common import (
+    add_format_option,
+    add_input_options,
+    input_files,
+    refuse_overwriting_inputs,
+)
+from expert.errors import ExitStatus, Interrupted
 from expert.report.formats import FORMATS
 
 
@@ -27,12 +32,16 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
     )
     files = input_files(args.paths)
-    reports = map_files(
-        lambda p, parallel: features_report(p, options, parallel=parallel), files, options.jobs
-    )
-    report = Report(
-        profile={"name": None, "description": "features only: no profile applied"},
-        reports=reports,
-    )
-    emit(report, args.format, args.output, diagnoses=False)
+    refuse_overwriting_inputs(args.output, files)
+    profile = {"name": None, "description": "features only: no profile applied"}
+    try:
+        reports = map_files(
+            lambda p, parallel: features_report(p, options, parallel=parallel), files,
+            options.jobs,
+        )
+    except Interrupted as stop:  # what is finished is not lost
+        emit(Report(profile=profile, reports=stop.done), args.format, args.output,
+             diagnoses=False)
+        raise
+    emit(Report(profile=profile, reports=reports), args.format, args.output, diagnoses=False)
     return ExitStatus.OK if any(r.ok for r in reports) else ExitStatus.USAGE

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
 def _list(rulebase: Any, args: argparse.Namespace) -> int:
     from expert.rules.project import Selector
 
-    selector = Selector(args.select.split(",")) if args.select else None
+    selector = (Selector(rulebase.selectors("--select", args.select.split(",")))
+                if args.select else None)
     rules = [r for r in rulebase.rules
              if (not args.category or r.spec.category == args.category)
              and (not args.problem or r.conclusion == args.problem)
@@ -120,8 +121,10 @@ def _show(rulebase: Any, args: argparse.Namespace) -> int:
 
 
 def _print_errors(errors: list[str]) -> None:
+    from expert.report.format import printable  # a file name may hold terminal escapes
+
     for line in errors:
-        sys.stderr.write(f"{line}\n")
+        sys.stderr.write(f"{printable(line)}\n")
 
 
 def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:

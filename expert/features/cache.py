@@ -10,13 +10,38 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
 
 from expert import __version__
+from expert.descriptors import CATALOGUE
 from expert.descriptors.featureset import FeatureSet
-from expert.fileio import write_atomic
+from expert.fileio import read_limited, write_atomic
+
+# A 60-minute file's entry is a few MB; anything far larger was not written by us.
+MAX_ENTRY_BYTES = 64 << 20
+
+
+def _well_formed(features: FeatureSet) -> bool:
+    """Every descriptor is one the catalogue names, with a value of its kind (or None)."""
+    for name, value in features.descriptors.items():
+        spec = CATALOGUE.get(name)
+        if spec is None:
+            return False
+        if value is None:
+            continue
+        if spec.kind == "number":
+            ok = isinstance(value, int | float) and not isinstance(value, bool) \
+                and math.isfinite(value)
+        elif spec.kind == "bool":
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, list)
+        if not ok:
+            return False
+    return True
 
 
 @lru_cache(maxsize=1)
@@ -59,16 +84,24 @@ class FeatureCache:
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
     def get(self, path: str, options: dict[str, object]) -> FeatureSet | None:
+        """The cached feature set, or None: anything but a regular file holding a
+        well-formed entry (a FIFO, a link to /dev/zero, a value of the wrong type) is a
+        miss, and the entry is recomputed and replaced."""
         try:
             entry = self.directory / f"{self._key(path, options)}.json"
-            return FeatureSet.model_validate_json(entry.read_bytes())
+            features = FeatureSet.model_validate_json(
+                read_limited(entry, MAX_ENTRY_BYTES, follow_links=False)
+            )
         except (OSError, ValueError):
             return None
+        return features if _well_formed(features) else None
 
     def put(self, path: str, options: dict[str, object], features: FeatureSet) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             entry = self.directory / f"{self._key(path, options)}.json"
+            if entry.is_symlink() or entry.exists() and not entry.is_file():
+                entry.unlink()  # a tampered entry: the folder is ours, the FIFO or link is not
             write_atomic(entry, features.model_dump_json().encode())
         except OSError:
             pass  # a cache that cannot be written only costs time

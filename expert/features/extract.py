@@ -14,6 +14,7 @@ import importlib
 import multiprocessing
 import os
 import pickle
+import signal
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -72,6 +73,7 @@ def _run_group(source: AudioSource, paths: Sequence[str]) -> list[Measurements]:
 
 
 def _child(conn: Any, source: AudioSource, paths: Sequence[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
         result: Any = ("ok", _run_group(source, paths))
     except MixExpertError as exc:
@@ -125,11 +127,13 @@ def extract(
         measurements += payload
     else:
         measurements += _run_group(source, [p for g in groups for p in g])
-    return assemble(info, measurements)
+    return assemble(info, measurements, notes=source.notes)
 
 
-def assemble(info: AudioInfo, measurements: Sequence[Measurements]) -> FeatureSet:
-    """Join the analyzers' measurements with the file facts into one ``FeatureSet``."""
+def assemble(info: AudioInfo, measurements: Sequence[Measurements],
+             notes: Sequence[str] = ()) -> FeatureSet:
+    """Join the analyzers' measurements with the file facts (and the ``notes`` about the
+    file itself) into one ``FeatureSet``."""
     grid = TimeGrid(info.sample_rate_hz)
     n_ticks = grid.n_ticks(info.frames)
     starts = grid.window_starts_s(n_ticks)
@@ -142,7 +146,7 @@ def assemble(info: AudioInfo, measurements: Sequence[Measurements]) -> FeatureSe
         "audio.lossy": info.lossy,
     }
     series: dict[str, list[float | None]] = {}
-    notes: list[str] = []
+    notes = list(notes)
     for m in measurements:
         descriptors.update({k: _clean(v) for k, v in m.values.items()})
         for name, values in m.series.items():

@@ -83,20 +83,26 @@ def print_batch(reports: Iterator[FileReport], total: int, profile: Mapping[str,
                 if quiet:
                     print_quiet(out, entry)
                 else:
-                    out.print(FileDiagnosisView(entry, profile))
+                    out.print(FileDiagnosisView(entry, profile), crop=False)  # never cut lines
                     out.print()
                 if shared:
                     progress.start()
                 if progress is not None and task is not None:
                     progress.advance(task)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         outcome.interrupted = True
+        for entry in getattr(stop, "finished", []):  # done, but not yet printed
+            outcome.done.append(entry)
+            if quiet:
+                print_quiet(out, entry)
+            else:
+                out.print(FileDiagnosisView(entry, profile), crop=False)
     finally:
         close = getattr(reports, "close", None)
         if close is not None:
             close()  # stops the worker processes of an interrupted batch
     if len(outcome.done) > 1 and not quiet:
-        out.print(BatchSummary(outcome.done))
+        out.print(BatchSummary(outcome.done), crop=False)
     if outcome.interrupted:
         out.print(Text(f"interrupted; {len(outcome.done)} of {total} files done",
                        style="bold yellow"))

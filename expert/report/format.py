@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from expert.rules.expr.template import format_value
+
+# What must never reach a terminal or a document raw: C0/C1 control characters (ESC starts
+# sequences that retitle or clear a terminal), DEL, bidirectional overrides (a name that
+# reads backwards), and lone surrogates (Python's escapes for name bytes that are not UTF-8).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's escape of the undecodable byte code - 0xDC00
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` (a file name, an error message) safe to print: every control character,
+    bidi override and undecodable byte shown as a Python-style escape (``caf\\xe9.wav``)."""
+    return _UNPRINTABLE.sub(_escape_char, text)
 
 
 def fmt_value(value: Any, unit: str = "") -> str:
@@ -34,8 +54,9 @@ def fmt_value(value: Any, unit: str = "") -> str:
 
 def fmt_time(seconds: float, digits: int = 1) -> str:
     """m:ss.s for positions in a song (``digits`` decimals of a second: 3 for events)."""
-    scale = 10 ** digits
-    minutes, rest = divmod(round(max(seconds, 0.0) * scale) / scale, 60.0)
+    if not math.isfinite(seconds):
+        return "n/a"
+    minutes, rest = divmod(round(max(seconds, 0.0), digits), 60.0)
     return f"{int(minutes)}:{rest:0{3 + digits}.{digits}f}"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from expert.descriptors import CATALOGUE
 from expert.errors import UsageError
-from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms
+from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms, printable
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
@@ -117,7 +117,8 @@ def require_plotting() -> None:
 
 
 def _e(value: Any) -> str:
-    return escape(str(value), quote=True)
+    # printable: control characters and undecodable name bytes as visible escapes.
+    return escape(printable(str(value)), quote=True)
 
 
 def _with_unit(value: float | None, unit: str = "", spec: str = "+.1f") -> str:

@@ -12,7 +12,7 @@ from collections.abc import Set
 from typing import Any
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms
+from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms, printable
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
@@ -42,7 +42,7 @@ _STATE = {"error": "✗ error", "warning": "! warning", "info": "i info", "pass"
 def md(text: Any) -> str:
     """Text as literal Markdown: HTML's ``& < >`` as entities, markup characters
     backslash-escaped (a list marker only at the start), line breaks as spaces."""
-    plain = " ".join(str(text).split())
+    plain = " ".join(printable(str(text)).split())
     plain = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     plain = _MARKUP.sub(r"\\\1", plain)
     return _LIST_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], plain)

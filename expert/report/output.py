@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
+
+from expert.errors import OutputError
 from expert.fileio import write_atomic
 from expert.report.models import Report
 
@@ -32,7 +37,17 @@ def plain_text(show: Show, *, width: int | None = None) -> str:
 
 def showing(view: Any) -> Show:
     """A rich renderable as a ``Show``."""
-    return lambda console: console.print(view)
+    return lambda console: console.print(view, crop=False)  # error lines are never cut
+
+
+def json_document(model: BaseModel) -> str:
+    """``model`` as an indented JSON document. A file name that is not UTF-8 (held as
+    surrogate escapes, which pydantic cannot encode) comes out as ``\\udcXX`` escapes, from
+    which ``os.fsencode(json.loads(...)["path"])`` gives back the name's bytes."""
+    try:
+        return model.model_dump_json(indent=2) + "\n"
+    except PydanticSerializationError:
+        return json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=True) + "\n"
 
 
 def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | None = None,
@@ -42,7 +57,7 @@ def render(report: Report, fmt: str, *, diagnoses: bool = True, width: int | Non
     rendered without colour codes (``quiet``: one line per file). ``rulebase_digest`` and
     ``generated_at`` (default: now) go into the HTML page's footer."""
     if fmt == "json":
-        return report.model_dump_json(indent=2) + "\n"
+        return json_document(report)
     if fmt == "markdown":
         from expert.report.markdown import to_markdown
 
@@ -63,17 +78,25 @@ def _rich(report: Report, *, diagnoses: bool, quiet: bool) -> Show:
             for entry in report.reports:
                 print_quiet(console, entry)
         else:
-            console.print(ReportView(report, diagnoses=diagnoses))
+            console.print(ReportView(report, diagnoses=diagnoses), crop=False)
 
     return show
 
 
 def deliver(output: str | None, text: Callable[[], str], *, show: Show | None = None) -> None:
     """Write ``text()`` atomically to ``output``; without one, ``show`` on the terminal (in
-    colour when stdout is one) or, when there is none, write ``text()`` to stdout."""
+    colour when stdout is one) or, when there is none, write ``text()`` to stdout.
+
+    When ``output`` cannot be written the report goes to stdout instead, so that the work
+    is not lost, and the ``OutputError`` is raised after it.
+    """
     if output:
-        write_atomic(Path(output), text().encode("utf-8"))
-        return
+        try:
+            write_atomic(Path(output), text().encode("utf-8", "backslashreplace"))
+            return
+        except OutputError:
+            deliver(None, text, show=show)
+            raise
     if show is not None:
         from expert.report.terminal import console
 

@@ -34,6 +34,7 @@ from expert.report.format import (
     fmt_time,
     fmt_value,
     nest_symptoms,
+    printable,
 )
 from expert.report.models import FileReport, Report
 from expert.report.pictures import Pictures, pictures, where
@@ -45,6 +46,13 @@ VERDICT_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
+
+
+def error_line(path: str, error: str | None, *, mark: str = "✗ ") -> Text:
+    """A file's one-line error: one line even when piped (rich wraps at 80 columns then),
+    the name and message printable."""
+    return Text(f"{mark}{printable(path)}: {printable(error or '')}", style="bold red",
+                no_wrap=True, overflow="ignore")
 
 
 def _group(name: str) -> str:
@@ -80,9 +88,9 @@ class FeaturesView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
         if not report.ok:
-            yield Text(f"{report.path}: {report.error}", style="bold red")
+            yield error_line(report.path, report.error, mark="")
             return
-        table = Table(title=report.path, caption=audio_line(report), expand=True)
+        table = Table(title=Text(printable(report.path)), caption=audio_line(report), expand=True)
         width = max((len(n) for n in report.descriptors), default=10)
         table.add_column("descriptor", style="bold", no_wrap=True, min_width=width)
         table.add_column("value", justify="right", max_width=26, overflow="fold")
@@ -255,7 +263,7 @@ class FileHeader:
         if entry.verdict is not None:
             verdict = Text(f"{VERDICT_MARK[entry.verdict]} {entry.verdict.upper()}",
                            style=VERDICT_STYLE[entry.verdict])
-        title.add_row(Text(entry.path, style="bold"), verdict)
+        title.add_row(Text(printable(entry.path), style="bold"), verdict)
         yield Rule(style="dim")
         yield title
         yield audio_line(entry)
@@ -295,7 +303,7 @@ class FileDiagnosisView:
         report = self.report
         if not report.ok:
             yield Rule(style="dim")
-            yield Text(f"✗ {report.path}: {report.error}", style="bold red")
+            yield error_line(report.path, report.error)
             return
         pics = pictures(report, self.profile)
         yield FileHeader(report, pics)
@@ -335,10 +343,11 @@ def print_quiet(console: Console, entry: FileReport) -> None:
 def quiet_line(entry: FileReport) -> Text:
     """``path  verdict  problem,keys`` (``error`` and the message for an unreadable file)."""
     if not entry.ok:
-        return Text(f"{entry.path}  error  {entry.error}", style="bold red")
+        return Text(f"{printable(entry.path)}  error  {printable(entry.error or '')}",
+                    style="bold red")
     keys = ",".join(dict.fromkeys(d.problem for d in entry.diagnoses)) or "-"
     verdict = entry.verdict or "-"
-    line = Text(f"{entry.path}  ")
+    line = Text(f"{printable(entry.path)}  ")
     line.append(verdict, style=VERDICT_STYLE.get(verdict, ""))
     line.append(f"  {keys}")
     return line
@@ -372,12 +381,12 @@ class BatchSummary:
                         key=lambda e: _SUMMARY_RANK[e.verdict if e.ok else None])
         for e in ranked:
             if not e.ok:
-                table.add_row(e.path, Text("✗ error", style="bold red"),
-                              Text(e.error or "", style="red"))
+                table.add_row(Text(printable(e.path)), Text("✗ error", style="bold red"),
+                              Text(printable(e.error or ""), style="red"))
                 continue
             verdict = e.verdict or "pass"
             keys = ", ".join(dict.fromkeys(d.problem for d in e.diagnoses)) or "—"
-            table.add_row(e.path, Text(f"{VERDICT_MARK[verdict]} {verdict}",
+            table.add_row(Text(printable(e.path)), Text(f"{VERDICT_MARK[verdict]} {verdict}",
                                        style=VERDICT_STYLE[verdict]), keys)
         yield table
 
@@ -429,10 +438,10 @@ class ComparisonView:
         c = self.comparison
         for side in (c.before, c.after):
             if not side.ok:
-                yield Text(f"✗ {side.path}: {side.error}", style="bold red")
+                yield error_line(side.path, side.error)
         if not (c.before.ok and c.after.ok):
             return
-        yield Text(f"{c.before.path}  →  {c.after.path}", style="bold")
+        yield Text(f"{printable(c.before.path)}  →  {printable(c.after.path)}", style="bold")
         for label, items, style in (
             ("fixed", c.fixed, "green"),
             ("introduced", c.introduced, "red"),

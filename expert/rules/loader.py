@@ -21,6 +21,7 @@ import functools
 import hashlib
 import heapq
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.descriptors import CATALOGUE
-from expert.errors import RuleError
+from expert.errors import RuleError, UsageError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.expr.nodes import Expression, NameInfo
 from expert.rules.expr.parse import ExprError, Resolver, compile_expression
@@ -45,7 +46,7 @@ from expert.rules.model import (
     unit_from_suffix,
 )
 from expert.rules.profiles import profiles
-from expert.rules.project import most_specific
+from expert.rules.project import most_specific, resolve_selectors
 from expert.rules.yamlpos import Positions, load_yaml_file
 
 VOCABULARY_FILE = "problems.yaml"
@@ -132,6 +133,16 @@ class RuleBase:
             raise RuleError(f"no rule {rule_id!r}{hint}")
         return rule
 
+    def selectors(self, option: str, given: Iterable[str]) -> list[str]:
+        """``given`` (from ``option``, e.g. ``--select``) in canonical form; a
+        ``UsageError`` naming each selector that matches no rule, with suggestions."""
+        given = list(given)
+        canonical, unknown = resolve_selectors(given, self.rules,
+                                               [*self.problems, *self.findings])
+        if unknown:
+            raise UsageError(f"{option}: " + "; ".join(unknown.values()))
+        return [canonical[s] for s in given]
+
     def raise_for_errors(self) -> None:
         if self.errors:
             raise RuleError("\n".join(self.errors))
@@ -214,15 +225,22 @@ class _Parsed:
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
-    """YAML files named by ``paths`` (files, or folders searched recursively), sorted."""
+    """YAML files named by ``paths`` (files, or folders searched recursively, ``profiles``
+    folders left out), sorted. A sub-folder that cannot be read is listed too, so that its
+    rules are not missed silently: reading it gives its one-line error."""
     out: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            out.extend(sorted(f for f in path.rglob("*") if f.suffix in (".yaml", ".yml")
-                              and "profiles" not in f.relative_to(path).parts[:-1]))
-        else:
+        if not path.is_dir():
             out.append(path)
+            continue
+        found: list[Path] = []
+        unreadable: list[OSError] = []
+        for folder, dirs, names in os.walk(path, onerror=unreadable.append):
+            dirs[:] = [d for d in dirs if d != "profiles"]
+            found.extend(Path(folder, n) for n in names if Path(n).suffix in (".yaml", ".yml"))
+        found.extend(Path(e.filename) for e in unreadable if e.filename)
+        out.extend(sorted(found))
     return out
 
 
@@ -240,8 +258,7 @@ def _parse(path: Path, layer: int, errors: list[str]) -> _Parsed | None:
     except ValidationError as exc:
         errors.extend(pydantic_errors(exc, pos))
         return None
-    text = path.read_text(encoding="utf-8")
-    return _Parsed(str(path), spec, pos, text.splitlines(), layer)
+    return _Parsed(str(path), spec, pos, pos.text.splitlines(), layer)
 
 
 @functools.cache
@@ -399,29 +416,45 @@ def _order(rules: list[Rule], errors: list[str]) -> list[Rule]:
     return ordered
 
 
-def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str]) -> None:
+def _apply_project(rules: list[Rule], project: ProjectConfig, keys: Iterable[str],
+                   errors: list[str]) -> ProjectConfig:
+    """Apply the project's overrides to ``rules``; the project with its selectors in
+    canonical form (``resolve_selectors``), each one that names no rule an error."""
     by_id = {r.id: r for r in rules}
-    where = project.source or "project config"
+    resolved: dict[str, Any] = {}
+    for field_name in ("select", "ignore", "severity"):
+        given = getattr(project, field_name)
+        canonical, unknown = resolve_selectors(given, rules, keys)
+        errors.extend(f"{project.where(field_name, item if isinstance(given, dict) else i)}: "
+                      f"{field_name}: {unknown[item]}"
+                      for i, item in enumerate(given) if item in unknown)
+        resolved[field_name] = ({canonical[k]: v for k, v in given.items() if k in canonical}
+                                if isinstance(given, dict)
+                                else [canonical[k] for k in given if k in canonical])
+    project = project.model_copy(update=resolved)
     for rid, values in project.thresholds.items():
         rule = by_id.get(rid)
         if rule is None:
-            errors.append(f"{where}: thresholds: no rule {rid!r}")
+            errors.append(f"{project.where('thresholds', rid)}: thresholds: no rule {rid!r}")
             continue
         for name, value in values.items():
             if name not in rule.thresholds:
                 close = difflib.get_close_matches(name, list(rule.thresholds), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                errors.append(f"{where}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
+                errors.append(f"{project.where('thresholds', rid)}: thresholds.{rid}: rule has "
+                              f"no threshold {name!r}{hint}")
             else:
                 rule.thresholds[name] = float(value)
         if rule.when is not None:
             for dead in dead_thresholds(rule.when, {k: rule.thresholds[k] for k in values
                                                     if k in rule.thresholds}):
-                errors.append(f"{where}: thresholds.{rid}.{dead.threshold}: {dead.message()}")
+                errors.append(f"{project.where('thresholds', rid)}: thresholds.{rid}."
+                              f"{dead.threshold}: {dead.message()}")
     for rule in rules:
         override = most_specific(project.severity, rule)
         if override is not None:
             rule.severity = project.severity[override]
+    return project
 
 
 def load_rulebase(
@@ -504,7 +537,7 @@ def load_rulebase(
             by_id[rule.id] = rule
 
     rules = sorted(by_id.values(), key=lambda r: r.id)
-    _apply_project(rules, project, errors)
+    project = _apply_project(rules, project, [*problems, *findings], errors)
     ordered = _order(rules, errors)
     return RuleBase(rules=ordered, errors=errors, files=files, problems=problems,
                     findings=findings, overridden=overridden, project=project, noise=noise,

@@ -24,7 +24,9 @@ KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No rule file needs .inf or .nan: an infinite threshold overflows the arithmetic of
+    # margins and texts, and a NaN one silently never fires.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RemedySpec(_Strict):
@@ -386,7 +388,7 @@ class FileEnvelope(BaseModel):
 class ProjectConfig(BaseModel):
     """Project settings from ``mixexpert.yaml`` or ``[tool.mixexpert]`` in pyproject.toml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # as rule files
 
     select: list[str] = Field(default_factory=lambda: ["ALL"], description=(
         "Rule codes or prefixes to enable (ruff semantics; the most specific selector wins)."))
@@ -400,6 +402,13 @@ class ProjectConfig(BaseModel):
     profile: str | None = None
     genre: str | None = None
     source: str | None = Field(None, description="File the settings were read from.")
+    locations: dict[str, str] = Field(default_factory=dict, exclude=True, description=(
+        "'select.0', 'severity.TB', ... -> file:line:col in a YAML settings file (set by the "
+        "loader, not by the file)."))
+
+    def where(self, field_name: str, item: str | int) -> str:
+        """``file:line:col`` of one entry of a setting when known, else the file."""
+        return self.locations.get(f"{field_name}.{item}", self.source or "project config")
 
 
 # --------------------------------------------------------------------------------------
@@ -412,10 +421,21 @@ _ALL_FIELDS = sorted({name for model in (RuleFileSpec, RuleSpec, RemedySpec)
                      | {"profiles", "not_profiles", "genres", "not_genres"})
 
 
+#: Errors listed per file; a file that is wrong everywhere needs its first few, not 50,000.
+MAX_ERRORS_PER_FILE = 25
+
+
 def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
-    """Map pydantic's error locations onto ``file:line:col: message`` lines."""
+    """Map pydantic's error locations onto ``file:line:col: message`` lines (the first
+    ``MAX_ERRORS_PER_FILE``, then a count of the rest)."""
     out: list[str] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    if len(errors) > MAX_ERRORS_PER_FILE:
+        rest = len(errors) - MAX_ERRORS_PER_FILE
+        errors = errors[:MAX_ERRORS_PER_FILE]
+        out.append(f"{pos.file}:1:1: {rest} more errors after the {MAX_ERRORS_PER_FILE} below "
+                   "are not listed")
+    for err in errors:
         loc = tuple(err["loc"])
         field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
         if err["type"] == "extra_forbidden":

@@ -13,16 +13,21 @@ same matching.
 
 from __future__ import annotations
 
+import difflib
+import os
+import stat
 import tomllib
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from expert.errors import RuleError
+from expert.errors import MixExpertWarning, RuleError
+from expert.fileio import read_limited
 from expert.rules.model import ProjectConfig, pydantic_errors
-from expert.rules.yamlpos import Positions, load_yaml_file
+from expert.rules.yamlpos import MAX_FILE_BYTES, Positions, load_yaml_file
 
 CONFIG_FILE = "mixexpert.yaml"
 
@@ -33,6 +38,36 @@ class _Selectable(Protocol):
 
     @property
     def conclusion(self) -> str: ...
+
+
+def resolve_selectors(selectors: Iterable[str], rules: Sequence[_Selectable],
+                      keys: Iterable[str] = ()) -> tuple[dict[str, str], dict[str, str]]:
+    """(each selector that names a rule -> its canonical form, each other -> why not).
+
+    The one selector syntax of the command line and the settings: ``ALL`` (any case), a
+    problem or finding key (``boomy``; also any declared in ``keys``), or a rule code or
+    code prefix in any case (``ld``, ``TB1``, ``st005``). Canonical: keys as written,
+    codes upper-cased. A selector that names nothing is a typo, not an empty selection.
+    """
+    known_keys = {r.conclusion for r in rules} | set(keys)
+    ids = sorted(r.id for r in rules)
+    canonical: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for raw in selectors:
+        selector = raw.strip()
+        if selector.upper() == "ALL":
+            canonical[raw] = "ALL"
+        elif selector in known_keys:
+            canonical[raw] = selector
+        elif selector and any(rid.startswith(selector.upper()) for rid in ids):
+            canonical[raw] = selector.upper()
+        else:
+            close = difflib.get_close_matches(selector.upper(), ids, n=2) + \
+                difflib.get_close_matches(selector.lower(), sorted(known_keys), n=2)
+            hint = (f"; did you mean {' or '.join(close)}?" if close
+                    else "; see `mixexpert rules list`")
+            errors[raw] = f"{raw!r} names no rule code, prefix or problem key{hint}"
+    return canonical, errors
 
 
 def specificity(selector: str, rule: _Selectable) -> int | None:
@@ -86,26 +121,72 @@ def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
         raise RuleError("\n".join(lines)) from None
     base = Path(source).parent
     folders = [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in config.rules]
-    return config.model_copy(update={"rules": folders})
+    locations: dict[str, str] = {}
+    if pos is not None:
+        for field_name in ("select", "ignore", "severity", "thresholds"):
+            entries = data.get(field_name)
+            items = (range(len(entries)) if isinstance(entries, list)
+                     else entries if isinstance(entries, dict) else ())
+            for item in items:  # a list's index, a mapping's key
+                locations[f"{field_name}.{item}"] = pos.where(
+                    (field_name, item), key=isinstance(entries, dict))
+    return config.model_copy(update={"rules": folders, "locations": locations})
+
+
+def _untrusted(path: Path) -> bool:
+    """True for a file another user owns in a folder anyone may write to (``/tmp``): a
+    setting planted there must not silently change what a run reports."""
+    try:
+        folder_mode = path.parent.stat().st_mode
+        return bool(folder_mode & stat.S_IWOTH) and path.stat().st_uid != os.geteuid()
+    except OSError:
+        return False
+
+
+def _candidate(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    if _untrusted(path):
+        warnings.warn(MixExpertWarning(f"{path}: ignored: owned by another user in a folder "
+                                       "anyone can write to"), stacklevel=3)
+        return False
+    return True
+
+
+def _mixexpert_table(toml_file: Path) -> Any:
+    """``[tool.mixexpert]`` of a pyproject.toml, or None when it has none. A project that is
+    not ours (no such table, unreadable, or broken without mentioning us) is ignored."""
+    try:
+        text = read_limited(toml_file, MAX_FILE_BYTES).decode("utf-8")
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        warnings.warn(MixExpertWarning(f"{toml_file}: ignored: cannot read it ({exc})"),
+                      stacklevel=3)
+        return None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        if "mixexpert" in text:
+            raise RuleError(f"{toml_file}: invalid TOML: {exc}") from None
+        return None
+    tool = table.get("tool")
+    return tool.get("mixexpert") if isinstance(tool, dict) else None
 
 
 def load_project_config(start_dir: str | Path = ".") -> ProjectConfig:
-    """The nearest project settings above ``start_dir``; defaults when there are none."""
+    """The nearest project settings above ``start_dir``; defaults when there are none.
+
+    Only ``mixexpert.yaml`` and ``[tool.mixexpert]`` tables count: a ``pyproject.toml``
+    without the table is another project's and the search goes on above it.
+    """
     here = Path(start_dir).resolve()
     if here.is_file():
         here = here.parent
     for folder in (here, *here.parents):
         yaml_file = folder / CONFIG_FILE
-        if yaml_file.is_file():
+        if _candidate(yaml_file):
             data, pos = load_yaml_file(yaml_file)
             return _validate(data, str(yaml_file), pos)
         toml_file = folder / "pyproject.toml"
-        if toml_file.is_file():
-            try:
-                table = tomllib.loads(toml_file.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise RuleError(f"{toml_file}: invalid TOML: {exc}") from None
-            tool: Mapping[str, Any] = table.get("tool", {})
-            if "mixexpert" in tool:
-                return _validate(tool["mixexpert"], str(toml_file), None)
+        if _candidate(toml_file) and (table := _mixexpert_table(toml_file)) is not None:
+            return _validate(table, str(toml_file), None)
     return ProjectConfig()

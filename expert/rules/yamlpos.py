@@ -1,34 +1,43 @@
 """Safe YAML loading that remembers where every value came from.
 
 Rule files are data written by people, so every error must point at ``file:line:col``.
-The file is composed into YAML nodes (libyaml when available) and converted by hand, which
-lets us refuse what a rule file never needs and a hostile file might use:
+The parser's events (libyaml when available) are turned into values by hand, checked as
+they come, which lets us refuse what a rule file never needs and a hostile file might use:
 
 - any tag other than the plain YAML types (``!!python/object`` and friends);
 - anchors and aliases (``&a`` / ``*a``), which make "billion laughs" bombs possible;
 - duplicate keys in a mapping (YAML silently keeps the last one; a typo must not vanish);
-- files larger than ``MAX_FILE_BYTES`` and nesting deeper than ``MAX_DEPTH``.
+- files larger than ``MAX_FILE_BYTES``, more than ``MAX_NODES`` values and nesting deeper
+  than ``MAX_DEPTH``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from expert.errors import RuleError
+from expert.fileio import read_limited
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
+# YAML values (scalars, lists, mappings) in one file: the largest built-in file holds
+# ~1,300, some 3,800 small rules fit (loaded in ~1.3 s). Counted while parsing, so that a
+# file of millions of tiny values is refused at once instead of built (5.6 million took
+# 312 s and 11 GB; see benchmarks/bench_rule_loading.py).
+MAX_NODES = 50_000
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("null", "bool", "int", "float", "str")}
 _STR = f"{_TAG}str"
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
+_resolver = yaml.resolver.Resolver()
+_NO_KEY = object()
 
 Path_ = tuple[str | int, ...]
 
@@ -38,6 +47,7 @@ class Positions:
     """1-based (line, column) of each key and value, by path from the document root."""
 
     file: str
+    text: str = ""  # the document itself, for messages that quote a line
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
@@ -59,86 +69,142 @@ class Positions:
         return f"{self.file}:{line}:{col}"
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _where(file: str, event: yaml.Event, message: str) -> RuleError:
+    mark = event.start_mark
+    return RuleError(f"{file}:{mark.line + 1}:{mark.column + 1}: {message}")
 
 
-def _fail(file: str, node: yaml.Node | None, message: str) -> RuleError:
-    line, col = _mark(node) if node is not None else (1, 1)
-    return RuleError(f"{file}:{line}:{col}: {message}")
+def _bad_tag(file: str, event: yaml.Event, tag: str) -> RuleError:
+    return _where(file, event, f"YAML tag {tag.replace(_TAG, '!!')!r} is not allowed; rule "
+                               "files hold plain numbers, text, lists and mappings")
 
 
-def _bad_tag(file: str, node: yaml.Node) -> RuleError:
-    return _fail(file, node, f"YAML tag {node.tag.replace(_TAG, '!!')!r} is not allowed; rule "
-                             "files hold plain numbers, text, lists and mappings")
+@dataclass
+class _Open:
+    """A sequence or mapping being filled; ``key`` is the mapping's key awaiting a value."""
+
+    container: list[Any] | dict[Any, Any]
+    path: Path_
+    key: Any = _NO_KEY
 
 
-def _convert(node: yaml.Node, path: Path_, pos: Positions, seen: set[int]) -> Any:
+def _tag(event: yaml.ScalarEvent) -> str:
+    if event.tag is None or event.tag == "!":
+        return _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    return event.tag
+
+
+def _scalar(file: str, event: yaml.ScalarEvent) -> Any:
+    tag = _tag(event)
+    if tag == _STR:  # the common case, without a constructor
+        return event.value
+    if tag not in _SCALAR_TAGS:
+        raise _bad_tag(file, event, tag)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+    return _constructor.yaml_constructors[tag](_constructor, node)
+
+
+def _compose(events: Iterable[yaml.Event], pos: Positions) -> Any:
+    """The document as plain values, checked event by event as the parser yields them, so
+    that a hostile shape is refused before it is built (not after gigabytes of nodes)."""
     file = pos.file
-    if len(path) > MAX_DEPTH:
-        raise _fail(file, node, f"nesting deeper than {MAX_DEPTH} levels")
-    if id(node) in seen:
-        raise _fail(file, node, "YAML anchors and aliases (&name / *name) are not allowed "
-                                "in rule files; write the value out")
-    seen.add(id(node))
-    mark = node.start_mark
-    pos.values[path] = (mark.line + 1, mark.column + 1)
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == _STR:  # the common case, without the generic constructor
-            return node.value
-        if node.tag not in _SCALAR_TAGS:
-            raise _bad_tag(file, node)
-        return _constructor.construct_object(node)
-    if isinstance(node, yaml.SequenceNode):
-        if node.tag != f"{_TAG}seq":
-            raise _bad_tag(file, node)
-        return [_convert(item, path + (i,), pos, seen) for i, item in enumerate(node.value)]
-    if isinstance(node, yaml.MappingNode):
-        if node.tag != f"{_TAG}map":
-            raise _bad_tag(file, node)
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == f"{_TAG}merge":
-                raise _fail(file, key_node, "mapping keys must be plain text (no '<<' merges)")
-            key = _convert(key_node, path + ("<key>",), pos, seen)
+    root: Any = None
+    stack: list[_Open] = []
+    nodes = 0
+    documents = 0
+    for event in events:
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _where(file, event, "a rule file holds one YAML document (no second "
+                                          "'---')")
+            continue
+        if isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue  # stream and document ends
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+            raise _where(file, event, "YAML anchors and aliases (&name / *name) are not "
+                                      "allowed in rule files; write the value out")
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise _where(file, event, f"more than {MAX_NODES:,} YAML values in one file; "
+                                      "split the rules over several files")
+        parent = stack[-1] if stack else None
+        mark = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(parent, _Open) and isinstance(parent.container, dict) \
+                and parent.key is _NO_KEY:  # a mapping key
+            if not isinstance(event, yaml.ScalarEvent) or _tag(event) == f"{_TAG}merge":
+                raise _where(file, event, "mapping keys must be plain text (no '<<' merges)")
+            key = _scalar(file, event)
             key = str(key) if isinstance(key, int | float | bool) or key is None else key
-            if key in out:
-                raise _fail(file, key_node, f"duplicate key {key!r}")
-            pos.keys[path + (key,)] = _mark(key_node)
-            out[key] = _convert(value_node, path + (key,), pos, seen)
-        pos.values.pop(path + ("<key>",), None)
-        return out
-    raise _fail(file, node, "unsupported YAML node")  # pragma: no cover - yaml has 3 kinds
+            if key in parent.container:
+                raise _where(file, event, f"duplicate key {key!r}")
+            pos.keys[parent.path + (key,)] = mark
+            parent.key = key
+            continue
+        if parent is None:
+            path: Path_ = ()
+        elif isinstance(parent.container, dict):
+            path = parent.path + (parent.key,)
+        else:
+            path = parent.path + (len(parent.container),)
+        if len(path) > MAX_DEPTH:
+            raise _where(file, event, f"nesting deeper than {MAX_DEPTH} levels")
+        pos.values[path] = mark
+        value: Any
+        if isinstance(event, yaml.ScalarEvent):
+            value = _scalar(file, event)
+        else:
+            kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
+            if event.tag not in (None, "!", f"{_TAG}{kind}"):
+                raise _bad_tag(file, event, event.tag)
+            value = [] if kind == "seq" else {}
+            stack.append(_Open(value, path))
+        if parent is None:
+            root = value
+        elif isinstance(parent.container, dict):
+            parent.container[parent.key] = value
+            parent.key = _NO_KEY
+        else:
+            parent.container.append(value)
+    return root
 
 
 def load_yaml_text(text: str, file: str) -> tuple[Any, Positions]:
     """Parse one YAML document from ``text``; errors name ``file:line:col``."""
-    pos = Positions(file)
+    pos = Positions(file, text)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = _compose(yaml.parse(text, Loader=_Loader), pos)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise RuleError(f"{file}:{line}:{col}: malformed YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a NUL or other control character: no mark
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - text.rfind("\n", 0, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise RuleError(f"{file}:{line}:{col}: malformed YAML: character U+{code:04X} "
+                        "is not allowed (control characters other than tab and newline)"
+                        ) from None
     except yaml.YAMLError as exc:
-        raise RuleError(f"{file}:1:1: malformed YAML: {exc}") from None
-    if root is None:
-        return None, pos
-    return _convert(root, (), pos, set()), pos
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
+        raise RuleError(f"{file}:1:1: malformed YAML: {first}") from None
+    return root, pos
 
 
 def load_yaml_file(path: str | os.PathLike[str]) -> tuple[Any, Positions]:
     """Read and parse a YAML file, refusing oversized or undecodable files."""
     file = str(path)
     try:
-        size = os.path.getsize(file)
-        if size > MAX_FILE_BYTES:
-            raise RuleError(f"{file}:1:1: file is {size / 1e6:.1f} MB; rule files are limited "
-                            f"to {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        text = Path(file).read_text(encoding="utf-8")
+        text = read_limited(file, MAX_FILE_BYTES).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError(f"{file}:1:1: not UTF-8 text ({exc.reason})") from None
+    except ValueError as exc:  # not a regular file, or over the limit
+        raise RuleError(f"{file}:1:1: {exc}; rule files are plain YAML files up to "
+                        f"{MAX_FILE_BYTES // 2**20} MB") from None
     except OSError as exc:
-        raise RuleError(f"{file}:1:1: cannot read file: {exc.strerror}") from None
+        raise RuleError(f"{file}:1:1: cannot read: {exc.strerror or exc}") from None
     return load_yaml_text(text, file)

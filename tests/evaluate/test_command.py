@@ -89,3 +89,11 @@ def test_bad_manifests_fail_with_one_line(tmp_path: Path, text: str, message: st
     with pytest.raises(UsageError, match=message) as caught:
         load_manifest(tmp_path)
     assert "\n" not in str(caught.value)
+
+
+def test_output_that_cannot_be_written_still_prints_the_result(
+        corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["eval", str(corpus_dir), "--format", "json", "--output", str(corpus_dir)])
+    captured = capsys.readouterr()
+    assert status == 2 and "is a folder" in captured.err
+    assert json.loads(captured.out)["macro_f1"] == pytest.approx(2 / 3)

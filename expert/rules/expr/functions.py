@@ -31,8 +31,11 @@ def _v_guard(name: str) -> Callable[..., Any]:
     def g(*args: Any) -> Any:
         np = numpy_module()
         arrays = [np.asarray(a, dtype=float) for a in args]
-        with np.errstate(all="ignore"):
-            out = np.asarray(_VECTOR[name](np, *arrays), dtype=float)
+        try:
+            with np.errstate(all="ignore"):
+                out = np.asarray(_VECTOR[name](np, *arrays), dtype=float)
+        except (ValueError, OverflowError):  # e.g. round(x, 1e20): digits beyond a C long
+            return np.full(np.broadcast(*arrays).shape, np.nan)
         return np.where(np.isfinite(out), out, np.nan)
 
     return g

@@ -169,15 +169,19 @@ class Arith(Node):
         return (self.left, self.right)
 
     def ev(self, ctx: Context) -> Any:
+        # An overflow (x * 1e308) is unknown, like a domain error: an infinity would only
+        # travel on into margins and texts.
         a, b = self.left.ev(ctx), self.right.ev(ctx)
         if type(a) is float and type(b) is float:
             try:
-                return self._fs(a, b)
+                out = self._fs(a, b)
             except OverflowError:
                 return NAN
+            return out if math.isfinite(out) else NAN
         np = numpy_module()
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._fv(a, b)
+            out = np.asarray(self._fv(a, b), dtype=float)
+            return np.where(np.isfinite(out), out, np.nan)
 
 
 _CMP: dict[str, Callable[[Any, Any], Any]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ def format_value(value: Any, spec: str = "", kind: Type = "number") -> str:
         return "yes" if value == 1.0 else "no"
     if isinstance(value, str):
         return value
+    if not math.isfinite(value):  # no rule computes one (overflow is unknown); be total
+        return "n/a"
     if spec:
         return format(value, spec)
     return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
