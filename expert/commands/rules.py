@@ -129,8 +129,8 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
     if paths:
         from expert.rules.loader import rule_files
 
-        wanted = {str(p) for p in rule_files(paths)}
-        rules = [r for r in rulebase.rules if r.file in wanted]
+        wanted = {p.resolve() for p in rule_files(paths)}
+        rules = [r for r in rulebase.rules if Path(r.file).resolve() in wanted]
     else:
         rules = list(rulebase.rules)
     report: dict[str, Any] = {"files": len(rulebase.files), "rules": len(rules),

@@ -434,11 +434,15 @@ def load_rulebase(
         vocab = folder / VOCABULARY_FILE
         layers.append([vocab] if vocab.exists() else [])
     user: list[Path] = []
+    seen: set[Path] = set()  # a folder named by the project and on the command line loads once
     for extra in list(project.rules) + [str(p) for p in extra_paths]:
         if not Path(extra).exists():
             errors.append(f"{extra}:1:1: rule path does not exist")
             continue
-        user.extend(f for f in rule_files([extra]) if f not in user)
+        for f in rule_files([extra]):
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                user.append(f)
     layers.append(user)
 
     parsed = [p for layer, files in enumerate(layers) for f in files

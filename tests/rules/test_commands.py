@@ -153,3 +153,12 @@ def test_validate_path_starts_without_signal_processing_imports():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_validate_a_folder_the_project_already_lists(tmp_path, write, capsys):
+    # Issue 12.4: the folder is named twice (project + command line) but loads once.
+    write("my-rules/ok.yaml", GOOD_RULE)
+    (tmp_path / "mixexpert.yaml").write_text("rules: [my-rules/]\n", encoding="utf-8")
+    assert main("rules", "validate", "my-rules/") == 0
+    captured = capsys.readouterr()
+    assert "duplicate" not in captured.err and "OK: 1 rules" in captured.out
