@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,15 @@ def _show(rulebase: Any, args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
+def _by_status(outcomes: list[Any]) -> str:
+    """How the examples came out: fired / did not fire / not applicable (which is which
+    matters: a rule that is not applicable was not checked against its thresholds)."""
+    words = {"fired": "fired", "not_fired": "did not fire", "not_applicable": "not applicable",
+             "skipped": "not applicable"}
+    counts = Counter(words.get(o.status, o.status) for o in outcomes)
+    return ", ".join(f"{counts[w]} {w}" for w in dict.fromkeys(words.values()) if counts[w])
+
+
 def _print_errors(errors: list[str]) -> None:
     for line in errors:
         sys.stderr.write(f"{line}\n")
@@ -154,8 +164,10 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
     failed = [o for o in outcomes if not o.passed]
     if args.format == "json":
         _dump({**report, "valid": True, "tests": len(outcomes), "failed": [
-            {"rule_id": o.rule_id, "name": o.name, "where": o.where, "message": o.message}
-            for o in failed]})
+            {"rule_id": o.rule_id, "name": o.name, "where": o.where, "message": o.message,
+             "status": o.status} for o in failed],
+            "outcomes": [{"rule_id": o.rule_id, "name": o.name, "where": o.where,
+                          "passed": o.passed, "status": o.status} for o in outcomes]})
     else:
         console = _console()
         from rich.markup import escape
@@ -168,5 +180,5 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
             console.print(f"[yellow]rules without examples[/]: {', '.join(untested)}")
         colour = "red" if failed else "green"
         console.print(f"[{colour}]{len(outcomes) - len(failed)} passed, {len(failed)} failed[/]"
-                      f" ({len(rules)} rules)")
+                      f" ({len(rules)} rules; {_by_status(outcomes)})")
     return ExitStatus.CHECK_FAILED if failed else ExitStatus.OK

@@ -16,8 +16,10 @@ from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import Profile, RuleTestSpec
 from expert.rules.profiles import resolve_profile
 
+#: does_not_fire means "evaluated, and false": an example whose rule could not even be
+#: evaluated (a value it needs is undefined) checks nothing, so it must say not_applicable.
 _EXPECTED_STATUS = {"fires": ("fired",),
-                    "does_not_fire": ("not_fired", "not_applicable", "skipped"),
+                    "does_not_fire": ("not_fired",),
                     "not_applicable": ("not_applicable", "skipped")}
 
 
@@ -30,6 +32,7 @@ class TestOutcome:
     where: str
     passed: bool
     message: str = ""
+    status: str = ""  # what the rule did: fired | not_fired | not_applicable | skipped
 
 
 def run_rule_tests(rulebase: RuleBase, rule_ids: Iterable[str] | None = None) -> list[TestOutcome]:
@@ -46,25 +49,33 @@ def run_rule_tests(rulebase: RuleBase, rule_ids: Iterable[str] | None = None) ->
             if key not in profiles:
                 profiles[key] = resolve_profile(test.profile, test.genre)
             where = f"{rule.file}:{rule.test_lines[j] if j < len(rule.test_lines) else rule.line}"
-            message = _check(rule, test, Engine(alone, profiles[key], select=["ALL"], ignore=[]))
-            out.append(TestOutcome(rule.id, test.name, where, not message, message))
+            status, message = _check(rule, test,
+                                     Engine(alone, profiles[key], select=["ALL"], ignore=[]))
+            out.append(TestOutcome(rule.id, test.name, where, not message, message, status))
     return out
 
 
-def _check(rule: Rule, test: RuleTestSpec, engine: Engine) -> str:
+def _check(rule: Rule, test: RuleTestSpec, engine: Engine) -> tuple[str, str]:
+    """What the rule did, and what is wrong with that ('' when the example passes)."""
     n = max((len(v) for v in test.series.values()), default=0)
     facts = Facts(descriptors=dict(test.given), window_s=test.window_s,
                   window_starts_s=[round(i * test.hop_s, 6) for i in range(n)],
                   series=dict(test.series))
     result = engine.run(facts, given_findings=test.findings)
     trace = result.traces[rule.id]
-    if trace.status not in _EXPECTED_STATUS[test.expect]:
+    status = trace.status
+    if status not in _EXPECTED_STATUS[test.expect]:
+        if status == "not_applicable":
+            unknown = [c.text for c in trace.conditions if c.outcome is None]
+            return status, (f"expected {test.expect}, got not_applicable: undefined in "
+                            f"{'; '.join(unknown[:3])}; give the values it needs in "
+                            "'given:' (or expect not_applicable), or the example checks nothing")
         failing = [c for c in trace.conditions if c.outcome is not True]
         detail = "; ".join(f"{c.text} ({c.observed} {c.operator} {c.threshold})"
                            for c in failing[:3])
-        return f"expected {test.expect}, got {trace.status}" + (f": {detail}" if detail else "")
+        return status, f"expected {test.expect}, got {status}" + (f": {detail}" if detail else "")
     if test.expect != "fires":
-        return ""
+        return status, ""
     params: dict[str, float | None] = {}
     for d in result.diagnoses:
         for remedy in d.remedies:
@@ -81,4 +92,4 @@ def _check(rule: Rule, test: RuleTestSpec, engine: Engine) -> str:
         want_ranges = [list(r) for r in test.time_ranges]
         if got_ranges != want_ranges:
             problems.append(f"time ranges: expected {want_ranges}, got {got_ranges}")
-    return "; ".join(problems)
+    return status, "; ".join(problems)

@@ -162,3 +162,19 @@ def test_validate_a_folder_the_project_already_lists(tmp_path, write, capsys):
     assert main("rules", "validate", "my-rules/") == 0
     captured = capsys.readouterr()
     assert "duplicate" not in captured.err and "OK: 1 rules" in captured.out
+
+
+@pytest.mark.parametrize(("given", "expect", "code", "said"), [
+    # Issue 12.5: an example whose rule cannot be evaluated checks nothing.
+    ("{}", "does_not_fire", 1, "got not_applicable: undefined in loudness.integrated_lufs"),
+    ("{}", "not_applicable", 0, "1 not applicable"),
+    ("{loudness.integrated_lufs: -20}", "does_not_fire", 0, "1 did not fire"),
+    ("{loudness.integrated_lufs: -20}", "not_applicable", 1, "expected not_applicable, got "
+                                                             "not_fired"),
+])
+def test_does_not_fire_is_not_not_applicable(write, capsys, given, expect, code, said):
+    path = write("r.yaml", GOOD_RULE + f"""    tests:
+      - {{name: example, given: {given}, expect: {expect}}}
+""")
+    assert main("rules", "test", str(path)) == code
+    assert said in " ".join(capsys.readouterr().out.split())
