@@ -158,16 +158,23 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
         else:
             _console().print(f"[green]OK[/]: {len(rules)} rules in {len(rulebase.files)} files")
         return ExitStatus.OK
-    from expert.engine.testing import run_rule_tests
+    from expert.engine.testing import check_overrides, run_rule_tests
 
-    outcomes = run_rule_tests(rulebase, [r.id for r in rules])
+    ids = [r.id for r in rules]
+    outcomes = run_rule_tests(rulebase, ids)
+    overrides = check_overrides(rulebase, ids)
     failed = [o for o in outcomes if not o.passed]
+    not_applied = [c for c in overrides if not c.applied]
     if args.format == "json":
         _dump({**report, "valid": True, "tests": len(outcomes), "failed": [
             {"rule_id": o.rule_id, "name": o.name, "where": o.where, "message": o.message,
              "status": o.status} for o in failed],
             "outcomes": [{"rule_id": o.rule_id, "name": o.name, "where": o.where,
-                          "passed": o.passed, "status": o.status} for o in outcomes]})
+                          "passed": o.passed, "status": o.status} for o in outcomes],
+            "overrides": [{"rule_id": c.override.rule_id, "threshold": c.override.name,
+                           "rule_value": c.override.rule_value, "value": c.override.value,
+                           "where": c.override.where, "applied": c.applied,
+                           "ranges": c.ranges, "changes": c.changes} for c in overrides]})
     else:
         console = _console()
         from rich.markup import escape
@@ -175,10 +182,17 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
         for o in failed:
             console.print(f"[red]FAIL[/] {o.where} {o.rule_id} {escape(o.name)}: "
                           f"{escape(o.message)}")
+        for c in overrides:
+            o = c.override
+            state = "[green]applied[/]" if c.applied else "[red]NOT applied[/]"
+            detail = "; ".join(c.ranges + [f"changes {x}" for x in c.changes])
+            console.print(f"override {escape(o.where)} {o.rule_id} {o.name}: "
+                          f"{o.rule_value:g} -> {o.value:g} {state}"
+                          + (f" [dim]({escape(detail)})[/]" if detail else ""))
         untested = [r.id for r in rules if not r.spec.tests]
         if untested:
             console.print(f"[yellow]rules without examples[/]: {', '.join(untested)}")
         colour = "red" if failed else "green"
         console.print(f"[{colour}]{len(outcomes) - len(failed)} passed, {len(failed)} failed[/]"
                       f" ({len(rules)} rules; {_by_status(outcomes)})")
-    return ExitStatus.CHECK_FAILED if failed else ExitStatus.OK
+    return ExitStatus.CHECK_FAILED if failed or not_applied else ExitStatus.OK

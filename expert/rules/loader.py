@@ -105,6 +105,29 @@ class Rule:
         return f"{self.file}:{self.line}"
 
 
+@dataclass(frozen=True)
+class ThresholdOverride:
+    """A project's value for one threshold of a rule: the rule's own value, the project's,
+    and where the project sets it (``file:line:col``)."""
+
+    rule_id: str
+    name: str
+    rule_value: float
+    value: float
+    where: str
+
+
+@dataclass(frozen=True)
+class SeverityOverride:
+    """A project's severity for a rule, by the most specific selector that names it."""
+
+    rule_id: str
+    selector: str
+    rule_severity: str
+    severity: str
+    where: str
+
+
 @dataclass
 class RuleBase:
     """All loaded rules in evaluation order, with the errors met while loading."""
@@ -116,6 +139,8 @@ class RuleBase:
     findings: dict[str, str] = field(default_factory=dict)
     overridden: dict[str, str] = field(default_factory=dict)
     project: ProjectConfig = field(default_factory=ProjectConfig)
+    threshold_overrides: list[ThresholdOverride] = field(default_factory=list)
+    severity_overrides: list[SeverityOverride] = field(default_factory=list)
     noise: dict[str, float] = field(default_factory=dict)
     delivery_failures: frozenset[str] = frozenset()
 
@@ -298,6 +323,12 @@ def _compile_rule(
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 errors.append(f"{pos.where(base + ('tests', j, 'given', name), key=True)}: "
                               f"unknown descriptor {name!r}{hint}")
+        for name in test.thresholds:
+            if name not in spec.thresholds:
+                close = difflib.get_close_matches(name, list(spec.thresholds), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                errors.append(f"{pos.where(base + ('tests', j, 'thresholds', name), key=True)}: "
+                              f"the rule has no threshold {name!r}{hint}")
         for name in test.findings:
             if f"finding.{name}" not in names:
                 errors.append(f"{where(('tests', j, 'findings'))}: unknown finding {name!r}")
@@ -384,29 +415,40 @@ def _order(rules: list[Rule], errors: list[str]) -> list[Rule]:
     return ordered
 
 
-def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str]) -> None:
+def _apply_project(rules: list[Rule], project: ProjectConfig, errors: list[str]
+                   ) -> tuple[list[ThresholdOverride], list[SeverityOverride]]:
+    """Apply the project's threshold and severity overrides; return what changed, where."""
     by_id = {r.id: r for r in rules}
-    where = project.source or "project config"
+    thresholds: list[ThresholdOverride] = []
     for rid, values in project.thresholds.items():
         rule = by_id.get(rid)
         if rule is None:
-            errors.append(f"{where}: thresholds: no rule {rid!r}")
+            errors.append(f"{project.where('thresholds', rid)}: thresholds: no rule {rid!r}")
             continue
         for name, value in values.items():
+            at = project.where("thresholds", rid, name)
             if name not in rule.thresholds:
                 close = difflib.get_close_matches(name, list(rule.thresholds), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                errors.append(f"{where}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
-            else:
-                rule.thresholds[name] = float(value)
+                errors.append(f"{at}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
+                continue
+            thresholds.append(ThresholdOverride(rid, name, rule.thresholds[name], float(value),
+                                                at))
+            rule.thresholds[name] = float(value)
         if rule.when is not None:
             for dead in dead_thresholds(rule.when, {k: rule.thresholds[k] for k in values
                                                     if k in rule.thresholds}):
-                errors.append(f"{where}: thresholds.{rid}.{dead.threshold}: {dead.message()}")
+                errors.append(f"{project.where('thresholds', rid, dead.threshold or '')}: "
+                              f"thresholds.{rid}.{dead.threshold}: {dead.message()}")
+    severities: list[SeverityOverride] = []
     for rule in rules:
         override = most_specific(project.severity, rule)
-        if override is not None:
+        if override is not None and project.severity[override] != rule.severity:
+            severities.append(SeverityOverride(rule.id, override, rule.severity,
+                                               project.severity[override],
+                                               project.where("severity", override)))
             rule.severity = project.severity[override]
+    return thresholds, severities
 
 
 def load_rulebase(
@@ -493,8 +535,10 @@ def load_rulebase(
             by_id[rule.id] = rule
 
     rules = sorted(by_id.values(), key=lambda r: r.id)
-    _apply_project(rules, project, errors)
+    threshold_overrides, severity_overrides = _apply_project(rules, project, errors)
     ordered = _order(rules, errors)
     return RuleBase(rules=ordered, errors=errors, files=files, problems=problems,
                     findings=findings, overridden=overridden, project=project, noise=noise,
-                    delivery_failures=frozenset(delivery))
+                    delivery_failures=frozenset(delivery),
+                    threshold_overrides=threshold_overrides,
+                    severity_overrides=severity_overrides)

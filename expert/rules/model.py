@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from expert.rules.yamlpos import Positions
 from expert.severity import Severity
@@ -61,6 +61,9 @@ class RuleTestSpec(_Strict):
     time_ranges: list[tuple[float, float]] | None = Field(None, description=(
         "Expected time ranges in seconds (window-scoped rules)."))
     tolerance: float = Field(0.05, ge=0, description="Allowed absolute error of remedy values.")
+    thresholds: dict[str, float] = Field(default_factory=dict, description=(
+        "Threshold values this example pins (names of the rule's thresholds); the others are "
+        "the rule's own. A project's overrides never apply to examples."))
 
 
 class Applicability(_Strict):
@@ -374,6 +377,14 @@ class ProjectConfig(BaseModel):
     profile: str | None = None
     genre: str | None = None
     source: str | None = Field(None, description="File the settings were read from.")
+    #: Where each setting is in the file (YAML only), for file:line:col messages.
+    _positions: Positions | None = PrivateAttr(None)
+
+    def where(self, *path: str | int) -> str:
+        """``file:line:col`` of a setting (just the file for TOML or defaults)."""
+        if self._positions is not None:
+            return self._positions.where(path)
+        return self.source or "project settings"
 
 
 # --------------------------------------------------------------------------------------

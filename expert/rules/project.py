@@ -86,7 +86,9 @@ def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
         raise RuleError("\n".join(lines)) from None
     base = Path(source).parent
     folders = [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in config.rules]
-    return config.model_copy(update={"rules": folders})
+    config = config.model_copy(update={"rules": folders})
+    config._positions = pos
+    return config
 
 
 def load_project_config(start_dir: str | Path = ".") -> ProjectConfig:

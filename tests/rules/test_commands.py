@@ -178,3 +178,41 @@ def test_does_not_fire_is_not_not_applicable(write, capsys, given, expect, code,
 """)
     assert main("rules", "test", str(path)) == code
     assert said in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_project_override_keeps_the_built_in_examples_green(tmp_path, capsys):
+    # Issue 12.1: the override would make ST004's own examples fail; they run against the
+    # thresholds they were written for, and the override is checked and shown on its own.
+    (tmp_path / "mixexpert.yaml").write_text(
+        "thresholds: {ST004: {max_balance_db: 3.0}, ST001: {max_correlation: -0.5}}\n",
+        encoding="utf-8")
+    assert main("rules", "test", "--format", "json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["failed"] == []
+    st004, st001 = doc["overrides"]
+    assert st004["where"] == f"{tmp_path / 'mixexpert.yaml'}:1:38"
+    assert (st004["rule_value"], st004["value"], st004["applied"]) == (1.5, 3.0, True)
+    assert "'Right 2 dB louder': fired -> not_fired" in st004["changes"]
+    assert st001["ranges"] == ["stereo.correlation reports -1 to 1 coefficient"]
+    assert load_rulebase(project=rules_project(tmp_path)).by_id["ST004"].thresholds == {
+        "max_balance_db": 3.0}
+
+
+def rules_project(folder):
+    from expert.rules import load_project_config
+
+    return load_project_config(folder)
+
+
+def test_an_example_may_pin_a_threshold(write, capsys):
+    path = write("pin.yaml", GOOD_RULE.replace("> -10", "> limit_lufs").replace(
+        "    when:", "    thresholds: {limit_lufs: -10}\n    when:") + """    tests:
+      - {name: own, given: {loudness.integrated_lufs: -12}, expect: does_not_fire}
+      - {name: pinned, given: {loudness.integrated_lufs: -12}, thresholds: {limit_lufs: -14},
+         expect: fires}
+""")
+    assert main("rules", "test", str(path)) == 0
+    typo = write("typo.yaml", path.read_text().replace("{limit_lufs: -14}", "{limit_luf: -14}"))
+    assert main("rules", "test", str(typo)) == 2
+    assert f"{typo}:12:77: the rule has no threshold 'limit_luf'; did you mean 'limit_lufs'?" \
+        in capsys.readouterr().err

@@ -43,3 +43,16 @@ def test_project_settings_example_is_valid(tmp_path):
     rb = load_rulebase(project=config, catalogue=CATALOGUE)
     assert rb.errors == []
     assert rb.by_id["ST004"].severity == "error" and rb.by_id["AR001"].severity == "info"
+
+
+def test_readme_project_settings_load_and_keep_rules_test_green(tmp_path):
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    (settings,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S)
+                   if "thresholds:" in b]
+    from expert.rules import load_project_config
+
+    (tmp_path / "my-rules").mkdir()
+    (tmp_path / "mixexpert.yaml").write_text(settings, encoding="utf-8")
+    rb = load_rulebase(project=load_project_config(tmp_path), catalogue=CATALOGUE)
+    assert rb.errors == [] and rb.threshold_overrides
+    assert all(o.passed for o in run_rule_tests(rb))
