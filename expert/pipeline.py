@@ -17,7 +17,16 @@ from typing import Any
 from expert.descriptors.featureset import FeatureSet
 from expert.errors import AudioError, MixExpertError
 from expert.features.cache import FeatureCache
-from expert.report.models import FileReport, Report, verdict_of
+from expert.report.models import (
+    FileReport,
+    IgnoredRule,
+    ProjectSettings,
+    ReplacedRule,
+    Report,
+    SeverityChange,
+    ThresholdChange,
+    verdict_of,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,8 @@ class RunOptions:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rule_paths: tuple[str, ...] = ()
-    project_dir: str = "."
+    project_dir: str = "."  # where the search for project settings starts (the audio's)
+    config: str | None = None  # an explicit project settings file (--config)
     codec_check: bool = False
     downmix: bool = False
     use_cache: bool = True
@@ -66,7 +76,8 @@ class Session:
         from expert.rules.profiles import playback_destinations
 
         self.options = options
-        project = load_project_config(Path(options.project_dir))
+        project = load_project_config(options.project_dir, config_file=options.config,
+                                      fallback_dir=Path.cwd())
         self.rulebase = load_rulebase(extra_paths=options.rule_paths, project=project)
         self.rulebase.raise_for_errors()
         reference = None
@@ -88,7 +99,28 @@ class Session:
         )
 
     def profile_summary(self) -> dict[str, Any]:
-        return self.profile.model_dump(mode="json")
+        return {**self.profile.model_dump(mode="json"),
+                "project": self.project_settings().model_dump(mode="json")}
+
+    def project_settings(self) -> ProjectSettings:
+        """The settings file and everything it (and --select / --ignore) changed."""
+        rb, selector = self.rulebase, self.engine.selector
+        ignored = []
+        for rule in sorted(rb.rules, key=lambda r: r.id):
+            enabled, by = selector.decision(rule)
+            if rule.reported and not enabled:
+                ignored.append(IgnoredRule(rule_id=rule.id, by=by))
+        return ProjectSettings(
+            file=rb.project.source, rule_paths=list(rb.project.rules),
+            select=selector.select, ignore=selector.ignore, ignored=ignored,
+            severity=[SeverityChange(rule_id=o.rule_id, by=o.selector,
+                                     severity_was=o.rule_severity, severity=o.severity,
+                                     where=o.where) for o in rb.severity_overrides],
+            thresholds=[ThresholdChange(rule_id=o.rule_id, threshold=o.name,
+                                        rule_value=o.rule_value, value=o.value, where=o.where)
+                        for o in rb.threshold_overrides],
+            replaced=[ReplacedRule(rule_id=rid, file=rb.by_id[rid].where, replaces=was)
+                      for rid, was in sorted(rb.overridden.items()) if rid in rb.by_id])
 
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts

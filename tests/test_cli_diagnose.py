@@ -214,3 +214,45 @@ def test_the_same_file_005_db_louder_gives_the_same_warnings(capsys, write_wav,
     assert over and all(d["inconclusive"] and d["severity"] == "info" for d in over)
     if over_db > 0:
         assert len(over) == 2
+
+
+def test_project_settings_beside_the_audio_are_used_and_shown(
+    capsys, hot_flipped: Path, tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12.2: found from the audio's folder upwards (not the current folder), and every
+    # ignore and override it makes is in the report.
+    settings = hot_flipped.parent / "mixexpert.yaml"
+    settings.write_text("ignore: [ST001]\nseverity: {LD001: info}\n"
+                        "thresholds: {ST004: {max_balance_db: 3.0}}\n")
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    _, doc = diagnose_json(capsys, str(hot_flipped), "--explain")
+    project = doc["profile"]["project"]
+    assert project["file"] == str(settings)
+    assert {"rule_id": "ST001", "by": "ST001"} in project["ignored"]
+    assert project["severity"] == [{"rule_id": "LD001", "by": "LD001", "severity_was": "warning",
+                                    "severity": "info", "where": f"{settings}:2:19"}]
+    assert project["thresholds"] == [{"rule_id": "ST004", "threshold": "max_balance_db",
+                                      "rule_value": 1.5, "value": 3.0,
+                                      "where": f"{settings}:3:38"}]
+    entry = doc["reports"][0]
+    trace = entry["trace"]["traces"]["ST001"]
+    assert (trace["status"], trace["reported"], trace["ignored_by"]) == ("fired", False, "ST001")
+    assert "ST001" not in {d["rule_id"] for d in entry["diagnoses"]}
+    assert {d["rule_id"]: d["severity"] for d in entry["diagnoses"]}["LD001"] == "info"
+    assert main(["diagnose", str(hot_flipped), "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    assert f"- project settings: {settings}" in text
+    assert "- not reported (ignore ST001): ST001" in text
+
+
+def test_config_names_the_project_file(capsys, hot_flipped: Path, tmp_path: Path) -> None:
+    (hot_flipped.parent / "mixexpert.yaml").write_text("ignore: [ST]\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("ignore: [LD]\n")
+    _, doc = diagnose_json(capsys, str(hot_flipped), "--config", str(other))
+    assert doc["profile"]["project"]["file"] == str(other)
+    rules = {d["rule_id"][:2] for d in doc["reports"][0]["diagnoses"]}
+    assert "ST" in rules and "LD" not in rules
+    assert main(["diagnose", str(hot_flipped), "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "none.yaml: no such project settings file" in capsys.readouterr().err

@@ -38,14 +38,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         sub = actions.add_parser(name, help=text)
         sub.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders")
         sub.add_argument("--format", choices=FORMATS, default="rich")
+    for sub in (ls, show, *(actions.choices[n] for n in ("validate", "test"))):
+        sub.add_argument("--config", metavar="FILE", help="project settings file (default: "
+                         "the nearest above the current folder)")
 
     actions.add_parser("schema", help="JSON Schema of the rule file format (for editors)")
 
 
-def _load(paths: list[str] | None = None) -> Any:
+def _load(args: argparse.Namespace, paths: list[str] | None = None) -> Any:
     from expert.rules import load_project_config, load_rulebase
 
-    return load_rulebase(extra_paths=paths or (), project=load_project_config(Path.cwd()))
+    project = load_project_config(Path.cwd(), config_file=args.config)
+    return load_rulebase(extra_paths=paths or (), project=project)
 
 
 def _console() -> Any:
@@ -71,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         return ExitStatus.OK
     if action in ("validate", "test"):
         return _validate_and_test(args, test=action == "test")
-    rulebase = _load()
+    rulebase = _load(args)
     if action == "list":
         return _list(rulebase, args)
     return _show(rulebase, args)
@@ -135,7 +139,7 @@ def _print_errors(errors: list[str]) -> None:
 
 def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
     paths = list(args.paths)
-    rulebase = _load(paths)
+    rulebase = _load(args, paths)
     if paths:
         from expert.rules.loader import rule_files
 

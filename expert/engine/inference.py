@@ -512,7 +512,10 @@ class _Tracer:
 
     def _trace(self, raw: _Raw) -> RuleTrace:
         rule = raw.rule
-        trace = RuleTrace(rule_id=rule.id, conclusion=rule.conclusion, reported=rule.reported,
+        enabled, by = self.engine.selector.decision(rule)
+        ignored_by = None if enabled or not rule.reported else (by or "not selected")
+        trace = RuleTrace(rule_id=rule.id, conclusion=rule.conclusion,
+                          reported=rule.reported and enabled, ignored_by=ignored_by,
                           status=raw.status, reason=raw.reason, certainty=raw.certainty,
                           findings_used=raw.findings_used, time_ranges=raw.ranges,
                           notes=list(self.notes) if rule.spec.scope == "window" else [])

@@ -90,7 +90,12 @@ class RuleTrace(BaseModel):
 
     rule_id: str
     conclusion: str
-    reported: bool
+    reported: bool = Field(description=(
+        "Whether a firing would be reported: false for derived findings and for rules the "
+        "selection (select / ignore) keeps out of the report."))
+    ignored_by: str | None = Field(None, description=(
+        "For a problem rule kept out of the report: the ignore selector that decided "
+        "('not selected' when no select selector names it)."))
     status: Status
     reason: str = ""
     certainty: float | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import fmt_ranges, fmt_value, nested_order
+from expert.report.format import fmt_ranges, fmt_value, nested_order, project_lines
 from expert.report.models import FileReport, Report
 
 _STYLE = """
@@ -88,8 +88,11 @@ def _file(entry: FileReport, diagnoses: bool) -> str:
 def to_html(report: Report, *, diagnoses: bool = True) -> str:
     name = escape(str(report.profile.get("name")))
     files = "".join(_file(e, diagnoses) for e in report.reports)
+    settings = "".join(f"<li class=dim>{escape(line)}</li>"
+                       for line in (project_lines(report.profile) if diagnoses else []))
     return (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         f"<title>mixexpert report</title><style>{_STYLE}</style>"
-        f"<h1>mixexpert report <span class=dim>(profile: {name})</span></h1>{files}</html>\n"
+        f"<h1>mixexpert report <span class=dim>(profile: {name})</span></h1>"
+        f"{'<ul>' + settings + '</ul>' if settings else ''}{files}</html>\n"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import fmt_ranges, fmt_value, nested_order
+from expert.report.format import fmt_ranges, fmt_value, nested_order, project_lines
 from expert.report.models import FileReport, Report
 
 
@@ -64,6 +64,8 @@ def _file_section(entry: FileReport, diagnoses: bool) -> list[str]:
 def to_markdown(report: Report, *, diagnoses: bool = True) -> str:
     name = report.profile.get("name")
     lines = [f"# mixexpert report (profile: {name})", ""]
+    settings = project_lines(report.profile) if diagnoses else []
+    lines += [f"- {_cell(line)}" for line in settings] + ([""] if settings else [])
     for entry in report.reports:
         lines += _file_section(entry, diagnoses)
     return "\n".join(lines).rstrip() + "\n"

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from expert.descriptors import CATALOGUE, DescriptorSpec
 from expert.engine.result import EngineResult
-from expert.report.format import fmt_ranges, fmt_value, nest_symptoms
+from expert.report.format import fmt_ranges, fmt_value, nest_symptoms, project_lines
 from expert.report.models import FileReport, Report
 from expert.report.reasoning import ReasoningView, condition_line
 from expert.rules.expr.template import format_value
@@ -222,6 +222,8 @@ class ReportView:
             if profile.get("reference"):
                 line += " · targets from a reference track"
             yield Text(line, style="dim")
+            for setting in project_lines(profile):
+                yield Text(setting, style="dim")
         for entry in self.report.reports:
             if self.diagnoses:
                 yield FileDiagnosisView(entry, str(profile.get("name")))

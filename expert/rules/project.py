@@ -1,8 +1,9 @@
 """Project settings and rule selection with ruff's semantics.
 
 Settings come from the nearest ``mixexpert.yaml`` or ``pyproject.toml`` with a
-``[tool.mixexpert]`` table, searching from the start folder upwards. Rule folders in the
-settings are relative to the file that names them.
+``[tool.mixexpert]`` table, searching from the start folder upwards (``diagnose`` starts
+from the audio's folder, as ruff does from the file; ``--config FILE`` names one). Rule
+folders in the settings are relative to the file that names them.
 
 Selection: a selector is ``ALL``, a code prefix (``TB``, ``TB0``, ``TB003``) or a problem /
 finding key (``muddy``). For each rule the most specific matching selector decides (longer
@@ -64,11 +65,18 @@ class Selector:
         self.ignore = list(ignore)
 
     def enabled(self, rule: _Selectable) -> bool:
+        return self.decision(rule)[0]
+
+    def decision(self, rule: _Selectable) -> tuple[bool, str | None]:
+        """Whether ``rule`` is reported, and the selector that decided (None when no
+        ``select`` selector names the rule)."""
         sel = most_specific(self.select, rule)
         if sel is None:
-            return False
+            return False, None
         ign = most_specific(self.ignore, rule)
-        return ign is None or specificity(sel, rule) > specificity(ign, rule)  # type: ignore[operator]
+        if ign is None or specificity(sel, rule) > specificity(ign, rule):  # type: ignore[operator]
+            return True, sel
+        return False, ign
 
 
 def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
@@ -91,23 +99,44 @@ def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
     return config
 
 
-def load_project_config(start_dir: str | Path = ".") -> ProjectConfig:
-    """The nearest project settings above ``start_dir``; defaults when there are none."""
+def _read(path: Path) -> ProjectConfig | None:
+    """The settings in ``path``; None for a pyproject.toml without ``[tool.mixexpert]``."""
+    if path.name != "pyproject.toml":
+        data, pos = load_yaml_file(path)
+        return _validate(data, str(path), pos)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: invalid TOML: {exc}") from None
+    tool: Mapping[str, Any] = table.get("tool", {})
+    return _validate(tool["mixexpert"], str(path), None) if "mixexpert" in tool else None
+
+
+def find_project_config(start_dir: str | Path = ".") -> ProjectConfig | None:
+    """The nearest project settings at or above ``start_dir`` (a file: its folder)."""
     here = Path(start_dir).resolve()
     if here.is_file():
         here = here.parent
     for folder in (here, *here.parents):
-        yaml_file = folder / CONFIG_FILE
-        if yaml_file.is_file():
-            data, pos = load_yaml_file(yaml_file)
-            return _validate(data, str(yaml_file), pos)
-        toml_file = folder / "pyproject.toml"
-        if toml_file.is_file():
-            try:
-                table = tomllib.loads(toml_file.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise RuleError(f"{toml_file}: invalid TOML: {exc}") from None
-            tool: Mapping[str, Any] = table.get("tool", {})
-            if "mixexpert" in tool:
-                return _validate(tool["mixexpert"], str(toml_file), None)
+        for candidate in (folder / CONFIG_FILE, folder / "pyproject.toml"):
+            if candidate.is_file() and (config := _read(candidate)) is not None:
+                return config
+    return None
+
+
+def load_project_config(start_dir: str | Path = ".", *, config_file: str | Path | None = None,
+                        fallback_dir: str | Path | None = None) -> ProjectConfig:
+    """The project settings: ``config_file`` when given, else the nearest above
+    ``start_dir``, else the nearest above ``fallback_dir``; defaults when there are none."""
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise RuleError(f"{path}: no such project settings file (--config)")
+        config = _read(path)
+        if config is None:
+            raise RuleError(f"{path}: has no [tool.mixexpert] table")
+        return config
+    for folder in (start_dir, fallback_dir):
+        if folder is not None and (config := find_project_config(folder)) is not None:
+            return config
     return ProjectConfig()
