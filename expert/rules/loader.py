@@ -165,19 +165,36 @@ class RuleBase:
 # --------------------------------------------------------------------------------------
 
 def _expr_where(pos: Positions, lines: Sequence[str], path: tuple[Any, ...],
-                exc: ExprError) -> str:
-    """Position of an expression error inside the YAML scalar that holds the expression."""
+                exc: ExprError, text: str) -> str:
+    """Position in the file of an error at ``exc.line``/``exc.col`` of ``text``, the
+    expression or template held by the YAML scalar at ``path``.
+
+    YAML folds a scalar's lines (``>-`` blocks, plain and quoted multi-line scalars) and
+    strips its indentation, so the position is found by counting: the error sits after as
+    many non-blank characters in the file as in ``text`` before it (folding only changes
+    blanks).
+    """
+    parts = text.split("\n")
+    offset = sum(len(p) + 1 for p in parts[:exc.line - 1]) + exc.col - 1
+    wanted = sum(not c.isspace() for c in text[:max(offset, 0)])
     line, col = pos.of(path)
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    first = text[col - 1:col]
-    if first in ("|", ">"):  # block scalar: the expression starts on the next line
-        target = line + exc.line
-        src = lines[target - 1] if 0 < target <= len(lines) else ""
-        return f"{pos.file}:{target}:{len(src) - len(src.lstrip()) + exc.col}"
-    quote = 1 if first in ("'", '"') else 0
-    if exc.line == 1:
-        return f"{pos.file}:{line}:{col + quote + exc.col - 1}"
-    return f"{pos.file}:{line + exc.line - 1}:{exc.col}"
+    first = lines[line - 1][col - 1:col] if 0 < line <= len(lines) else ""
+    if first in ("|", ">"):  # block scalar: the text starts on the next line
+        line, col = line + 1, 1
+    elif first in ("'", '"'):
+        col += 1
+    seen = 0
+    last = (line, col)
+    for n in range(line, len(lines) + 1):
+        source = lines[n - 1]
+        for c in range(col if n == line else 1, len(source) + 1):
+            if source[c - 1].isspace():
+                continue
+            if seen == wanted:
+                return f"{pos.file}:{n}:{c}"
+            seen += 1
+            last = (n, c + 1)
+    return f"{pos.file}:{last[0]}:{last[1]}"
 
 
 # --------------------------------------------------------------------------------------
@@ -305,7 +322,10 @@ def _compile_rule(
         try:
             return fn(source, resolver, **kw)
         except ExprError as exc:
-            errors.append(f"{_expr_where(pos, parsed.lines, base + path, exc)}: {exc.message}")
+            # Expression positions count in the stripped text, template ones in the text.
+            text = str(source).strip() if fn is compile_expression else str(source)
+            at = _expr_where(pos, parsed.lines, base + path, exc, text)
+            errors.append(f"{at}: {exc.message}")
             return None
 
     when = compile_at(("when",), compile_expression, spec.when, want="bool")

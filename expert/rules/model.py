@@ -391,21 +391,31 @@ class ProjectConfig(BaseModel):
 # Validation errors at their place in the YAML file
 # --------------------------------------------------------------------------------------
 
-_ALL_FIELDS = sorted({name for model in (RuleFileSpec, RuleSpec, RemedySpec)
-                      for name in model.model_fields}
-                     | set(RuleSpec.model_fields["tests"].annotation.__args__[0].model_fields)
-                     | {"profiles", "not_profiles", "genres", "not_genres"})
+#: Where each field of a rule file belongs, for "unknown field" messages.
+_PLACES: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("the top of a rule file", RuleFileSpec), ("a rule", RuleSpec), ("a remedy", RemedySpec),
+    ("a test", RuleTestSpec), ("applies_to", Applicability), ("a noise entry", NoiseSpec))
+RULE_FILE_FIELDS: dict[str, list[str]] = {}
+for _place, _model in _PLACES:
+    for _name in _model.model_fields:
+        RULE_FILE_FIELDS.setdefault(_name, []).append(_place)
 
 
-def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
-    """Map pydantic's error locations onto ``file:line:col: message`` lines."""
+def pydantic_errors(exc: ValidationError, pos: Positions,
+                    fields: dict[str, list[str]] = RULE_FILE_FIELDS) -> list[str]:
+    """Map pydantic's error locations onto ``file:line:col: message`` lines. ``fields``:
+    every field name of the format -> where it belongs (for suggestions)."""
     out: list[str] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
         if err["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(field_name, _ALL_FIELDS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            if field_name in fields:  # a real field, in the wrong place: say where it goes
+                hint = (f"; {field_name!r} belongs to {' or '.join(fields[field_name])}: "
+                        "check its indentation")
+            else:
+                close = difflib.get_close_matches(field_name, sorted(fields), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
             out.append(f"{pos.where(loc, key=True)}: unknown field {field_name!r}{hint}")
             continue
         msg = err["msg"].removeprefix("Value error, ")

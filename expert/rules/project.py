@@ -88,7 +88,9 @@ def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
         config = ProjectConfig.model_validate({**data, "source": source})
     except ValidationError as exc:
         if pos is not None:
-            raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
+            fields = {name: ["the project settings"] for name in ProjectConfig.model_fields
+                      if name != "source"}
+            raise RuleError("\n".join(pydantic_errors(exc, pos, fields))) from None
         lines = [f"{source}: [tool.mixexpert] {'.'.join(map(str, e['loc']))}: {e['msg']}"
                  for e in exc.errors(include_url=False)]
         raise RuleError("\n".join(lines)) from None
