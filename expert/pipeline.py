@@ -71,7 +71,7 @@ class Session:
 
     def __init__(self, options: RunOptions) -> None:
         from expert.engine import Engine
-        from expert.rules import load_project_config, load_rulebase, resolve_profile
+        from expert.rules import Selector, load_project_config, load_rulebase, resolve_profile
         from expert.rules.model import DEFAULT_PROFILE
         from expert.rules.profiles import playback_destinations
 
@@ -97,6 +97,10 @@ class Session:
         self.engine = Engine(
             self.rulebase, self.profile, select=options.select or None, ignore=ignore
         )
+        # Rules named on the command line: --explain shows their WHY NOT even when far.
+        asked = Selector(options.select) if options.select else None
+        self.asked = sorted(r.id for r in self.rulebase.rules
+                            if asked is not None and r.reported and asked.enabled(r))
 
     def profile_summary(self) -> dict[str, Any]:
         return {**self.profile.model_dump(mode="json"),
@@ -134,7 +138,8 @@ class Session:
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
             near_misses=result.near_misses[: self.options.near_misses],
-            trace=result.trace_dump() if self.options.explain else None,
+            trace={**result.trace_dump(), "asked": self.asked} if self.options.explain
+            else None,
         )
 
     def diagnose_file(self, path: str, *, parallel: bool = True) -> FileReport:

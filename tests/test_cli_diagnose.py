@@ -256,3 +256,22 @@ def test_config_names_the_project_file(capsys, hot_flipped: Path, tmp_path: Path
     assert "ST" in rules and "LD" not in rules
     assert main(["diagnose", str(hot_flipped), "--config", str(tmp_path / "none.yaml")]) == 2
     assert "none.yaml: no such project settings file" in capsys.readouterr().err
+
+
+def test_explain_shows_why_not_for_an_asked_rule_far_from_firing(
+    capsys, hot_flipped: Path
+) -> None:
+    # Issue 12.6: ST004 (L/R imbalance) is nowhere near firing on this file; asked for by
+    # --select, its conditions are shown with the measured values and the distance.
+    assert main(["diagnose", str(hot_flipped), "--explain", "--select", "ST004"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "ST004 lr_imbalance — did not fire" in out
+    assert "(not near: near is at most 0.1)" in out
+    assert "✗ abs(stereo.balance_db) > max_balance_db →" in out and "fails by" in out
+    assert main(["rules", "why", "ST004", str(hot_flipped), "--format", "json"]) == 0
+    trace = json.loads(capsys.readouterr().out)["trace"]
+    assert trace["status"] == "not_fired" and trace["distance"] > 0.1
+    (condition,) = trace["conditions"]
+    assert condition["threshold"] == 1.5 and condition["margin"] < 0
+    assert main(["rules", "why", "ST004", str(hot_flipped)]) == 0
+    assert "WHY NOT" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""``mixexpert rules list|show ID|validate [PATH...]|test [PATH...]|schema``: rule tools.
+"""``mixexpert rules list|show ID|validate [PATH...]|test [PATH...]|why ID FILE|schema``.
 
 Exit status: 0 when all is well, 2 when a rule file does not validate (or the rule asked
 for does not exist), 1 when ``rules test`` runs and an example fails.
@@ -38,7 +38,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         sub = actions.add_parser(name, help=text)
         sub.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders")
         sub.add_argument("--format", choices=FORMATS, default="rich")
-    for sub in (ls, show, *(actions.choices[n] for n in ("validate", "test"))):
+
+    why = actions.add_parser("why", help="WHY / WHY NOT of one rule on one audio file, "
+                             "with measured values and margins however far from firing")
+    why.add_argument("rule_id", metavar="ID")
+    why.add_argument("path", metavar="FILE", help="an audio file")
+    why.add_argument("--profile", help="delivery profile (default: the project's)")
+    why.add_argument("--genre", help="genre profile adjusting the targets")
+    why.add_argument("--format", choices=FORMATS, default="rich")
+    why.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
+
+    for sub in (ls, show, why, *(actions.choices[n] for n in ("validate", "test"))):
         sub.add_argument("--config", metavar="FILE", help="project settings file (default: "
                          "the nearest above the current folder)")
 
@@ -75,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         return ExitStatus.OK
     if action in ("validate", "test"):
         return _validate_and_test(args, test=action == "test")
+    if action == "why":
+        return _why(args)
     rulebase = _load(args)
     if action == "list":
         return _list(rulebase, args)
@@ -130,6 +142,31 @@ def _by_status(outcomes: list[Any]) -> str:
              "skipped": "not applicable"}
     counts = Counter(words.get(o.status, o.status) for o in outcomes)
     return ", ".join(f"{counts[w]} {w}" for w in dict.fromkeys(words.values()) if counts[w])
+
+
+def _why(args: argparse.Namespace) -> int:
+    """Diagnose one file and show one rule's reasoning (the rule need not fire)."""
+    from expert.commands.diagnose import project_start
+    from expert.engine.result import EngineResult
+    from expert.pipeline import RunOptions, Session
+
+    options = RunOptions(profile=args.profile, genre=args.genre, explain=True,
+                         project_dir=project_start([args.path]), config=args.config,
+                         use_cache=not args.no_cache)
+    session = Session(options)
+    rule = session.rulebase.get(args.rule_id)
+    entry = session.diagnose_file(args.path)
+    if not entry.ok or entry.trace is None:
+        sys.stderr.write(f"{args.path}: {entry.error}\n")
+        return ExitStatus.USAGE
+    if args.format == "json":
+        _dump({"path": args.path, "trace": entry.trace["traces"][rule.id]})
+        return ExitStatus.OK
+    from expert.report.reasoning import rule_tree
+
+    result = EngineResult.from_dump(session.profile.name, entry.diagnoses, entry.trace)
+    _console().print(rule_tree(result, rule.id))
+    return ExitStatus.OK
 
 
 def _print_errors(errors: list[str]) -> None:

@@ -42,7 +42,7 @@ from typing import Any
 from expert.descriptors.values import finite_or_none
 from expert.engine.certainty import combine_all, conclude, margin_certainty
 from expert.engine.facts import Facts
-from expert.engine.near_miss import distance, noise_margin, shortfall
+from expert.engine.near_miss import NEAR_MISS_DISTANCE, distance, noise_margin, shortfall
 from expert.engine.result import (
     Condition,
     DerivedFinding,
@@ -64,8 +64,6 @@ from expert.rules.profiles import file_envelope
 from expert.rules.project import Selector
 from expert.severity import SEVERITY_RANK
 
-#: A rule that did not fire is a near miss when its normalised distance is at most this.
-NEAR_MISS_DISTANCE = 0.1
 _NAN = math.nan
 #: A margin of at most this many noise widths cannot be told from the threshold.
 INCONCLUSIVE_WIDTHS = 1.0

@@ -188,7 +188,8 @@ class FileDiagnosisView:
             yield DiagnosisView(diagnosis, symptoms)
         if report.trace is not None:
             yield ReasoningView(EngineResult.from_dump(self.profile, report.diagnoses,
-                                                       report.trace))
+                                                       report.trace),
+                                asked=report.trace.get("asked"))
         elif report.near_misses:
             table = Table(title="nearest misses (did not fire)", title_justify="left", box=None)
             table.add_column("rule")
