@@ -55,7 +55,7 @@ from expert.engine.result import (
     RuleTrace,
     Status,
 )
-from expert.rules.expr.functions import Call
+from expert.rules.expr.functions import TRACK_PREFIX, Call
 from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
@@ -146,7 +146,9 @@ class Engine:
         wenv: dict[str, Any] | None = None
         if windowed:
             arrays, notes = facts.window_arrays()
-            wenv = {**env, **arrays}
+            # track(x) in a window rule reads the whole-track value the series hides.
+            wenv = {**env, **arrays,
+                    **{TRACK_PREFIX + k: env.get(k, _NAN) for k in arrays}}
         duration = env.get("audio.duration_s")
         duration = duration if isinstance(duration, float) and duration == duration else None
 
