@@ -164,6 +164,7 @@ class Engine:
         raws: list[_Raw] = []
         fired: list[tuple[_Raw, Diagnosis]] = []
         window_ranges: dict[str, list[tuple[float, float]]] = {}
+        whole: set[str] = set()  # findings concluded for the whole track
         for rule in self.rulebase.rules:
             reason = self._skip.get(rule.id, "")
             if reason:
@@ -190,6 +191,11 @@ class Engine:
                     raw.status, raw.reason = "not_applicable", "a value it needs is undefined"
                 continue
             raw.status = "fired"
+            if raw.mask is None:
+                # A track rule that used findings found in windows holds where they do.
+                raw.ranges = _merge_ranges([span for f in sorted(rule.uses)
+                                            if f not in whole and env.get(f"finding.{f}") == 1.0
+                                            for span in window_ranges.get(f, ())])
             premises = [max(cf[f]) if f in cf else 1.0 for f in rule.uses
                         if env.get(f"finding.{f}") == 1.0]
             raw.certainty = conclude(rule.spec.certainty, premises)
@@ -210,6 +216,8 @@ class Engine:
                     wenv[key] = 1.0
             if raw.ranges:
                 window_ranges.setdefault(conclusion, []).extend(raw.ranges)
+            else:
+                whole.add(conclusion)
             if rule.reported:
                 fired.append((raw, self._diagnosis(raw, env, wenv)))
 
