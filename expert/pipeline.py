@@ -90,8 +90,9 @@ class Session:
             options.profile or project.profile or DEFAULT_PROFILE,
             genre=options.genre or project.genre,
             reference_descriptors=reference,
+            extra=project.profiles,
         )
-        self.destinations = playback_destinations(self.profile)
+        self.destinations = playback_destinations(self.profile, extra=project.profiles)
         # --select replaces the project's selection; --ignore adds to the project's.
         ignore = [*project.ignore, *options.ignore] if options.ignore else None
         self.engine = Engine(

@@ -64,7 +64,8 @@ class _Runner:
                ) -> tuple[str, str]:
         key = (test.profile, test.genre)
         if key not in self.profiles:
-            self.profiles[key] = resolve_profile(test.profile, test.genre)
+            self.profiles[key] = resolve_profile(test.profile, test.genre,
+                                                 extra=self.rulebase.project.profiles)
         alone = replace(rule, thresholds=thresholds)
         rb = self.rulebase
         engine = Engine(RuleBase(rules=[alone], problems=rb.problems, findings=rb.findings),

@@ -525,7 +525,7 @@ def load_rulebase(
                               f"{problem!r}")
     names = name_table(catalogue, list(findings) + list(problems))
     try:
-        profile_names = set(profiles(folder))
+        profile_names = set(profiles(folder, project.profiles))
     except RuleError as exc:
         errors.append(str(exc))
         profile_names = set()

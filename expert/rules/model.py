@@ -374,6 +374,9 @@ class ProjectConfig(BaseModel):
         "Rule id -> {threshold name: value} overrides; they survive rulebase updates."))
     rules: list[str] = Field(default_factory=list, description=(
         "Extra rule folders or files, relative to the config file."))
+    profiles: list[str] = Field(default_factory=list, description=(
+        "Profile files or folders of the project (the format of rules/profiles/), relative "
+        "to the config file; a 'profiles/' folder beside it is read without being listed."))
     profile: str | None = None
     genre: str | None = None
     source: str | None = Field(None, description="File the settings were read from.")

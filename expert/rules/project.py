@@ -26,6 +26,8 @@ from expert.rules.model import ProjectConfig, pydantic_errors
 from expert.rules.yamlpos import Positions, load_yaml_file
 
 CONFIG_FILE = "mixexpert.yaml"
+#: A folder of project profiles beside the settings file, read without being listed.
+PROFILES_FOLDER = "profiles"
 
 
 class _Selectable(Protocol):
@@ -95,8 +97,15 @@ def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
                  for e in exc.errors(include_url=False)]
         raise RuleError("\n".join(lines)) from None
     base = Path(source).parent
-    folders = [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in config.rules]
-    config = config.model_copy(update={"rules": folders})
+
+    def paths(names: list[str]) -> list[str]:
+        return [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in names]
+
+    profile_paths = paths(config.profiles)
+    beside = str((base / PROFILES_FOLDER).resolve())
+    if (base / PROFILES_FOLDER).is_dir() and beside not in profile_paths:
+        profile_paths.append(beside)
+    config = config.model_copy(update={"rules": paths(config.rules), "profiles": profile_paths})
     config._positions = pos
     return config
 
