@@ -266,6 +266,7 @@ class Engine:
                 v = wenv.get(name)
                 if _is_vec(v):
                     report_env[name] = _mean(v, raw.mask)
+                    report_env[TRACK_PREFIX + name] = env.get(name, _NAN)  # for track(x)
         th = rule.thresholds
         remedies = [
             RemedyResult(action=r.action, parameters={
