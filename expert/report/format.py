@@ -102,7 +102,8 @@ def project_lines(profile: dict[str, Any]) -> list[str]:
     lines += [f"not reported ({why}): {', '.join(ids)}" for why, ids in groups.items()]
     groups = {}
     for item in project.get("severity", []):
-        key = f"{item['severity_was']} -> {item['severity']} (severity {item['by']}, {item['where']})"
+        key = (f"{item['severity_was']} -> {item['severity']} "
+               f"(severity {item['by']}, {item['where']})")
         groups.setdefault(key, []).append(item["rule_id"])
     lines += [f"severity {', '.join(ids)}: {key}" for key, ids in groups.items()]
     lines += [f"threshold {t['rule_id']} {t['threshold']}: {t['rule_value']:g} -> {t['value']:g} "

@@ -344,9 +344,10 @@ def resolve_profile(
 
     Precedence: reference track > genre > destination for the targets each sets; the
     destination's true-peak ceiling is kept, because the delivery limit does not change
-    with taste. ``extra``: the project's profile files or folders. A reference sets the integrated loudness, the tonal curve (its band levels)
+    with taste. A reference sets the integrated loudness, the tonal curve (its band levels)
     and minimum loudness range / crest / PLR (its own values minus the slack that
-    ``rules/profiles/reference.yaml`` sets).
+    ``rules/profiles/reference.yaml`` sets). ``extra``: the project's profile files or
+    folders (``profiles``).
     """
     table = profiles(folder, extra)
     dest = _pick(name, ("platform", "broadcast", "master"), table)
