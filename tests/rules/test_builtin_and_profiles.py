@@ -173,7 +173,8 @@ def test_project_config_errors_name_file_and_line(write):
 def test_bad_threshold_override_is_reported(write):
     path = write("mixexpert.yaml", "thresholds: {LD003: {tolerence_db: 1}}\n")
     rb = load_rulebase(project=load_project_config(path.parent), catalogue=CATALOGUE)
-    assert any("did you mean 'tolerance_db'" in e for e in rb.errors)
+    assert any(e.startswith(f"{path}:1:36: thresholds.LD003: rule has no threshold "
+                            "'tolerence_db'; did you mean 'tolerance_db'") for e in rb.errors)
 
 
 VINYL_PROFILE = """
