@@ -200,3 +200,14 @@ def test_new_functions_refuse_misuse(source, window, message):
     resolver = WINDOW_RESOLVER if window else Resolver(name_table(CATALOGUE, []), {})
     with pytest.raises(ExprError, match=re.escape(message)):
         compile_expression(source, resolver, want="bool")
+
+
+def test_comparisons_that_only_compute_a_value_are_not_conditions():
+    # WHY NOT lists the rule's conditions; the test inside where() only picks a value.
+    expr = compile_expression("loudness.integrated_lufs > where(loudness.true_peak_dbtp > 0, "
+                              "-10, -12) and windows_count(spectrum.mid_db > -3) >= 0",
+                              WINDOW_RESOLVER, want="bool")
+    assert [c.text for c in expr.conditions] == [
+        "loudness.integrated_lufs > where(loudness.true_peak_dbtp > 0, -10, -12)",
+        "windows_count(spectrum.mid_db > -3) >= 0"]
+    assert expr.value(ENV, {}) == 1.0

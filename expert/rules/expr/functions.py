@@ -157,6 +157,10 @@ class Call(Node):
     def is_condition(self) -> bool:
         return self.name == "defined"
 
+    @property
+    def hides_conditions(self) -> bool:
+        return self.name in CONDITION_ARGUMENT and self.name != "defined"
+
     def children(self) -> Sequence[Node]:
         return self.args
 
