@@ -179,6 +179,7 @@ BLOCK = RULE.replace("    when: {when}\n", "    when: {indicator}\n"
     (BLOCK.format(indicator="|"), "10:15"),
     (BLOCK.format(indicator=""), "10:15"),  # a plain scalar over several lines
     (RULE.format(when="'spectrum.low_mid_db > -5\n      and finding.low_end_heavyy'"), "8:11"),
+    (RULE.format(when="profile.genre == 'électro' or finding.low_end_heavyy"), "7:41"),
     (RULE.format(when="spectrum.low_mid_db > -5").replace(
         "explanation: text", "explanation: >-\n      Some text and\n"
                              "      more {finding.low_end_heavyy} here."), "10:13"),

@@ -117,7 +117,11 @@ class _Translator:
         return self.data, start, end
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
-        return ExprError(message, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1)
+        line, offset = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+        start = self.starts[line - 1] if line <= len(self.starts) else 0
+        # ast columns count UTF-8 bytes; positions in the file count characters.
+        col = len(self.data[start:start + offset].decode("utf-8", errors="replace")) + 1
+        return ExprError(message, line, col)
 
     def node(self, a: ast.AST) -> Node:
         self.count += 1
