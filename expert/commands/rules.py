@@ -185,7 +185,7 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
     else:
         rules = list(rulebase.rules)
     report: dict[str, Any] = {"files": len(rulebase.files), "rules": len(rules),
-                              "errors": rulebase.errors}
+                              "errors": rulebase.errors, "project": rulebase.project.source}
     if rulebase.errors:
         if args.format == "json":
             _dump({**report, "valid": False})
@@ -193,6 +193,8 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
             _print_errors(rulebase.errors)
             sys.stderr.write(f"{len(rulebase.errors)} error(s); invalid files were not loaded\n")
         return ExitStatus.USAGE
+    if rulebase.project.source and args.format != "json":
+        _console().print(f"[dim]project settings: {rulebase.project.source}[/]")
     if not test:
         if args.format == "json":
             _dump({**report, "valid": True})

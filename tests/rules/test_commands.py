@@ -216,3 +216,16 @@ def test_an_example_may_pin_a_threshold(write, capsys):
     assert main("rules", "test", str(typo)) == 2
     assert f"{typo}:12:77: the rule has no threshold 'limit_luf'; did you mean 'limit_lufs'?" \
         in capsys.readouterr().err
+
+
+def test_rules_show_and_validate_name_the_project_overrides(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # long temporary paths on one line
+    settings = tmp_path / "mixexpert.yaml"
+    settings.write_text("thresholds: {ST004: {max_balance_db: 3.0}}\nseverity: {ST: error}\n",
+                        encoding="utf-8")
+    assert main("rules", "show", "ST004") == 0
+    page = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert f"severity error (the project's, at {settings}:2:16; the rule says warning)" in page
+    assert f"max_balance_db = 3 (the project's, at {settings}:1:38; the rule says 1.5)" in page
+    assert main("rules", "validate") == 0
+    assert f"project settings: {settings}" in capsys.readouterr().out
