@@ -515,6 +515,7 @@ class _Tracer:
         self.facts = facts
         self.engine = engine
         self.notes = notes
+        self._track: dict[str, Any] | None = None  # track values, made on first use
 
     def traces(self) -> dict[str, RuleTrace]:
         return {raw.rule.id: self._trace(raw) for raw in self.raws}
@@ -542,15 +543,32 @@ class _Tracer:
             best = float(dist) if dist.size else _NAN
         trace.distance = finite_or_none(best, ndigits=4)
         starts = self.facts.window_starts_s
-        for node in rule.when.conditions:
+        for node, names in zip(rule.when.conditions, rule.when.condition_descriptors,
+                               strict=True):
             rec = raw.rec[node.slot]  # type: ignore[attr-defined]
             a, b, r = (_aggregate(x, raw, index) for x in rec)
             gap = shortfall(node, rec)
             gap = _aggregate(gap if np.ndim(gap) else float(gap), raw, index)
             at = (starts[index] if index is not None and raw.status != "fired"
                   and any(_is_vec(x) for x in rec) else None)
-            trace.conditions.append(_condition(node, a, b, r, gap, at))
+            condition = _condition(node, a, b, r, gap, at)
+            keys = list(dict.fromkeys(n.key for n in names))
+            if len(keys) > 1:
+                condition.measured = {k: self._measured(raw, k, index) for k in keys}
+            trace.conditions.append(condition)
         return trace
+
+    def _measured(self, raw: _Raw, name: str, index: int | None) -> float | str | None:
+        """A descriptor's value as the condition saw it (window rules: the same windows)."""
+        series = self.facts.series.get(name) if raw.rule.spec.scope == "window" else None
+        if series is not None and len(series) == len(self.facts.window_starts_s) and series:
+            import numpy as np
+
+            values = np.array([_NAN if v is None else v for v in series], dtype=float)
+            return _plain(_aggregate(values, raw, index))
+        if self._track is None:
+            self._track = self.facts.track_env()
+        return _plain(self._track.get(name, _NAN))
 
     def near_misses(self, traces: Mapping[str, RuleTrace]) -> list[NearMiss]:
         out: list[NearMiss] = []

@@ -81,6 +81,9 @@ class Condition(BaseModel):
     margin: float | None = None
     shortfall: float | None = None
     at_s: float | None = None
+    measured: dict[str, float | str | None] = Field(default_factory=dict, description=(
+        "When the condition reads several descriptors: each one as measured (for a window "
+        "rule, in the same windows as observed)."))
 
 
 class RuleTrace(BaseModel):

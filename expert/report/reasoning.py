@@ -38,7 +38,9 @@ def condition_line(c: Condition) -> str:
         tail = f"margin {c.margin:+.2f}" if c.margin is not None else "true"
     else:
         tail = (f"fails by {abs(c.margin):.2f}" if c.margin is not None else "false")
-    return f"{head} [dim]→ {escape(body)}{where}; {tail}[/]"
+    if c.measured:
+        tail += "; measured " + ", ".join(f"{k} = {_fmt(v)}" for k, v in c.measured.items())
+    return f"{head} [dim]→ {escape(body)}{where}; {escape(tail)}[/]"
 
 
 def rule_tree(result: EngineResult, rule_id: str) -> Tree:
