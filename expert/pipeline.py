@@ -19,7 +19,16 @@ from typing import Any
 from expert.descriptors.featureset import FeatureSet
 from expert.errors import AudioError, Interrupted, MixExpertError
 from expert.features.cache import FeatureCache
-from expert.report.models import FileReport, Report, verdict_of
+from expert.report.models import (
+    FileReport,
+    IgnoredRule,
+    ProjectSettings,
+    ReplacedRule,
+    Report,
+    SeverityChange,
+    ThresholdChange,
+    verdict_of,
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,8 @@ class RunOptions:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rule_paths: tuple[str, ...] = ()
-    project_dir: str = "."
+    project_dir: str = "."  # where the search for project settings starts (the audio's)
+    config: str | None = None  # an explicit project settings file (--config)
     codec_check: bool = False
     downmix: bool = False
     use_cache: bool = True
@@ -68,12 +78,13 @@ class Session:
 
     def __init__(self, options: RunOptions) -> None:
         from expert.engine import Engine
-        from expert.rules import load_project_config, load_rulebase, resolve_profile
+        from expert.rules import Selector, load_project_config, load_rulebase, resolve_profile
         from expert.rules.model import DEFAULT_PROFILE
         from expert.rules.profiles import playback_destinations
 
         self.options = options
-        project = load_project_config(Path(options.project_dir))
+        project = load_project_config(options.project_dir, config_file=options.config,
+                                      fallback_dir=Path.cwd())
         self.rulebase = load_rulebase(extra_paths=options.rule_paths, project=project)
         self.rulebase.raise_for_errors()
         reference = None
@@ -86,8 +97,9 @@ class Session:
             options.profile or project.profile or DEFAULT_PROFILE,
             genre=options.genre or project.genre,
             reference_descriptors=reference,
+            extra=project.profiles,
         )
-        self.destinations = playback_destinations(self.profile)
+        self.destinations = playback_destinations(self.profile, extra=project.profiles)
         # --select replaces the project's selection; --ignore adds to the project's.
         select = self.rulebase.selectors("--select", options.select)
         ignore = self.rulebase.selectors("--ignore", options.ignore)
@@ -97,9 +109,34 @@ class Session:
             select=select or None,
             ignore=[*self.rulebase.project.ignore, *ignore] if ignore else None,
         )
+        # Rules named on the command line: --explain shows their WHY NOT even when far.
+        asked = Selector(options.select) if options.select else None
+        self.asked = sorted(r.id for r in self.rulebase.rules
+                            if asked is not None and r.reported and asked.enabled(r))
 
     def profile_summary(self) -> dict[str, Any]:
-        return self.profile.model_dump(mode="json")
+        return {**self.profile.model_dump(mode="json"),
+                "project": self.project_settings().model_dump(mode="json")}
+
+    def project_settings(self) -> ProjectSettings:
+        """The settings file and everything it (and --select / --ignore) changed."""
+        rb, selector = self.rulebase, self.engine.selector
+        ignored = []
+        for rule in sorted(rb.rules, key=lambda r: r.id):
+            enabled, by = selector.decision(rule)
+            if rule.reported and not enabled:
+                ignored.append(IgnoredRule(rule_id=rule.id, by=by))
+        return ProjectSettings(
+            file=rb.project.source, rule_paths=list(rb.project.rules),
+            select=selector.select, ignore=selector.ignore, ignored=ignored,
+            severity=[SeverityChange(rule_id=o.rule_id, by=o.selector,
+                                     severity_was=o.rule_severity, severity=o.severity,
+                                     where=o.where) for o in rb.severity_overrides],
+            thresholds=[ThresholdChange(rule_id=o.rule_id, threshold=o.name,
+                                        rule_value=o.rule_value, value=o.value, where=o.where)
+                        for o in rb.threshold_overrides],
+            replaced=[ReplacedRule(rule_id=rid, file=rb.by_id[rid].where, replaces=was)
+                      for rid, was in sorted(rb.overridden.items()) if rid in rb.by_id])
 
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
@@ -116,7 +153,8 @@ class Session:
             diagnoses=result.diagnoses,
             conditions=result.held_conditions(),
             near_misses=result.near_misses[: self.options.near_misses],
-            trace=result.trace_dump() if self.options.explain else None,
+            trace={**result.trace_dump(), "asked": self.asked} if self.options.explain
+            else None,
         )
 
     def diagnose_file(self, path: str, *, parallel: bool = True) -> FileReport:

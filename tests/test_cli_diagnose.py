@@ -215,3 +215,66 @@ def test_the_same_file_005_db_louder_gives_the_same_warnings(capsys, write_wav,
     assert over and all(d["inconclusive"] and d["severity"] == "info" for d in over)
     if over_db > 0:
         assert len(over) == 2
+
+
+def test_project_settings_beside_the_audio_are_used_and_shown(
+    capsys, hot_flipped: Path, tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12.2: found from the audio's folder upwards (not the current folder), and every
+    # ignore and override it makes is in the report.
+    settings = hot_flipped.parent / "mixexpert.yaml"
+    settings.write_text("ignore: [ST001]\nseverity: {LD001: info}\n"
+                        "thresholds: {ST004: {max_balance_db: 3.0}}\n")
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    _, doc = diagnose_json(capsys, str(hot_flipped), "--explain")
+    project = doc["profile"]["project"]
+    assert project["file"] == str(settings)
+    assert {"rule_id": "ST001", "by": "ST001"} in project["ignored"]
+    assert project["severity"] == [{"rule_id": "LD001", "by": "LD001", "severity_was": "warning",
+                                    "severity": "info", "where": f"{settings}:2:19"}]
+    assert project["thresholds"] == [{"rule_id": "ST004", "threshold": "max_balance_db",
+                                      "rule_value": 1.5, "value": 3.0,
+                                      "where": f"{settings}:3:38"}]
+    entry = doc["reports"][0]
+    trace = entry["trace"]["traces"]["ST001"]
+    assert (trace["status"], trace["reported"], trace["ignored_by"]) == ("fired", False, "ST001")
+    assert "ST001" not in {d["rule_id"] for d in entry["diagnoses"]}
+    assert {d["rule_id"]: d["severity"] for d in entry["diagnoses"]}["LD001"] == "info"
+    assert main(["diagnose", str(hot_flipped), "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    from expert.report.markdown import md  # outside text is escaped Markdown there
+
+    assert f"- {md(f'project settings: {settings}')}" in text
+    assert f"- {md('not reported (ignore ST001): ST001')}" in text
+
+
+def test_config_names_the_project_file(capsys, hot_flipped: Path, tmp_path: Path) -> None:
+    (hot_flipped.parent / "mixexpert.yaml").write_text("ignore: [ST]\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("ignore: [LD]\n")
+    _, doc = diagnose_json(capsys, str(hot_flipped), "--config", str(other))
+    assert doc["profile"]["project"]["file"] == str(other)
+    rules = {d["rule_id"][:2] for d in doc["reports"][0]["diagnoses"]}
+    assert "ST" in rules and "LD" not in rules
+    assert main(["diagnose", str(hot_flipped), "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "none.yaml: no such project settings file" in capsys.readouterr().err
+
+
+def test_explain_shows_why_not_for_an_asked_rule_far_from_firing(
+    capsys, hot_flipped: Path
+) -> None:
+    # Issue 12.6: ST004 (L/R imbalance) is nowhere near firing on this file; asked for by
+    # --select, its conditions are shown with the measured values and the distance.
+    assert main(["diagnose", str(hot_flipped), "--explain", "--select", "ST004"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "ST004 lr_imbalance — did not fire" in out
+    assert "(not near: near is at most 0.1)" in out
+    assert "✗ abs(stereo.balance_db) > max_balance_db →" in out and "fails by" in out
+    assert main(["rules", "why", "ST004", str(hot_flipped), "--format", "json"]) == 0
+    trace = json.loads(capsys.readouterr().out)["trace"]
+    assert trace["status"] == "not_fired" and trace["distance"] > 0.1
+    (condition,) = trace["conditions"]
+    assert condition["threshold"] == 1.5 and condition["margin"] < 0
+    assert main(["rules", "why", "ST004", str(hot_flipped)]) == 0
+    assert "WHY NOT" in capsys.readouterr().out

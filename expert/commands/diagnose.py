@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from expert.commands._common import (
     add_format_option,
@@ -44,6 +46,12 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         default=(),
         metavar="CODES",
         help="skip these rule ids or prefixes, comma-separated",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="project settings file (default: the nearest mixexpert.yaml or pyproject.toml "
+        "with [tool.mixexpert] above the audio, else above the current folder)",
     )
     parser.add_argument(
         "--rules",
@@ -91,6 +99,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
+def project_start(paths: list[str]) -> str:
+    """Where the search for project settings starts: the folder holding all the inputs."""
+    folders = [str(p if p.is_dir() else p.parent) for p in (Path(x).resolve() for x in paths)]
+    return os.path.commonpath(folders)
+
+
 def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
     from expert.pipeline import RunOptions
 
@@ -101,6 +115,9 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
         select=args.select,
         ignore=args.ignore,
         rule_paths=tuple(args.rules),
+        project_dir=project_start(
+            getattr(args, "paths", None) or [getattr(args, "before", None) or "."]),
+        config=args.config,
         codec_check=getattr(args, "codec_check", False),
         downmix=getattr(args, "downmix", False),
         use_cache=not getattr(args, "no_cache", False),

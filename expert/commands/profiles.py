@@ -25,8 +25,9 @@ def _num(value: float | None, unit: str = "") -> str:
 def run(args: argparse.Namespace) -> int:
     from expert.rules.model import DEFAULT_PROFILE
     from expert.rules.profiles import DEFAULT_GENRE, profiles
+    from expert.rules.project import load_project_config
 
-    table = profiles()
+    table = profiles(extra=load_project_config(".").profiles)  # with the project's own
     if args.format == "json":
         json.dump({"default": DEFAULT_PROFILE,
                    "profiles": [p.model_dump(mode="json") for p in table.values()]},

@@ -1,4 +1,4 @@
-"""``mixexpert rules list|show ID|validate [PATH...]|test [PATH...]|schema``: rule tools.
+"""``mixexpert rules list|show ID|validate [PATH...]|test [PATH...]|why ID FILE|schema``.
 
 Exit status: 0 when all is well, 2 when a rule file does not validate (or the rule asked
 for does not exist), 1 when ``rules test`` runs and an example fails.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders")
         add_format_option(sub, FORMATS)
 
+    why = actions.add_parser("why", help="WHY / WHY NOT of one rule on one audio file, "
+                             "with measured values and margins however far from firing")
+    why.add_argument("rule_id", metavar="ID")
+    why.add_argument("path", metavar="FILE", help="an audio file")
+    why.add_argument("--profile", help="delivery profile (default: the project's)")
+    why.add_argument("--genre", help="genre profile adjusting the targets")
+    why.add_argument("--format", choices=FORMATS, default="rich")
+    why.add_argument("--no-cache", action="store_true", help="do not reuse cached features")
+
+    for sub in (ls, show, why, *(actions.choices[n] for n in ("validate", "test"))):
+        sub.add_argument("--config", metavar="FILE", help="project settings file (default: "
+                         "the nearest above the current folder)")
+
     actions.add_parser("schema", help="JSON Schema of the rule file format (for editors)")
 
 
-def _load(paths: list[str] | None = None) -> Any:
+def _load(args: argparse.Namespace, paths: list[str] | None = None) -> Any:
     from expert.rules import load_project_config, load_rulebase
 
-    return load_rulebase(extra_paths=paths or (), project=load_project_config(Path.cwd()))
+    project = load_project_config(Path.cwd(), config_file=args.config)
+    return load_rulebase(extra_paths=paths or (), project=project)
 
 
 def _console() -> Any:
@@ -71,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         return ExitStatus.OK
     if action in ("validate", "test"):
         return _validate_and_test(args, test=action == "test")
-    rulebase = _load()
+    if action == "why":
+        return _why(args)
+    rulebase = _load(args)
     if action == "list":
         return _list(rulebase, args)
     return _show(rulebase, args)
@@ -120,6 +137,40 @@ def _show(rulebase: Any, args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
+def _by_status(outcomes: list[Any]) -> str:
+    """How the examples came out: fired / did not fire / not applicable (which is which
+    matters: a rule that is not applicable was not checked against its thresholds)."""
+    words = {"fired": "fired", "not_fired": "did not fire", "not_applicable": "not applicable",
+             "skipped": "not applicable"}
+    counts = Counter(words.get(o.status, o.status) for o in outcomes)
+    return ", ".join(f"{counts[w]} {w}" for w in dict.fromkeys(words.values()) if counts[w])
+
+
+def _why(args: argparse.Namespace) -> int:
+    """Diagnose one file and show one rule's reasoning (the rule need not fire)."""
+    from expert.commands.diagnose import project_start
+    from expert.engine.result import EngineResult
+    from expert.pipeline import RunOptions, Session
+
+    options = RunOptions(profile=args.profile, genre=args.genre, explain=True,
+                         project_dir=project_start([args.path]), config=args.config,
+                         use_cache=not args.no_cache)
+    session = Session(options)
+    rule = session.rulebase.get(args.rule_id)
+    entry = session.diagnose_file(args.path)
+    if not entry.ok or entry.trace is None:
+        sys.stderr.write(f"{args.path}: {entry.error}\n")
+        return ExitStatus.USAGE
+    if args.format == "json":
+        _dump({"path": args.path, "trace": entry.trace["traces"][rule.id]})
+        return ExitStatus.OK
+    from expert.report.reasoning import rule_tree
+
+    result = EngineResult.from_dump(session.profile.name, entry.diagnoses, entry.trace)
+    _console().print(rule_tree(result, rule.id))
+    return ExitStatus.OK
+
+
 def _print_errors(errors: list[str]) -> None:
     from expert.report.format import printable  # a file name may hold terminal escapes
 
@@ -129,16 +180,16 @@ def _print_errors(errors: list[str]) -> None:
 
 def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
     paths = list(args.paths)
-    rulebase = _load(paths)
+    rulebase = _load(args, paths)
     if paths:
         from expert.rules.loader import rule_files
 
-        wanted = {str(p) for p in rule_files(paths)}
-        rules = [r for r in rulebase.rules if r.file in wanted]
+        wanted = {p.resolve() for p in rule_files(paths)}
+        rules = [r for r in rulebase.rules if Path(r.file).resolve() in wanted]
     else:
         rules = list(rulebase.rules)
     report: dict[str, Any] = {"files": len(rulebase.files), "rules": len(rules),
-                              "errors": rulebase.errors}
+                              "errors": rulebase.errors, "project": rulebase.project.source}
     if rulebase.errors:
         if args.format == "json":
             _dump({**report, "valid": False})
@@ -146,20 +197,31 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
             _print_errors(rulebase.errors)
             sys.stderr.write(f"{len(rulebase.errors)} error(s); invalid files were not loaded\n")
         return ExitStatus.USAGE
+    if rulebase.project.source and args.format != "json":
+        _console().print(f"[dim]project settings: {rulebase.project.source}[/]")
     if not test:
         if args.format == "json":
             _dump({**report, "valid": True})
         else:
             _console().print(f"[green]OK[/]: {len(rules)} rules in {len(rulebase.files)} files")
         return ExitStatus.OK
-    from expert.engine.testing import run_rule_tests
+    from expert.engine.testing import check_overrides, run_rule_tests
 
-    outcomes = run_rule_tests(rulebase, [r.id for r in rules])
+    ids = [r.id for r in rules]
+    outcomes = run_rule_tests(rulebase, ids)
+    overrides = check_overrides(rulebase, ids)
     failed = [o for o in outcomes if not o.passed]
+    not_applied = [c for c in overrides if not c.applied]
     if args.format == "json":
         _dump({**report, "valid": True, "tests": len(outcomes), "failed": [
-            {"rule_id": o.rule_id, "name": o.name, "where": o.where, "message": o.message}
-            for o in failed]})
+            {"rule_id": o.rule_id, "name": o.name, "where": o.where, "message": o.message,
+             "status": o.status} for o in failed],
+            "outcomes": [{"rule_id": o.rule_id, "name": o.name, "where": o.where,
+                          "passed": o.passed, "status": o.status} for o in outcomes],
+            "overrides": [{"rule_id": c.override.rule_id, "threshold": c.override.name,
+                           "rule_value": c.override.rule_value, "value": c.override.value,
+                           "where": c.override.where, "applied": c.applied,
+                           "ranges": c.ranges, "changes": c.changes} for c in overrides]})
     else:
         console = _console()
         from rich.markup import escape
@@ -167,10 +229,17 @@ def _validate_and_test(args: argparse.Namespace, *, test: bool) -> int:
         for o in failed:
             console.print(f"[red]FAIL[/] {o.where} {o.rule_id} {escape(o.name)}: "
                           f"{escape(o.message)}")
+        for c in overrides:
+            o = c.override
+            state = "[green]applied[/]" if c.applied else "[red]NOT applied[/]"
+            detail = "; ".join(c.ranges + [f"changes {x}" for x in c.changes])
+            console.print(f"override {escape(o.where)} {o.rule_id} {o.name}: "
+                          f"{o.rule_value:g} -> {o.value:g} {state}"
+                          + (f" [dim]({escape(detail)})[/]" if detail else ""))
         untested = [r.id for r in rules if not r.spec.tests]
         if untested:
             console.print(f"[yellow]rules without examples[/]: {', '.join(untested)}")
         colour = "red" if failed else "green"
         console.print(f"[{colour}]{len(outcomes) - len(failed)} passed, {len(failed)} failed[/]"
-                      f" ({len(rules)} rules)")
-    return ExitStatus.CHECK_FAILED if failed else ExitStatus.OK
+                      f" ({len(rules)} rules; {_by_status(outcomes)})")
+    return ExitStatus.CHECK_FAILED if failed or not_applied else ExitStatus.OK

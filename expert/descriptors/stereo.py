@@ -52,6 +52,23 @@ def _band_correlation_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorS
     )
 
 
+def _band_side_to_mid_spec(name: str, lo_hz: float, hi_hz: float) -> DescriptorSpec:
+    return DescriptorSpec(
+        name=f"stereo.side_to_mid_{name}_db", unit="dB", stereo_only=True,
+        gate=_RATIO_GATE,
+        meaning=(
+            f"Side relative to mid in the {name.replace('_', '-')} band ({lo_hz:g}-{hi_hz:g} "
+            "Hz): very negative = mono there, 0 = as much side as mid, > 0 = anti-phase "
+            "content dominates. Band by band it shows where the image turns mono (a crossover)."
+        ),
+        method=(
+            _SPECTRAL + f"10*log10(sum |S|^2 / sum |M|^2) over the band and the whole file, "
+            f"limited to +-{RATIO_LIMIT_DB:g} dB; null above the Nyquist frequency."
+        ),
+        references=(_REF_BLUMLEIN,),
+    )
+
+
 SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(
         name="stereo.correlation", unit="coefficient", scope="both", stereo_only=True,
@@ -90,19 +107,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
         ),
         references=(_REF_BLUMLEIN,),
     ),
-    DescriptorSpec(
-        name="stereo.side_to_mid_low_db", unit="dB", stereo_only=True,
-        gate=_RATIO_GATE,
-        meaning=(
-            f"Side relative to mid below {LOW_BAND_HZ[1]:g} Hz: how mono the bass is "
-            "(very negative = mono bass)."
-        ),
-        method=(
-            _SPECTRAL + f"10*log10(sum |S|^2 / sum |M|^2) over "
-            f"{LOW_BAND_HZ[0]:g}-{LOW_BAND_HZ[1]:g} Hz, limited to +-{RATIO_LIMIT_DB:g} dB."
-        ),
-        references=(_REF_BLUMLEIN,),
-    ),
+    *(_band_side_to_mid_spec(name, lo, hi) for name, (lo, hi) in NAMED_BANDS_HZ.items()),
+    _band_side_to_mid_spec("low", *LOW_BAND_HZ),
     DescriptorSpec(
         name="stereo.balance_db", unit="dB", scope="both", stereo_only=True,
         gate=_RATIO_GATE,

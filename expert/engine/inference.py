@@ -42,7 +42,7 @@ from typing import Any
 from expert.descriptors.values import finite_or_none
 from expert.engine.certainty import combine_all, conclude, margin_certainty
 from expert.engine.facts import Facts
-from expert.engine.near_miss import distance, noise_margin, shortfall
+from expert.engine.near_miss import NEAR_MISS_DISTANCE, distance, noise_margin, shortfall
 from expert.engine.result import (
     Condition,
     DerivedFinding,
@@ -55,7 +55,7 @@ from expert.engine.result import (
     RuleTrace,
     Status,
 )
-from expert.rules.expr.functions import Call
+from expert.rules.expr.functions import TRACK_PREFIX, Call
 from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
@@ -64,8 +64,6 @@ from expert.rules.profiles import file_envelope
 from expert.rules.project import Selector
 from expert.severity import SEVERITY_RANK
 
-#: A rule that did not fire is a near miss when its normalised distance is at most this.
-NEAR_MISS_DISTANCE = 0.1
 _NAN = math.nan
 #: A margin of at most this many noise widths cannot be told from the threshold.
 INCONCLUSIVE_WIDTHS = 1.0
@@ -148,7 +146,9 @@ class Engine:
         wenv: dict[str, Any] | None = None
         if windowed:
             arrays, notes = facts.window_arrays()
-            wenv = {**env, **arrays}
+            # track(x) in a window rule reads the whole-track value the series hides.
+            wenv = {**env, **arrays,
+                    **{TRACK_PREFIX + k: env.get(k, _NAN) for k in arrays}}
         duration = env.get("audio.duration_s")
         duration = duration if isinstance(duration, float) and duration == duration else None
 
@@ -164,6 +164,7 @@ class Engine:
         raws: list[_Raw] = []
         fired: list[tuple[_Raw, Diagnosis]] = []
         window_ranges: dict[str, list[tuple[float, float]]] = {}
+        whole: set[str] = set()  # findings concluded for the whole track
         for rule in self.rulebase.rules:
             reason = self._skip.get(rule.id, "")
             if reason:
@@ -190,6 +191,11 @@ class Engine:
                     raw.status, raw.reason = "not_applicable", "a value it needs is undefined"
                 continue
             raw.status = "fired"
+            if raw.mask is None:
+                # A track rule that used findings found in windows holds where they do.
+                raw.ranges = _merge_ranges([span for f in sorted(rule.uses)
+                                            if f not in whole and env.get(f"finding.{f}") == 1.0
+                                            for span in window_ranges.get(f, ())])
             premises = [max(cf[f]) if f in cf else 1.0 for f in rule.uses
                         if env.get(f"finding.{f}") == 1.0]
             raw.certainty = conclude(rule.spec.certainty, premises)
@@ -210,6 +216,8 @@ class Engine:
                     wenv[key] = 1.0
             if raw.ranges:
                 window_ranges.setdefault(conclusion, []).extend(raw.ranges)
+            else:
+                whole.add(conclusion)
             if rule.reported:
                 fired.append((raw, self._diagnosis(raw, env, wenv)))
 
@@ -259,6 +267,7 @@ class Engine:
                 v = wenv.get(name)
                 if _is_vec(v):
                     report_env[name] = _mean(v, raw.mask)
+                    report_env[TRACK_PREFIX + name] = env.get(name, _NAN)  # for track(x)
         th = rule.thresholds
         remedies = [
             RemedyResult(action=r.action, parameters={
@@ -507,13 +516,17 @@ class _Tracer:
         self.facts = facts
         self.engine = engine
         self.notes = notes
+        self._track: dict[str, Any] | None = None  # track values, made on first use
 
     def traces(self) -> dict[str, RuleTrace]:
         return {raw.rule.id: self._trace(raw) for raw in self.raws}
 
     def _trace(self, raw: _Raw) -> RuleTrace:
         rule = raw.rule
-        trace = RuleTrace(rule_id=rule.id, conclusion=rule.conclusion, reported=rule.reported,
+        enabled, by = self.engine.selector.decision(rule)
+        ignored_by = None if enabled or not rule.reported else (by or "not selected")
+        trace = RuleTrace(rule_id=rule.id, conclusion=rule.conclusion,
+                          reported=rule.reported and enabled, ignored_by=ignored_by,
                           status=raw.status, reason=raw.reason, certainty=raw.certainty,
                           findings_used=raw.findings_used, time_ranges=raw.ranges,
                           notes=list(self.notes) if rule.spec.scope == "window" else [])
@@ -531,15 +544,32 @@ class _Tracer:
             best = float(dist) if dist.size else _NAN
         trace.distance = finite_or_none(best, ndigits=4)
         starts = self.facts.window_starts_s
-        for node in rule.when.conditions:
+        for node, names in zip(rule.when.conditions, rule.when.condition_descriptors,
+                               strict=True):
             rec = raw.rec[node.slot]  # type: ignore[attr-defined]
             a, b, r = (_aggregate(x, raw, index) for x in rec)
             gap = shortfall(node, rec)
             gap = _aggregate(gap if np.ndim(gap) else float(gap), raw, index)
             at = (starts[index] if index is not None and raw.status != "fired"
                   and any(_is_vec(x) for x in rec) else None)
-            trace.conditions.append(_condition(node, a, b, r, gap, at))
+            condition = _condition(node, a, b, r, gap, at)
+            keys = list(dict.fromkeys(n.key for n in names))
+            if len(keys) > 1:
+                condition.measured = {k: self._measured(raw, k, index) for k in keys}
+            trace.conditions.append(condition)
         return trace
+
+    def _measured(self, raw: _Raw, name: str, index: int | None) -> float | str | None:
+        """A descriptor's value as the condition saw it (window rules: the same windows)."""
+        series = self.facts.series.get(name) if raw.rule.spec.scope == "window" else None
+        if series is not None and len(series) == len(self.facts.window_starts_s) and series:
+            import numpy as np
+
+            values = np.array([_NAN if v is None else v for v in series], dtype=float)
+            return _plain(_aggregate(values, raw, index))
+        if self._track is None:
+            self._track = self.facts.track_env()
+        return _plain(self._track.get(name, _NAN))
 
     def near_misses(self, traces: Mapping[str, RuleTrace]) -> list[NearMiss]:
         out: list[NearMiss] = []

@@ -13,14 +13,18 @@ from expert.rules.expr.nodes import And, Compare, Node, Not, Or, numpy_module
 #: Units whose values are logarithmic levels: a near miss is judged against 6 dB.
 _LEVEL_UNITS = {"LUFS", "LU", "dB", "dBTP", "dBFS", "dB/oct"}
 _LEVEL_SCALE_DB = 6.0
+#: A rule that did not fire is a near miss when its distance (below) is at most this.
+NEAR_MISS_DISTANCE = 0.1
 
 
 def shortfall(node: Node, record: Any) -> Any:
     """How far a condition is from true, normalised (0 = true; inf = cannot be near).
 
     For ``a > b`` the shortfall is ``|a - b| / scale`` where scale is 6 dB for level units
-    and ``max(|b|, 1)`` otherwise (relative for Hz and counts). Unknown gives NaN.
-    Works on scalars and on per-window arrays.
+    (a level's zero is arbitrary, so a gap in dB is judged on its own: 0.6 dB short is
+    0.1) and ``max(|b|, 1)`` otherwise (relative for Hz and counts). A failed ``!=``, true/false
+    condition or ``in`` cannot be near (inf). Unknown gives NaN. Works on
+    scalars and on per-window arrays.
     """
     observed, threshold, outcome = record
     np = numpy_module()
@@ -29,7 +33,7 @@ def shortfall(node: Node, record: Any) -> Any:
         a = np.asarray(observed, dtype=float)
         b = np.asarray(threshold, dtype=float)
         if node.unit in _LEVEL_UNITS:
-            scale = np.maximum(np.abs(b), _LEVEL_SCALE_DB)
+            scale = np.full_like(b, _LEVEL_SCALE_DB)
         else:
             scale = np.maximum(np.abs(b), 1.0)
         with np.errstate(invalid="ignore"):

@@ -81,6 +81,9 @@ class Condition(BaseModel):
     margin: float | None = None
     shortfall: float | None = None
     at_s: float | None = None
+    measured: dict[str, float | str | None] = Field(default_factory=dict, description=(
+        "When the condition reads several descriptors: each one as measured (for a window "
+        "rule, in the same windows as observed)."))
 
 
 class RuleTrace(BaseModel):
@@ -90,7 +93,12 @@ class RuleTrace(BaseModel):
 
     rule_id: str
     conclusion: str
-    reported: bool
+    reported: bool = Field(description=(
+        "Whether a firing would be reported: false for derived findings and for rules the "
+        "selection (select / ignore) keeps out of the report."))
+    ignored_by: str | None = Field(None, description=(
+        "For a problem rule kept out of the report: the ignore selector that decided "
+        "('not selected' when no select selector names it)."))
     status: Status
     reason: str = ""
     certainty: float | None = None

@@ -134,3 +134,26 @@ def audio_parts(audio: Any) -> list[str]:
     if audio.downmixed:
         parts.append(f"downmixed from {audio.source_channels} channels")
     return parts
+
+
+def project_lines(profile: dict[str, Any]) -> list[str]:
+    """The report header's account of the project settings (``profile['project']``): the
+    file, and the rules it ignored, re-graded, re-tuned or replaced, grouped by cause."""
+    project = profile.get("project") or {}
+    lines = [f"project settings: {project['file']}"] if project.get("file") else []
+    groups: dict[str, list[str]] = {}
+    for item in project.get("ignored", []):
+        groups.setdefault(f"ignore {item['by']}" if item["by"] else "not selected",
+                          []).append(item["rule_id"])
+    lines += [f"not reported ({why}): {', '.join(ids)}" for why, ids in groups.items()]
+    groups = {}
+    for item in project.get("severity", []):
+        key = (f"{item['severity_was']} -> {item['severity']} "
+               f"(severity {item['by']}, {item['where']})")
+        groups.setdefault(key, []).append(item["rule_id"])
+    lines += [f"severity {', '.join(ids)}: {key}" for key, ids in groups.items()]
+    lines += [f"threshold {t['rule_id']} {t['threshold']}: {t['rule_value']:g} -> {t['value']:g} "
+              f"({t['where']})" for t in project.get("thresholds", [])]
+    lines += [f"rule {r['rule_id']} from {r['file']} replaces {r['replaces']}"
+              for r in project.get("replaced", [])]
+    return lines

@@ -16,7 +16,14 @@ from typing import Any
 
 from expert.descriptors import CATALOGUE
 from expert.errors import UsageError
-from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms, printable
+from expert.report.format import (
+    LIMITED_BY,
+    audio_parts,
+    fmt_value,
+    nest_symptoms,
+    printable,
+    project_lines,
+)
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
@@ -332,9 +339,12 @@ def to_html(report: Report, *, diagnoses: bool = True, rulebase_digest: str | No
     intro = (f"What mixexpert measured in {'this file' if count == 1 else 'these files'}, "
              "what it found wrong against the targets, where, and what to do about it. "
              if diagnoses else "The measured descriptors, with units. ")
+    settings = "".join(f"<li>{_e(line)}</li>"
+                       for line in (project_lines(profile) if diagnoses else []))
     header = (f"<header class=page><div class=dim>{_e(what)}</div><h1>{_e(title)}</h1>"
               f"<p class=dim>{_e(intro)}"
-              f"{_e(profile_line(profile)) if diagnoses else ''}</p></header>")
+              f"{_e(profile_line(profile)) if diagnoses else ''}</p>"
+              f"{'<ul class=dim>' + settings + '</ul>' if settings else ''}</header>")
     summary = _summary(entries) if count > 1 and diagnoses else ""
     files = "".join(_file(e, profile, anchor, diagnoses) for anchor, e in entries)
     when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")

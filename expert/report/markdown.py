@@ -12,7 +12,14 @@ from collections.abc import Set
 from typing import Any
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import LIMITED_BY, audio_parts, fmt_value, nest_symptoms, printable
+from expert.report.format import (
+    LIMITED_BY,
+    audio_parts,
+    fmt_value,
+    nest_symptoms,
+    printable,
+    project_lines,
+)
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
@@ -157,6 +164,8 @@ def to_markdown(report: Report, *, diagnoses: bool = True) -> str:
     lines = ["# mixexpert report", ""]
     if diagnoses:
         lines += [md(profile_line(profile)), ""]
+        settings = project_lines(profile)
+        lines += [f"- {md(line)}" for line in settings] + ([""] if settings else [])
         if len(report.reports) > 1:
             lines += _summary(report)
     for entry in report.reports:

@@ -70,6 +70,66 @@ class FileReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class IgnoredRule(BaseModel):
+    """A rule the selection keeps out of the report, and the selector that decided."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    by: str | None = Field(description="The ignore selector, or null: no select names it.")
+
+
+class SeverityChange(BaseModel):
+    """A rule reported at another severity than its own, by the project's ``severity:``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    by: str = Field(description="The most specific selector of the override.")
+    severity_was: str
+    severity: str
+    where: str = Field(description="file:line:col of the override.")
+
+
+class ThresholdChange(BaseModel):
+    """A rule threshold the project sets (``thresholds:``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    threshold: str
+    rule_value: float
+    value: float
+    where: str = Field(description="file:line:col of the override.")
+
+
+class ReplacedRule(BaseModel):
+    """A built-in rule replaced by a project rule with the same id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    file: str = Field(description="file:line of the rule used.")
+    replaces: str = Field(description="file:line of the rule it replaces.")
+
+
+class ProjectSettings(BaseModel):
+    """Which project settings shaped the run, so that none acts silently: the file they
+    came from and every rule they kept out, re-graded, re-tuned or replaced. Carried in
+    the report's ``profile`` object as ``project`` (schema 1.1's open profile object)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str | None = Field(description="The project file used (null: none was found).")
+    rule_paths: list[str] = Field(default_factory=list)
+    select: list[str] = Field(default_factory=list, description="Effective selection.")
+    ignore: list[str] = Field(default_factory=list)
+    ignored: list[IgnoredRule] = Field(default_factory=list)
+    severity: list[SeverityChange] = Field(default_factory=list)
+    thresholds: list[ThresholdChange] = Field(default_factory=list)
+    replaced: list[ReplacedRule] = Field(default_factory=list)
+
+
 class Report(BaseModel):
     """The whole document written by ``diagnose``/``features --format json``."""
 

@@ -10,6 +10,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
 from rich.tree import Tree
 
+from expert.engine.near_miss import NEAR_MISS_DISTANCE
 from expert.engine.result import Condition, EngineResult, RuleTrace
 from expert.rules.expr.template import format_value
 
@@ -37,7 +38,9 @@ def condition_line(c: Condition) -> str:
         tail = f"margin {c.margin:+.2f}" if c.margin is not None else "true"
     else:
         tail = (f"fails by {abs(c.margin):.2f}" if c.margin is not None else "false")
-    return f"{head} [dim]→ {escape(body)}{where}; {tail}[/]"
+    if c.measured:
+        tail += "; measured " + ", ".join(f"{k} = {_fmt(v)}" for k, v in c.measured.items())
+    return f"{head} [dim]→ {escape(body)}{where}; {escape(tail)}[/]"
 
 
 def rule_tree(result: EngineResult, rule_id: str) -> Tree:
@@ -47,6 +50,12 @@ def rule_tree(result: EngineResult, rule_id: str) -> Tree:
     tree = Tree(f"[bold]{rule_id}[/] {escape(trace.conclusion)} — {_STATUS[trace.status]}{cert}")
     if trace.reason:
         tree.add(f"[dim]{escape(trace.reason)}[/]")
+    if trace.ignored_by:
+        tree.add(f"[dim]not reported ({escape(trace.ignored_by)})[/]")
+    if trace.status == "not_fired" and trace.distance is not None:
+        near = "a near miss" if trace.distance <= NEAR_MISS_DISTANCE else "not near"
+        tree.add(f"[dim]distance to firing {trace.distance:.3f} ({near}: near is at most "
+                 f"{NEAR_MISS_DISTANCE:g})[/]")
     why = tree.add("WHY" if trace.status == "fired" else "WHY NOT")
     for c in trace.conditions:
         why.add(condition_line(c))
@@ -78,8 +87,9 @@ def _how(result: EngineResult, node: Tree, trace: RuleTrace, seen: set[str]) -> 
 class ReasoningView:
     """The whole run: each diagnosis's tree, merges, symptoms it explains, near misses."""
 
-    def __init__(self, result: EngineResult) -> None:
+    def __init__(self, result: EngineResult, asked: list[str] | None = None) -> None:
         self.result = result
+        self.asked = asked or []  # rules named with --select: WHY NOT even when far
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         result = self.result
@@ -96,6 +106,10 @@ class ReasoningView:
                               else f", {s.severity_was} -> {s.severity}")
                     branch.add(f"explains {s.rule_id} {escape(s.problem)} "
                                f"(reported under it{change})")
+        shown = {d.rule_id for d in result.diagnoses}
+        for rule_id in self.asked:
+            if rule_id not in shown and rule_id in result.traces:
+                root.add(rule_tree(result, rule_id))
         if result.near_misses:
             near = root.add("[bold]Near misses[/] (rules that almost fired)")
             for m in result.near_misses:

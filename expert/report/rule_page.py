@@ -35,13 +35,19 @@ def _page(rule: Rule, rulebase: RuleBase) -> Panel:
 
     conclusion = (f"problem: {spec.problem}" if spec.problem
                   else f"derived finding: {spec.concludes}")
+    graded = next((o for o in rulebase.severity_overrides if o.rule_id == rule.id), None)
+    severity = rule.severity + (f" (the project's, at {graded.where}; the rule says "
+                                f"{graded.rule_severity})" if graded else "")
     section("What it does", (spec.description or spec.title) + f"\n({conclusion}, "
-            f"severity {rule.severity}, certainty {spec.certainty}, scope {spec.scope})")
+            f"severity {severity}, certainty {spec.certainty}, scope {spec.scope})")
     section("Why it matters (explanation shown in reports)", spec.explanation)
     section("Condition", str(spec.when))
     if rule.thresholds:
-        section("Thresholds (override per project under thresholds:)",
-                "\n".join(f"{k} = {v:g}" for k, v in rule.thresholds.items()))
+        overrides = {o.name: o for o in rulebase.threshold_overrides if o.rule_id == rule.id}
+        section("Thresholds (override per project under thresholds:)", "\n".join(
+            f"{k} = {v:g}" + (f" (the project's, at {overrides[k].where}; the rule says "
+                              f"{overrides[k].rule_value:g})" if k in overrides else "")
+            for k, v in rule.thresholds.items()))
     evidence = sorted(n for n, info in rule.when.names.items() if info.kind == "descriptor")
     if evidence:
         section("Evidence", "\n".join(f"{n} [{rule.when.names[n].unit}]" for n in evidence))

@@ -35,6 +35,7 @@ from expert.report.format import (
     fmt_value,
     nest_symptoms,
     printable,
+    project_lines,
 )
 from expert.report.models import FileReport, Report
 from expert.report.pictures import Pictures, pictures, where
@@ -327,7 +328,8 @@ class FileDiagnosisView:
         if explain:
             assert report.trace is not None
             yield ReasoningView(EngineResult.from_dump(str(self.profile.get("name")),
-                                                       report.diagnoses, report.trace))
+                                                       report.diagnoses, report.trace),
+                                asked=report.trace.get("asked"))
         elif report.near_misses:
             n = len(report.near_misses)
             yield Text(f"{n} near miss{'es' if n > 1 else ''}: --explain", style="dim")
@@ -392,7 +394,8 @@ class BatchSummary:
 
 
 def profile_line(profile: Mapping[str, Any]) -> Text:
-    """The profile the batch is judged against, with its delivery targets."""
+    """The profile the batch is judged against, with its delivery targets, and what the
+    project settings changed (one line each)."""
     targets = profile.get("targets", {})
     line = f"profile: {profile.get('name')} — {profile.get('title', '')}"
     if targets.get("integrated_lufs") is not None:
@@ -402,7 +405,7 @@ def profile_line(profile: Mapping[str, Any]) -> Text:
         line += f" · genre {profile['genre']}"
     if profile.get("reference"):
         line += " · targets from a reference track"
-    return Text(line, style="dim")
+    return Text("\n".join([line, *project_lines(profile)]), style="dim")
 
 
 class ReportView:

@@ -97,3 +97,15 @@ def outside_gate(value: object, gate: Gate) -> bool:
         return False
     return ((gate.minimum is not None and value < gate.minimum)
             or (gate.maximum is not None and value > gate.maximum))
+
+
+def threshold_ranges(when: Expression, threshold: str) -> list[tuple[str, Gate, str]]:
+    """(descriptor, gate, unit) of each comparison ``descriptor op threshold`` in ``when``
+    whose descriptor declares a gate: the range a value of ``threshold`` can decide in."""
+    out: list[tuple[str, Gate, str]] = []
+    for node in when.root.walk():
+        if isinstance(node, Compare) and (sides := _sides(node)) is not None:
+            descriptor, _, other = sides
+            if isinstance(other, Name) and other.key == threshold and descriptor.info.gate:
+                out.append((descriptor.key, descriptor.info.gate, descriptor.info.unit))
+    return out

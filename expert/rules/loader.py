@@ -108,6 +108,29 @@ class Rule:
         return f"{self.file}:{self.line}"
 
 
+@dataclass(frozen=True)
+class ThresholdOverride:
+    """A project's value for one threshold of a rule: the rule's own value, the project's,
+    and where the project sets it (``file:line:col``)."""
+
+    rule_id: str
+    name: str
+    rule_value: float
+    value: float
+    where: str
+
+
+@dataclass(frozen=True)
+class SeverityOverride:
+    """A project's severity for a rule, by the most specific selector that names it."""
+
+    rule_id: str
+    selector: str
+    rule_severity: str
+    severity: str
+    where: str
+
+
 @dataclass
 class RuleBase:
     """All loaded rules in evaluation order, with the errors met while loading."""
@@ -119,6 +142,8 @@ class RuleBase:
     findings: dict[str, str] = field(default_factory=dict)
     overridden: dict[str, str] = field(default_factory=dict)
     project: ProjectConfig = field(default_factory=ProjectConfig)
+    threshold_overrides: list[ThresholdOverride] = field(default_factory=list)
+    severity_overrides: list[SeverityOverride] = field(default_factory=list)
     noise: dict[str, float] = field(default_factory=dict)
     delivery_failures: frozenset[str] = frozenset()
 
@@ -166,19 +191,36 @@ class RuleBase:
 # --------------------------------------------------------------------------------------
 
 def _expr_where(pos: Positions, lines: Sequence[str], path: tuple[Any, ...],
-                exc: ExprError) -> str:
-    """Position of an expression error inside the YAML scalar that holds the expression."""
+                exc: ExprError, text: str) -> str:
+    """Position in the file of an error at ``exc.line``/``exc.col`` of ``text``, the
+    expression or template held by the YAML scalar at ``path``.
+
+    YAML folds a scalar's lines (``>-`` blocks, plain and quoted multi-line scalars) and
+    strips its indentation, so the position is found by counting: the error sits after as
+    many non-blank characters in the file as in ``text`` before it (folding only changes
+    blanks).
+    """
+    parts = text.split("\n")
+    offset = sum(len(p) + 1 for p in parts[:exc.line - 1]) + exc.col - 1
+    wanted = sum(not c.isspace() for c in text[:max(offset, 0)])
     line, col = pos.of(path)
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    first = text[col - 1:col]
-    if first in ("|", ">"):  # block scalar: the expression starts on the next line
-        target = line + exc.line
-        src = lines[target - 1] if 0 < target <= len(lines) else ""
-        return f"{pos.file}:{target}:{len(src) - len(src.lstrip()) + exc.col}"
-    quote = 1 if first in ("'", '"') else 0
-    if exc.line == 1:
-        return f"{pos.file}:{line}:{col + quote + exc.col - 1}"
-    return f"{pos.file}:{line + exc.line - 1}:{exc.col}"
+    first = lines[line - 1][col - 1:col] if 0 < line <= len(lines) else ""
+    if first in ("|", ">"):  # block scalar: the text starts on the next line
+        line, col = line + 1, 1
+    elif first in ("'", '"'):
+        col += 1
+    seen = 0
+    last = (line, col)
+    for n in range(line, len(lines) + 1):
+        source = lines[n - 1]
+        for c in range(col if n == line else 1, len(source) + 1):
+            if source[c - 1].isspace():
+                continue
+            if seen == wanted:
+                return f"{pos.file}:{n}:{c}"
+            seen += 1
+            last = (n, c + 1)
+    return f"{pos.file}:{last[0]}:{last[1]}"
 
 
 # --------------------------------------------------------------------------------------
@@ -312,7 +354,10 @@ def _compile_rule(
         try:
             return fn(source, resolver, **kw)
         except ExprError as exc:
-            errors.append(f"{_expr_where(pos, parsed.lines, base + path, exc)}: {exc.message}")
+            # Expression positions count in the stripped text, template ones in the text.
+            text = str(source).strip() if fn is compile_expression else str(source)
+            at = _expr_where(pos, parsed.lines, base + path, exc, text)
+            errors.append(f"{at}: {exc.message}")
             return None
 
     when = compile_at(("when",), compile_expression, spec.when, want="bool")
@@ -330,6 +375,12 @@ def _compile_rule(
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 errors.append(f"{pos.where(base + ('tests', j, 'given', name), key=True)}: "
                               f"unknown descriptor {name!r}{hint}")
+        for name in test.thresholds:
+            if name not in spec.thresholds:
+                close = difflib.get_close_matches(name, list(spec.thresholds), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                errors.append(f"{pos.where(base + ('tests', j, 'thresholds', name), key=True)}: "
+                              f"the rule has no threshold {name!r}{hint}")
         for name in test.findings:
             if f"finding.{name}" not in names:
                 errors.append(f"{where(('tests', j, 'findings'))}: unknown finding {name!r}")
@@ -417,44 +468,54 @@ def _order(rules: list[Rule], errors: list[str]) -> list[Rule]:
 
 
 def _apply_project(rules: list[Rule], project: ProjectConfig, keys: Iterable[str],
-                   errors: list[str]) -> ProjectConfig:
-    """Apply the project's overrides to ``rules``; the project with its selectors in
-    canonical form (``resolve_selectors``), each one that names no rule an error."""
+                   errors: list[str]
+                   ) -> tuple[ProjectConfig, list[ThresholdOverride], list[SeverityOverride]]:
+    """Apply the project's threshold and severity overrides to ``rules``: the project with
+    its selectors in canonical form (``resolve_selectors``; each one that names no rule is
+    an error), and what changed, where."""
     by_id = {r.id: r for r in rules}
     resolved: dict[str, Any] = {}
     for field_name in ("select", "ignore", "severity"):
         given = getattr(project, field_name)
         canonical, unknown = resolve_selectors(given, rules, keys)
-        errors.extend(f"{project.where(field_name, item if isinstance(given, dict) else i)}: "
+        mapping = isinstance(given, dict)  # severity: the code is a key of the mapping
+        errors.extend(f"{project.where(field_name, item if mapping else i, key=mapping)}: "
                       f"{field_name}: {unknown[item]}"
                       for i, item in enumerate(given) if item in unknown)
         resolved[field_name] = ({canonical[k]: v for k, v in given.items() if k in canonical}
                                 if isinstance(given, dict)
                                 else [canonical[k] for k in given if k in canonical])
     project = project.model_copy(update=resolved)
+    thresholds: list[ThresholdOverride] = []
     for rid, values in project.thresholds.items():
         rule = by_id.get(rid)
         if rule is None:
             errors.append(f"{project.where('thresholds', rid)}: thresholds: no rule {rid!r}")
             continue
         for name, value in values.items():
+            at = project.where("thresholds", rid, name)
             if name not in rule.thresholds:
                 close = difflib.get_close_matches(name, list(rule.thresholds), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                errors.append(f"{project.where('thresholds', rid)}: thresholds.{rid}: rule has "
-                              f"no threshold {name!r}{hint}")
-            else:
-                rule.thresholds[name] = float(value)
+                errors.append(f"{at}: thresholds.{rid}: rule has no threshold {name!r}{hint}")
+                continue
+            thresholds.append(ThresholdOverride(rid, name, rule.thresholds[name], float(value),
+                                                at))
+            rule.thresholds[name] = float(value)
         if rule.when is not None:
             for dead in dead_thresholds(rule.when, {k: rule.thresholds[k] for k in values
                                                     if k in rule.thresholds}):
-                errors.append(f"{project.where('thresholds', rid)}: thresholds.{rid}."
-                              f"{dead.threshold}: {dead.message()}")
+                errors.append(f"{project.where('thresholds', rid, dead.threshold or '')}: "
+                              f"thresholds.{rid}.{dead.threshold}: {dead.message()}")
+    severities: list[SeverityOverride] = []
     for rule in rules:
         override = most_specific(project.severity, rule)
-        if override is not None:
+        if override is not None and project.severity[override] != rule.severity:
+            severities.append(SeverityOverride(rule.id, override, rule.severity,
+                                               project.severity[override],
+                                               project.where("severity", override)))
             rule.severity = project.severity[override]
-    return project
+    return project, thresholds, severities
 
 
 def load_rulebase(
@@ -482,11 +543,15 @@ def load_rulebase(
         vocab = folder / VOCABULARY_FILE
         layers.append([vocab] if vocab.exists() else [])
     user: list[Path] = []
+    seen: set[Path] = set()  # a folder named by the project and on the command line loads once
     for extra in list(project.rules) + [str(p) for p in extra_paths]:
         if not Path(extra).exists():
             errors.append(f"{extra}:1:1: rule path does not exist")
             continue
-        user.extend(f for f in rule_files([extra]) if f not in user)
+        for f in rule_files([extra]):
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                user.append(f)
     layers.append(user)
 
     parsed = [p for layer, files in enumerate(layers) for f in files
@@ -507,7 +572,7 @@ def load_rulebase(
                               f"{problem!r}")
     names = name_table(catalogue, list(findings) + list(problems))
     try:
-        profile_names = set(profiles(folder))
+        profile_names = set(profiles(folder, project.profiles))
     except RuleError as exc:
         errors.append(str(exc))
         profile_names = set()
@@ -537,8 +602,11 @@ def load_rulebase(
             by_id[rule.id] = rule
 
     rules = sorted(by_id.values(), key=lambda r: r.id)
-    project = _apply_project(rules, project, [*problems, *findings], errors)
+    project, threshold_overrides, severity_overrides = _apply_project(
+        rules, project, [*problems, *findings], errors)
     ordered = _order(rules, errors)
     return RuleBase(rules=ordered, errors=errors, files=files, problems=problems,
                     findings=findings, overridden=overridden, project=project, noise=noise,
-                    delivery_failures=frozenset(delivery))
+                    delivery_failures=frozenset(delivery),
+                    threshold_overrides=threshold_overrides,
+                    severity_overrides=severity_overrides)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from expert.rules.yamlpos import Positions
 from expert.severity import Severity
@@ -63,6 +63,9 @@ class RuleTestSpec(_Strict):
     time_ranges: list[tuple[float, float]] | None = Field(None, description=(
         "Expected time ranges in seconds (window-scoped rules)."))
     tolerance: float = Field(0.05, ge=0, description="Allowed absolute error of remedy values.")
+    thresholds: dict[str, float] = Field(default_factory=dict, description=(
+        "Threshold values this example pins (names of the rule's thresholds); the others are "
+        "the rule's own. A project's overrides never apply to examples."))
 
 
 class Applicability(_Strict):
@@ -399,35 +402,46 @@ class ProjectConfig(BaseModel):
         "Rule id -> {threshold name: value} overrides; they survive rulebase updates."))
     rules: list[str] = Field(default_factory=list, description=(
         "Extra rule folders or files, relative to the config file."))
+    profiles: list[str] = Field(default_factory=list, description=(
+        "Profile files or folders of the project (the format of rules/profiles/), relative "
+        "to the config file; a 'profiles/' folder beside it is read without being listed."))
     profile: str | None = None
     genre: str | None = None
     source: str | None = Field(None, description="File the settings were read from.")
-    locations: dict[str, str] = Field(default_factory=dict, exclude=True, description=(
-        "'select.0', 'severity.TB', ... -> file:line:col in a YAML settings file (set by the "
-        "loader, not by the file)."))
+    #: Where each setting is in the file (YAML only), for file:line:col messages.
+    _positions: Positions | None = PrivateAttr(None)
 
-    def where(self, field_name: str, item: str | int) -> str:
-        """``file:line:col`` of one entry of a setting when known, else the file."""
-        return self.locations.get(f"{field_name}.{item}", self.source or "project config")
+    def where(self, *path: str | int, key: bool = False) -> str:
+        """``file:line:col`` of a setting (``key``: of its key in a mapping; just the file
+        for TOML or defaults)."""
+        if self._positions is not None:
+            return self._positions.where(path, key=key)
+        return self.source or "project settings"
 
 
 # --------------------------------------------------------------------------------------
 # Validation errors at their place in the YAML file
 # --------------------------------------------------------------------------------------
 
-_ALL_FIELDS = sorted({name for model in (RuleFileSpec, RuleSpec, RemedySpec)
-                      for name in model.model_fields}
-                     | set(RuleSpec.model_fields["tests"].annotation.__args__[0].model_fields)
-                     | {"profiles", "not_profiles", "genres", "not_genres"})
+#: Where each field of a rule file belongs, for "unknown field" messages.
+_PLACES: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("the top of a rule file", RuleFileSpec), ("a rule", RuleSpec), ("a remedy", RemedySpec),
+    ("a test", RuleTestSpec), ("applies_to", Applicability), ("a noise entry", NoiseSpec))
+RULE_FILE_FIELDS: dict[str, list[str]] = {}
+for _place, _model in _PLACES:
+    for _name in _model.model_fields:
+        RULE_FILE_FIELDS.setdefault(_name, []).append(_place)
 
 
 #: Errors listed per file; a file that is wrong everywhere needs its first few, not 50,000.
 MAX_ERRORS_PER_FILE = 25
 
 
-def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
+def pydantic_errors(exc: ValidationError, pos: Positions,
+                    fields: dict[str, list[str]] = RULE_FILE_FIELDS) -> list[str]:
     """Map pydantic's error locations onto ``file:line:col: message`` lines (the first
-    ``MAX_ERRORS_PER_FILE``, then a count of the rest)."""
+    ``MAX_ERRORS_PER_FILE``, then a count of the rest). ``fields``: every field name of the
+    format -> where it belongs (for suggestions)."""
     out: list[str] = []
     errors = exc.errors(include_url=False)
     if len(errors) > MAX_ERRORS_PER_FILE:
@@ -439,8 +453,12 @@ def pydantic_errors(exc: ValidationError, pos: Positions) -> list[str]:
         loc = tuple(err["loc"])
         field_name = next((p for p in reversed(loc) if isinstance(p, str)), "")
         if err["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(field_name, _ALL_FIELDS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            if field_name in fields:  # a real field, in the wrong place: say where it goes
+                hint = (f"; {field_name!r} belongs to {' or '.join(fields[field_name])}: "
+                        "check its indentation")
+            else:
+                close = difflib.get_close_matches(field_name, sorted(fields), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
             out.append(f"{pos.where(loc, key=True)}: unknown field {field_name!r}{hint}")
             continue
         msg = err["msg"].removeprefix("Value error, ")

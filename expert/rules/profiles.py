@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -262,9 +262,45 @@ def _profiles(folder: Path) -> dict[str, ProfileSpec]:
     return _profile_files(folder)[0]
 
 
-def profiles(folder: Path | None = None) -> dict[str, ProfileSpec]:
-    """All built-in profiles by name (destinations and genres)."""
-    return _profiles(folder or builtin_rules_dir())
+def project_profile_files(paths: Iterable[str | Path]) -> tuple[Path, ...]:
+    """The profile files named by a project's ``profiles:`` (files, or folders' *.yaml)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise RuleError(f"{p}:1:1: profile path does not exist")
+        out.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+    return tuple(out)
+
+
+@lru_cache(maxsize=8)
+def _project_profiles(files: tuple[Path, ...], folder: Path) -> dict[str, ProfileSpec]:
+    built = _profiles(folder)
+    out: dict[str, ProfileSpec] = {}
+    for path in files:
+        data, pos = load_yaml_file(path)
+        try:
+            spec_file = ProfileFileSpec.model_validate(data)
+        except ValidationError as exc:
+            raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
+        if spec_file.reference is not None or spec_file.envelopes is not None:
+            raise RuleError(f"{path}:1:1: a project profile file holds only 'profiles:' "
+                            "('reference:' and 'envelopes:' are the built-in files')")
+        for i, spec in enumerate(spec_file.profiles):
+            if spec.name in built or spec.name in out:
+                raise RuleError(f"{pos.where(('profiles', i, 'name'))}: profile "
+                                f"{spec.name!r} is already defined; give yours another name")
+            out[spec.name] = spec
+    return out
+
+
+def profiles(folder: Path | None = None, extra: Iterable[str | Path] = ()
+             ) -> dict[str, ProfileSpec]:
+    """All profiles by name (destinations and genres): the built-in ones and those of the
+    project's profile files or folders ``extra``."""
+    folder = folder or builtin_rules_dir()
+    files = project_profile_files(extra)
+    return {**_profiles(folder), **_project_profiles(files, folder)} if files else \
+        _profiles(folder)
 
 
 def _pick(name: str, kinds: tuple[str, ...], table: Mapping[str, ProfileSpec]) -> ProfileSpec:
@@ -300,11 +336,11 @@ _PLAYBACK_FAMILY: dict[str, str] = {"platform": "platform", "master": "platform"
                                     "broadcast": "broadcast"}
 
 
-def playback_destinations(profile: Profile, *, folder: Path | None = None
-                          ) -> list[tuple[str, Normalisation]]:
+def playback_destinations(profile: Profile, *, folder: Path | None = None,
+                          extra: Iterable[str | Path] = ()) -> list[tuple[str, Normalisation]]:
     """(name, normalisation) of every destination in the profile's family that normalises."""
     family = _PLAYBACK_FAMILY.get(profile.kind)
-    return [(name, spec.normalisation) for name, spec in profiles(folder).items()
+    return [(name, spec.normalisation) for name, spec in profiles(folder, extra).items()
             if spec.kind == family and spec.normalisation is not None]
 
 
@@ -320,6 +356,7 @@ def resolve_profile(
     reference_descriptors: Mapping[str, Any] | None = None,
     *,
     folder: Path | None = None,
+    extra: Iterable[str | Path] = (),
 ) -> Profile:
     """Merge destination ``name``, ``genre`` and a reference track into one ``Profile``.
 
@@ -327,9 +364,10 @@ def resolve_profile(
     destination's true-peak ceiling is kept, because the delivery limit does not change
     with taste. A reference sets the integrated loudness, the tonal curve (its band levels)
     and minimum loudness range / crest / PLR (its own values minus the slack that
-    ``rules/profiles/reference.yaml`` sets).
+    ``rules/profiles/reference.yaml`` sets). ``extra``: the project's profile files or
+    folders (``profiles``).
     """
-    table = profiles(folder)
+    table = profiles(folder, extra)
     dest = _pick(name, ("platform", "broadcast", "master"), table)
     gen = _pick(genre or DEFAULT_GENRE, ("genre",), table)
     # Delivery targets come from the destination; a genre sets dynamics and tonal balance.

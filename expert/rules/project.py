@@ -1,8 +1,9 @@
 """Project settings and rule selection with ruff's semantics.
 
 Settings come from the nearest ``mixexpert.yaml`` or ``pyproject.toml`` with a
-``[tool.mixexpert]`` table, searching from the start folder upwards. Rule folders in the
-settings are relative to the file that names them.
+``[tool.mixexpert]`` table, searching from the start folder upwards (``diagnose`` starts
+from the audio's folder, as ruff does from the file; ``--config FILE`` names one). Rule
+folders in the settings are relative to the file that names them.
 
 Selection: a selector is ``ALL``, a code prefix (``TB``, ``TB0``, ``TB003``) or a problem /
 finding key (``muddy``). For each rule the most specific matching selector decides (longer
@@ -30,6 +31,8 @@ from expert.rules.model import ProjectConfig, pydantic_errors
 from expert.rules.yamlpos import MAX_FILE_BYTES, Positions, load_yaml_file
 
 CONFIG_FILE = "mixexpert.yaml"
+#: A folder of project profiles beside the settings file, read without being listed.
+PROFILES_FOLDER = "profiles"
 
 
 class _Selectable(Protocol):
@@ -99,11 +102,18 @@ class Selector:
         self.ignore = list(ignore)
 
     def enabled(self, rule: _Selectable) -> bool:
+        return self.decision(rule)[0]
+
+    def decision(self, rule: _Selectable) -> tuple[bool, str | None]:
+        """Whether ``rule`` is reported, and the selector that decided (None when no
+        ``select`` selector names the rule)."""
         sel = most_specific(self.select, rule)
         if sel is None:
-            return False
+            return False, None
         ign = most_specific(self.ignore, rule)
-        return ign is None or specificity(sel, rule) > specificity(ign, rule)  # type: ignore[operator]
+        if ign is None or specificity(sel, rule) > specificity(ign, rule):  # type: ignore[operator]
+            return True, sel
+        return False, ign
 
 
 def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
@@ -115,22 +125,24 @@ def _validate(data: Any, source: str, pos: Positions | None) -> ProjectConfig:
         config = ProjectConfig.model_validate({**data, "source": source})
     except ValidationError as exc:
         if pos is not None:
-            raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
+            fields = {name: ["the project settings"] for name in ProjectConfig.model_fields
+                      if name != "source"}
+            raise RuleError("\n".join(pydantic_errors(exc, pos, fields))) from None
         lines = [f"{source}: [tool.mixexpert] {'.'.join(map(str, e['loc']))}: {e['msg']}"
                  for e in exc.errors(include_url=False)]
         raise RuleError("\n".join(lines)) from None
     base = Path(source).parent
-    folders = [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in config.rules]
-    locations: dict[str, str] = {}
-    if pos is not None:
-        for field_name in ("select", "ignore", "severity", "thresholds"):
-            entries = data.get(field_name)
-            items = (range(len(entries)) if isinstance(entries, list)
-                     else entries if isinstance(entries, dict) else ())
-            for item in items:  # a list's index, a mapping's key
-                locations[f"{field_name}.{item}"] = pos.where(
-                    (field_name, item), key=isinstance(entries, dict))
-    return config.model_copy(update={"rules": folders, "locations": locations})
+
+    def paths(names: list[str]) -> list[str]:
+        return [str((base / p).resolve()) if not Path(p).is_absolute() else p for p in names]
+
+    profile_paths = paths(config.profiles)
+    beside = str((base / PROFILES_FOLDER).resolve())
+    if (base / PROFILES_FOLDER).is_dir() and beside not in profile_paths:
+        profile_paths.append(beside)
+    config = config.model_copy(update={"rules": paths(config.rules), "profiles": profile_paths})
+    config._positions = pos
+    return config
 
 
 def _untrusted(path: Path) -> bool:
@@ -172,8 +184,18 @@ def _mixexpert_table(toml_file: Path) -> Any:
     return tool.get("mixexpert") if isinstance(tool, dict) else None
 
 
-def load_project_config(start_dir: str | Path = ".") -> ProjectConfig:
-    """The nearest project settings above ``start_dir``; defaults when there are none.
+def _read(path: Path) -> ProjectConfig | None:
+    """The settings in ``path``; None for a pyproject.toml without ``[tool.mixexpert]``
+    (another project's, unreadable, or broken without mentioning us)."""
+    if path.name != "pyproject.toml":
+        data, pos = load_yaml_file(path)
+        return _validate(data, str(path), pos)
+    table = _mixexpert_table(path)
+    return None if table is None else _validate(table, str(path), None)
+
+
+def find_project_config(start_dir: str | Path = ".") -> ProjectConfig | None:
+    """The nearest project settings at or above ``start_dir`` (a file: its folder).
 
     Only ``mixexpert.yaml`` and ``[tool.mixexpert]`` tables count: a ``pyproject.toml``
     without the table is another project's and the search goes on above it.
@@ -182,11 +204,25 @@ def load_project_config(start_dir: str | Path = ".") -> ProjectConfig:
     if here.is_file():
         here = here.parent
     for folder in (here, *here.parents):
-        yaml_file = folder / CONFIG_FILE
-        if _candidate(yaml_file):
-            data, pos = load_yaml_file(yaml_file)
-            return _validate(data, str(yaml_file), pos)
-        toml_file = folder / "pyproject.toml"
-        if _candidate(toml_file) and (table := _mixexpert_table(toml_file)) is not None:
-            return _validate(table, str(toml_file), None)
+        for candidate in (folder / CONFIG_FILE, folder / "pyproject.toml"):
+            if _candidate(candidate) and (config := _read(candidate)) is not None:
+                return config
+    return None
+
+
+def load_project_config(start_dir: str | Path = ".", *, config_file: str | Path | None = None,
+                        fallback_dir: str | Path | None = None) -> ProjectConfig:
+    """The project settings: ``config_file`` when given, else the nearest above
+    ``start_dir``, else the nearest above ``fallback_dir``; defaults when there are none."""
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise RuleError(f"{path}: no such project settings file (--config)")
+        config = _read(path)
+        if config is None:
+            raise RuleError(f"{path}: has no [tool.mixexpert] table")
+        return config
+    for folder in (start_dir, fallback_dir):
+        if folder is not None and (config := find_project_config(folder)) is not None:
+            return config
     return ProjectConfig()

@@ -172,6 +172,59 @@ def _compose(events: Iterable[yaml.Event], pos: Positions) -> Any:
     return root
 
 
+def _indent_hint(lines: list[str], line: int) -> str:
+    """'indent it like line N (column C)': the indentation levels just above ``line``
+    nearest to its own, as the likely intended ones."""
+    def indent(text: str) -> int:
+        return len(text) - len(text.lstrip(" ")) + 1
+
+    own = indent(lines[line - 1]) if 0 < line <= len(lines) else 1
+    levels: dict[int, int] = {}  # column -> latest line above that starts there
+    for n in range(line - 1, 0, -1):
+        text = lines[n - 1]
+        if text.strip() and not text.lstrip().startswith("#"):
+            levels.setdefault(indent(text), n)
+            if text.lstrip().startswith("- "):  # the item's keys start after the dash
+                levels.setdefault(indent(text) + 2, n)
+    if own in levels:
+        return ""  # aligned with a level above: the indentation is not the problem
+    below = [c for c in levels if c < own]
+    above = [c for c in levels if c > own]
+    picks = ([max(below)] if below else []) + ([min(above)] if above else [])
+    like = " or ".join(f"line {levels[c]} (column {c})" for c in picks)
+    return f"; line {line} starts at column {own}: indent it like {like}" if like else ""
+
+
+#: Likely fixes for the syntax errors people make in hand-written YAML, by problem text.
+_FIXES = (
+    ("did not find expected key", "expected another key of the mapping that starts at {ctx}",
+     True),
+    ("did not find expected '-' indicator", "expected another '- ' item of the list that "
+     "starts at {ctx}", True),
+    ("mapping values are not allowed", "a ':' followed by a space inside a value, or a key "
+     "indented under a value: quote the value (\"a: b\") or align the key with the keys "
+     "above it", True),
+    ("could not find expected ':'", "a line inside a mapping that is not 'key: value': add "
+     "the ':', or indent it under the key whose text it continues", True),
+    ("tab character", "YAML indentation must be spaces: replace the tabs", False),
+    ("character '\\t'", "YAML indentation must be spaces: replace the tabs", False),
+    ("end of stream", "a quoted text or bracket opened at {ctx} is never closed: add the "
+     "closing quote or bracket", False),
+)
+
+
+def _likely_fix(exc: yaml.MarkedYAMLError, lines: list[str], line: int) -> str:
+    """What the parser expected and the usual cause, for the common syntax errors."""
+    problem = exc.problem or ""
+    ctx_mark = exc.context_mark
+    ctx = f"{ctx_mark.line + 1}:{ctx_mark.column + 1}" if ctx_mark else "the line above"
+    for needle, text, indentation in _FIXES:
+        if needle in problem:
+            hint = _indent_hint(lines, line) if indentation else ""
+            return f" ({text.format(ctx=ctx)}{hint})"
+    return ""
+
+
 def load_yaml_text(text: str, file: str) -> tuple[Any, Positions]:
     """Parse one YAML document from ``text``; errors name ``file:line:col``."""
     pos = Positions(file, text)
@@ -181,7 +234,8 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, Positions]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise RuleError(f"{file}:{line}:{col}: malformed YAML: {problem}") from None
+        raise RuleError(f"{file}:{line}:{col}: malformed YAML: {problem}"
+                        f"{_likely_fix(exc, text.splitlines(), line)}") from None
     except yaml.reader.ReaderError as exc:  # a NUL or other control character: no mark
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - text.rfind("\n", 0, exc.position)

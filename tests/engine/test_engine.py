@@ -360,3 +360,51 @@ def test_window_rule_within_noise_is_inconclusive():
     (far,) = hot(-8.0)
     assert not far.inconclusive and far.severity == "warning"
     assert hot(-10.05) == []  # 0.05 LU under: a near miss, not a diagnosis
+
+
+WINDOW_FINDING_RULES = """
+version: 1
+findings:
+  loud_passage: A passage much louder than the rest.
+rules:
+  - id: XX001
+    concludes: loud_passage
+    title: Loud windows
+    category: loudness
+    scope: window
+    when: loudness.short_term_lufs > windows_max(loudness.short_term_lufs) - 2
+    explanation: x
+  - id: XX002
+    problem: harsh
+    title: Harsh in the loud passage
+    category: tonal
+    when: finding.loud_passage and spectrum.high_mid_db > -6
+    explanation: x
+"""
+
+
+def test_a_track_rule_on_a_window_finding_keeps_its_time_ranges(tmp_path):
+    from expert.rules import load_rulebase
+
+    path = tmp_path / "r.yaml"
+    path.write_text(WINDOW_FINDING_RULES, encoding="utf-8")
+    rb = load_rulebase([path], builtin=False)
+    assert rb.errors == []
+    result = run(rb, {"spectrum.high_mid_db": -4.0},
+                 series={"loudness.short_term_lufs": [-20, -20, -9, -8, -20, -20]})
+    (harsh,) = result.diagnoses
+    assert harsh.time_ranges == [(2.0, 6.0)]  # windows 2 and 3, each 3 s long
+
+
+def test_why_not_gives_each_descriptor_a_condition_reads(tmp_path):
+    from expert.rules import load_rulebase
+
+    path = tmp_path / "r.yaml"
+    path.write_text(WINDOW_FINDING_RULES.replace(
+        "spectrum.high_mid_db > -6", "spectrum.high_mid_db - spectrum.mid_db > 6"), "utf-8")
+    rb = load_rulebase([path], builtin=False)
+    result = run(rb, {"spectrum.high_mid_db": -4.0, "spectrum.mid_db": -8.0},
+                 series={"loudness.short_term_lufs": [-20, -9]})
+    (condition,) = [c for c in result.traces["XX002"].conditions if c.operator == ">"]
+    assert (condition.observed, condition.outcome) == (4.0, False)
+    assert condition.measured == {"spectrum.high_mid_db": -4.0, "spectrum.mid_db": -8.0}

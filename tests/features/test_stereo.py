@@ -43,6 +43,7 @@ def test_inverted_channel() -> None:
     assert v["stereo.identical_channels"] is False
     for band in (*NAMED_BANDS_HZ, "low"):
         assert v[f"stereo.correlation_{band}"] == pytest.approx(-1.0, abs=1e-5), band
+        assert v[f"stereo.side_to_mid_{band}_db"] == 120.0, band
     assert v["stereo.correlation_min"] == pytest.approx(-1.0, abs=1e-6)
 
 
@@ -125,6 +126,9 @@ def test_mono_bass_wide_top() -> None:
     assert v["stereo.correlation_low"] == pytest.approx(1.0, abs=1e-3)
     assert v["stereo.side_to_mid_low_db"] < -40.0
     assert v["stereo.correlation_brilliance"] == pytest.approx(0.0, abs=0.05)
+    # Band by band, side-to-mid shows where the image turns mono (a crossover).
+    assert v["stereo.side_to_mid_sub_db"] < -40.0 and v["stereo.side_to_mid_bass_db"] < -20.0
+    assert v["stereo.side_to_mid_brilliance_db"] == pytest.approx(0.0, abs=0.5)
 
 
 def test_correlation_min_finds_the_inverted_passage_and_skips_silence() -> None:

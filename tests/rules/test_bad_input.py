@@ -165,3 +165,53 @@ def test_test_section_names_are_checked(write, load_user):
     errors = load_user(bad).errors
     assert any(":11:" in e and "unknown descriptor 'spectrum.lowmid_db'" in e for e in errors)
     assert any("no remedy parameter 'gain_db'" in e for e in errors)
+
+
+BLOCK = RULE.replace("    when: {when}\n", "    when: {indicator}\n"
+                     "      spectrum.low_mid_db > -5\n"
+                     "      and spectrum.mid_db > -6\n"
+                     "      and not finding.low_end_heavyy\n")
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    # Issue 12.3: the error is where the name is, not at an offset in the folded text.
+    (BLOCK.format(indicator=">-"), "10:15"),
+    (BLOCK.format(indicator="|"), "10:15"),
+    (BLOCK.format(indicator=""), "10:15"),  # a plain scalar over several lines
+    (RULE.format(when="'spectrum.low_mid_db > -5\n      and finding.low_end_heavyy'"), "8:11"),
+    (RULE.format(when="profile.genre == 'électro' or finding.low_end_heavyy"), "7:41"),
+    (RULE.format(when="spectrum.low_mid_db > -5").replace(
+        "explanation: text", "explanation: >-\n      Some text and\n"
+                             "      more {finding.low_end_heavyy} here."), "10:13"),
+])
+def test_errors_in_multi_line_scalars_point_at_the_name(text, where, write, load_user):
+    path = write("r.yaml", text)
+    (error,) = load_user(path).errors
+    assert error.startswith(f"{path}:{where}: unknown name 'finding.low_end_heavyy'"), error
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("rules:\n  - id: X\n    tests:\n      - name: a\n     - name: b\n",
+     "5:6: malformed YAML: did not find expected key (expected another key of the mapping "
+     "that starts at 2:5; line 5 starts at column 6: indent it like line 3 (column 5) or "
+     "line 4 (column 7))"),
+    ("rules:\n  - id: X\n    problem: m\n   title: t\n",
+     "4:4: malformed YAML: did not find expected '-' indicator (expected another '- ' item "
+     "of the list that starts at 2:3; line 4 starts at column 4: indent it like line 2 "
+     "(column 3) or line 3 (column 5))"),
+    ("rules:\n  - id: X\n    title: a: b\n", "3:13: malformed YAML: mapping values are not "
+     "allowed in this context (a ':' followed by a space inside a value, or a key indented "
+     "under a value: quote the value (\"a: b\") or align the key with the keys above it)"),
+    ("rules:\n  - id: X\n\ttitle: t\n", "3:1: malformed YAML: found a tab character that "
+     "violates indentation (YAML indentation must be spaces: replace the tabs)"),
+])
+def test_yaml_syntax_errors_say_what_was_expected_and_the_fix(text, message, write, load_user):
+    path = write("r.yaml", text)
+    assert load_user(path).errors == [f"{path}:{message}"]
+
+
+def test_a_field_in_the_wrong_place_is_not_its_own_suggestion(write, load_user):
+    path = write("r.yaml", "version: 1\nthresholds: {a: 1}\nrules: []\n")
+    assert load_user(path).errors == [
+        f"{path}:2:1: unknown field 'thresholds'; 'thresholds' belongs to a rule or a test: "
+        "check its indentation"]

@@ -173,4 +173,49 @@ def test_project_config_errors_name_file_and_line(write):
 def test_bad_threshold_override_is_reported(write):
     path = write("mixexpert.yaml", "thresholds: {LD003: {tolerence_db: 1}}\n")
     rb = load_rulebase(project=load_project_config(path.parent), catalogue=CATALOGUE)
-    assert any("did you mean 'tolerance_db'" in e for e in rb.errors)
+    assert any(e.startswith(f"{path}:1:36: thresholds.LD003: rule has no threshold "
+                            "'tolerence_db'; did you mean 'tolerance_db'") for e in rb.errors)
+
+
+VINYL_PROFILE = """
+version: 1
+profiles:
+  - name: vinyl
+    title: Vinyl pre-master
+    kind: master
+    source: Cutting-room practice (an example).
+    targets: {integrated_lufs: -14.0, integrated_tolerance_lu: 3.0, true_peak_dbtp: -1.0}
+"""
+
+
+def test_a_project_adds_its_own_profiles(write, tmp_path: Path):
+    write("proj/profiles/vinyl.yaml", VINYL_PROFILE)  # beside the settings: read unlisted
+    write("proj/mixexpert.yaml", "profile: vinyl\n")
+    write("proj/rules/v.yaml", """
+    version: 1
+    rules:
+      - id: VN001
+        problem: bass_not_mono
+        title: Vinyl only
+        category: stereo
+        applies_to: {profiles: [vinyl]}
+        when: stereo.correlation_low < 0
+        explanation: x
+        tests:
+          - {name: t, profile: vinyl, given: {stereo.correlation_low: -0.5}, expect: fires}
+    """)
+    config = load_project_config(tmp_path / "proj")
+    assert config.profiles == [str(tmp_path / "proj" / "profiles")]
+    rb = load_rulebase([tmp_path / "proj" / "rules"], project=config, catalogue=CATALOGUE)
+    assert rb.errors == []
+    assert [o.passed for o in run_rule_tests(rb, ["VN001"])] == [True]
+    vinyl = resolve_profile("vinyl", extra=config.profiles)
+    assert (vinyl.kind, vinyl.targets.integrated_tolerance_lu) == ("master", 3.0)
+    with pytest.raises(RuleError, match="unknown profile 'vinyl'"):
+        resolve_profile("vinyl")  # not without the project
+
+
+def test_a_project_profile_may_not_reuse_a_name(write, tmp_path: Path):
+    path = write("profiles/mine.yaml", VINYL_PROFILE.replace("name: vinyl", "name: spotify"))
+    with pytest.raises(RuleError, match=rf"{path}:3:11: profile 'spotify' is already defined"):
+        resolve_profile("spotify", extra=[path.parent])

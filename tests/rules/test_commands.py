@@ -153,3 +153,79 @@ def test_validate_path_starts_without_signal_processing_imports():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_validate_a_folder_the_project_already_lists(tmp_path, write, capsys):
+    # Issue 12.4: the folder is named twice (project + command line) but loads once.
+    write("my-rules/ok.yaml", GOOD_RULE)
+    (tmp_path / "mixexpert.yaml").write_text("rules: [my-rules/]\n", encoding="utf-8")
+    assert main("rules", "validate", "my-rules/") == 0
+    captured = capsys.readouterr()
+    assert "duplicate" not in captured.err and "OK: 1 rules" in captured.out
+
+
+@pytest.mark.parametrize(("given", "expect", "code", "said"), [
+    # Issue 12.5: an example whose rule cannot be evaluated checks nothing.
+    ("{}", "does_not_fire", 1, "got not_applicable: undefined in loudness.integrated_lufs"),
+    ("{}", "not_applicable", 0, "1 not applicable"),
+    ("{loudness.integrated_lufs: -20}", "does_not_fire", 0, "1 did not fire"),
+    ("{loudness.integrated_lufs: -20}", "not_applicable", 1, "expected not_applicable, got "
+                                                             "not_fired"),
+])
+def test_does_not_fire_is_not_not_applicable(write, capsys, given, expect, code, said):
+    path = write("r.yaml", GOOD_RULE + f"""    tests:
+      - {{name: example, given: {given}, expect: {expect}}}
+""")
+    assert main("rules", "test", str(path)) == code
+    assert said in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_project_override_keeps_the_built_in_examples_green(tmp_path, capsys):
+    # Issue 12.1: the override would make ST004's own examples fail; they run against the
+    # thresholds they were written for, and the override is checked and shown on its own.
+    (tmp_path / "mixexpert.yaml").write_text(
+        "thresholds: {ST004: {max_balance_db: 3.0}, ST001: {max_correlation: -0.5}}\n",
+        encoding="utf-8")
+    assert main("rules", "test", "--format", "json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["failed"] == []
+    st004, st001 = doc["overrides"]
+    assert st004["where"] == f"{tmp_path / 'mixexpert.yaml'}:1:38"
+    assert (st004["rule_value"], st004["value"], st004["applied"]) == (1.5, 3.0, True)
+    assert "'Right 2 dB louder': fired -> not_fired" in st004["changes"]
+    assert st001["ranges"] == ["stereo.correlation reports -1 to 1 coefficient"]
+    assert load_rulebase(project=rules_project(tmp_path)).by_id["ST004"].thresholds == {
+        "max_balance_db": 3.0}
+
+
+def rules_project(folder):
+    from expert.rules import load_project_config
+
+    return load_project_config(folder)
+
+
+def test_an_example_may_pin_a_threshold(write, capsys):
+    path = write("pin.yaml", GOOD_RULE.replace("> -10", "> limit_lufs").replace(
+        "    when:", "    thresholds: {limit_lufs: -10}\n    when:") + """    tests:
+      - {name: own, given: {loudness.integrated_lufs: -12}, expect: does_not_fire}
+      - {name: pinned, given: {loudness.integrated_lufs: -12}, thresholds: {limit_lufs: -14},
+         expect: fires}
+""")
+    assert main("rules", "test", str(path)) == 0
+    typo = write("typo.yaml", path.read_text().replace("{limit_lufs: -14}", "{limit_luf: -14}"))
+    assert main("rules", "test", str(typo)) == 2
+    assert f"{typo}:12:77: the rule has no threshold 'limit_luf'; did you mean 'limit_lufs'?" \
+        in capsys.readouterr().err
+
+
+def test_rules_show_and_validate_name_the_project_overrides(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # long temporary paths on one line
+    settings = tmp_path / "mixexpert.yaml"
+    settings.write_text("thresholds: {ST004: {max_balance_db: 3.0}}\nseverity: {ST: error}\n",
+                        encoding="utf-8")
+    assert main("rules", "show", "ST004") == 0
+    page = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert f"severity error (the project's, at {settings}:2:16; the rule says warning)" in page
+    assert f"max_balance_db = 3 (the project's, at {settings}:1:38; the rule says 1.5)" in page
+    assert main("rules", "validate") == 0
+    assert f"project settings: {settings}" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -123,3 +124,90 @@ def test_template_renders_values_and_undefined():
 def test_template_refuses(source):
     with pytest.raises(ExprError):
         compile_template(source, RESOLVER)
+
+
+WINDOW_RESOLVER = Resolver(name_table(CATALOGUE, []), {}, window=True)
+
+
+def window_value(source: str, env: dict) -> object:
+    return compile_expression(source, WINDOW_RESOLVER).value(env, {})
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("where(loudness.integrated_lufs > -10, 1, 2)", 1.0),
+    ("where(loudness.integrated_lufs < -10, 1, 2)", 2.0),
+    ("where(stereo.correlation > 0, 1, 2)", NAN),  # unknown condition: undefined
+])
+def test_where_selects(source, expected):
+    got = value(source)
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected  # type: ignore[arg-type]
+
+
+BANDS = {"stereo.side_to_mid_sub_db": -40.0, "stereo.side_to_mid_bass_db": -25.0,
+         "stereo.side_to_mid_low_mid_db": -12.0, "stereo.side_to_mid_mid_db": -8.0,
+         "stereo.side_to_mid_high_mid_db": -7.0, "stereo.side_to_mid_presence_db": -7.0,
+         "stereo.side_to_mid_brilliance_db": -6.0}
+
+
+@pytest.mark.parametrize(("source", "env", "expected"), [
+    ('first_band_above("stereo.side_to_mid_*_db", -15)', BANDS, 250.0),
+    ('first_band_above("stereo.side_to_mid_*_db", -50)', BANDS, 20.0),
+    ('first_band_above("stereo.side_to_mid_*_db", 0)', BANDS, NAN),  # no band: undefined
+    ('first_band_below("stereo.side_to_mid_*_db", -30)', BANDS, 20.0),
+    # An undefined band before the first match might have been it: undefined.
+    ('first_band_above("stereo.side_to_mid_*_db", -15)',
+     {**BANDS, "stereo.side_to_mid_bass_db": NAN}, NAN),
+    ('default(first_band_above("stereo.side_to_mid_*_db", 0), 20000)', BANDS, 20000.0),
+])
+def test_first_band(source, env, expected):
+    got = value(source, env)
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected  # type: ignore[arg-type]
+
+
+def test_first_band_per_window():
+    env = {"spectrum.sub_db": np.array([-30.0, -5.0]), "spectrum.bass_db": np.array([-3.0, -5.0]),
+           **{f"spectrum.{b}_db": np.array([-20.0, -20.0])
+              for b in ("low_mid", "mid", "high_mid", "presence", "brilliance")}}
+    got = window_value('first_band_above("spectrum.*_db", -10)', env)
+    np.testing.assert_array_equal(got, [60.0, 20.0])
+
+
+def test_track_and_window_aggregates():
+    series = np.array([-20.0, -9.0, NAN, -8.0])
+    env = {"loudness.short_term_lufs": series, "spectrum.high_mid_db": np.array([-9., -2, -3, -1]),
+           "@track:spectrum.high_mid_db": -7.0}
+    assert window_value("track(spectrum.high_mid_db)", env) == -7.0
+    assert window_value("windows_max(loudness.short_term_lufs)", env) == -8.0
+    assert window_value("windows_min(loudness.short_term_lufs)", env) == -20.0
+    assert window_value("windows_mean(loudness.short_term_lufs)", env) == pytest.approx(-37 / 3)
+    assert window_value("windows_count(loudness.short_term_lufs > -10)", env) == 2.0
+    assert window_value("windows_fraction(loudness.short_term_lufs > -10)", env) == \
+        pytest.approx(2 / 3)
+    np.testing.assert_array_equal(window_value(
+        "loudness.short_term_lufs > windows_max(loudness.short_term_lufs) - 2", env),
+        [0.0, 1.0, NAN, 1.0])
+
+
+@pytest.mark.parametrize(("source", "window", "message"), [
+    ("windows_max(spectrum.mid_db) > 1", False, "needs a rule with 'scope: window'"),
+    ("track(loudness.short_term_lufs) > 1", True, "has no whole-track value"),
+    ("track(1) > 1", True, "track() takes a descriptor name"),
+    ('first_band_above("stereo.correlation", 0) > 1', False, "one '*' for the band"),
+    ('first_band_above("stereo.nothing_*", 0) > 1', False, "unknown name 'stereo.nothing_sub'"),
+    ("where(1, 2, 3) > 1", False, "type error: where() needs a condition"),
+])
+def test_new_functions_refuse_misuse(source, window, message):
+    resolver = WINDOW_RESOLVER if window else Resolver(name_table(CATALOGUE, []), {})
+    with pytest.raises(ExprError, match=re.escape(message)):
+        compile_expression(source, resolver, want="bool")
+
+
+def test_comparisons_that_only_compute_a_value_are_not_conditions():
+    # WHY NOT lists the rule's conditions; the test inside where() only picks a value.
+    expr = compile_expression("loudness.integrated_lufs > where(loudness.true_peak_dbtp > 0, "
+                              "-10, -12) and windows_count(spectrum.mid_db > -3) >= 0",
+                              WINDOW_RESOLVER, want="bool")
+    assert [c.text for c in expr.conditions] == [
+        "loudness.integrated_lufs > where(loudness.true_peak_dbtp > 0, -10, -12)",
+        "windows_count(spectrum.mid_db > -3) >= 0"]
+    assert expr.value(ENV, {}) == 1.0

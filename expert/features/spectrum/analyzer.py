@@ -427,7 +427,7 @@ class SpectralAnalyzer(Analyzer):
         self._band_stereo(out)
 
     def _band_stereo(self, out: Measurements) -> None:
-        """Per-band correlation and the low side-to-mid ratio from the long-term spectra."""
+        """Per-band correlation and side-to-mid ratio from the long-term spectra."""
         lay = self.layout
         columns = list(range(lay.named.start, lay.named.stop)) + [lay.low]
         weights = lay.bands[:, columns]
@@ -439,10 +439,9 @@ class SpectralAnalyzer(Analyzer):
         measures = _stereo_from_sums(sums)
         defined = np.append(lay.named_defined, True)
         for j, name in enumerate((*_BAND_NAMES, "low")):
-            value = measures["stereo.correlation"][j] if defined[j] else np.nan
-            out.values[f"stereo.correlation_{name}"] = finite_or_none(value)
-        out.values["stereo.side_to_mid_low_db"] = finite_or_none(
-            measures["stereo.side_to_mid_db"][-1])
+            for measure, key in (("stereo.correlation", f"stereo.correlation_{name}"),
+                                 ("stereo.side_to_mid_db", f"stereo.side_to_mid_{name}_db")):
+                out.values[key] = finite_or_none(measures[measure][j] if defined[j] else np.nan)
 
 
 def _stereo_from_sums(sums: np.ndarray) -> dict[str, np.ndarray]:

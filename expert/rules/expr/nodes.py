@@ -73,6 +73,12 @@ class Node:
         """True for a condition of its own: it records (observed, threshold, outcome)."""
         return False
 
+    @property
+    def hides_conditions(self) -> bool:
+        """True when comparisons inside this node only compute a value (``where``, window
+        counts): they are not conditions of the rule, so WHY NOT never lists them."""
+        return False
+
     def children(self) -> Sequence[Node]:
         return ()
 
@@ -322,15 +328,23 @@ class Expression:
         for node in root.walk():
             if isinstance(node, Name):
                 self.names[node.key] = node.info
-            if node.is_condition:
-                node.slot = len(self.conditions)  # type: ignore[attr-defined]
-                self.conditions.append(node)
+        self._number(root)
         self.finding_names = {k.split(".", 1)[1] for k, i in self.names.items()
                               if i.kind == "finding"}
         #: For each condition, the descriptor names it reads (the evidence it can give).
         self.condition_descriptors: list[list[Name]] = [
             [n for n in c.walk() if isinstance(n, Name) and n.info.kind == "descriptor"]
             for c in self.conditions]
+
+    def _number(self, node: Node) -> None:
+        """Give each condition of the rule its record slot (unnumbered ones record into
+        the result slot, which the final value overwrites)."""
+        if node.is_condition:
+            node.slot = len(self.conditions)  # type: ignore[attr-defined]
+            self.conditions.append(node)
+        if not node.hides_conditions:
+            for child in node.children():
+                self._number(child)
 
     @property
     def type(self) -> Type:

@@ -8,7 +8,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from expert.rules.expr.functions import FUNCTIONS, Call
+from expert.descriptors.spectrum import NAMED_BANDS_HZ
+from expert.rules.expr.functions import (
+    CONDITION_ARGUMENT,
+    FUNCTIONS,
+    WINDOW_AGGREGATES,
+    BandSelect,
+    Call,
+)
 from expert.rules.expr.nodes import (
     And,
     Arith,
@@ -110,7 +117,11 @@ class _Translator:
         return self.data, start, end
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
-        return ExprError(message, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1)
+        line, offset = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+        start = self.starts[line - 1] if line <= len(self.starts) else 0
+        # ast columns count UTF-8 bytes; positions in the file count characters.
+        col = len(self.data[start:start + offset].decode("utf-8", errors="replace")) + 1
+        return ExprError(message, line, col)
 
     def node(self, a: ast.AST) -> Node:
         self.count += 1
@@ -285,13 +296,55 @@ class _Translator:
             count = (str(fn.min_args) if fn.min_args == fn.max_args
                      else f"{fn.min_args} to {fn.max_args}")
             raise self.fail(a, f"{name}() takes {count} arguments, got {len(a.args)}")
+        if name in WINDOW_AGGREGATES and not self.resolver.window:
+            raise self.fail(a, f"{name}() reduces the per-window values, so it needs a rule "
+                               "with 'scope: window'")
+        if name in ("first_band_above", "first_band_below"):
+            return self.band_select(a, name)
         args = [self.node(x) for x in a.args]
-        if name != "defined":
-            for x, node in zip(a.args, args, strict=True):
-                self.need(x, node, "number", f"{name}()")
+        for i, (x, node) in enumerate(zip(a.args, args, strict=True)):
+            if name == "defined":
+                break
+            want: Type = "bool" if i == 0 and name in CONDITION_ARGUMENT else "number"
+            self.need(x, node, want, f"{name}()")
+        if name == "track":
+            arg = args[0]
+            if not isinstance(arg, Name) or arg.info.kind != "descriptor":
+                raise self.fail(a.args[0], "track() takes a descriptor name")
+            if arg.info.scope == "window":
+                raise self.fail(a.args[0], f"{arg.key!r} has no whole-track value (it is only "
+                                           "measured per window); use windows_mean() or "
+                                           "windows_max()")
         if name == "round" and len(args) == 2 and _constant(args[1]) is None:
             raise self.fail(a.args[1], "round() needs a constant number of digits")
         return _typed(Call(name, args), fn.result)
+
+    def band_select(self, a: ast.Call, name: str) -> Node:
+        """``first_band_above("family.x_*_y", threshold)``: one name per named band."""
+        pattern = a.args[0]
+        if (not isinstance(pattern, ast.Constant) or not isinstance(pattern.value, str)
+                or pattern.value.count("*") != 1):
+            raise self.fail(pattern, f"{name}() needs a descriptor name with one '*' for the "
+                                     "band, in quotes, e.g. \"stereo.side_to_mid_*_db\"")
+        bands: list[Node] = []
+        for band in NAMED_BANDS_HZ:
+            key = pattern.value.replace("*", band)
+            try:
+                info = self.resolver.resolve(key)
+            except ExprError as exc:
+                raise self.fail(pattern, f"{name}(): {exc.message} (the pattern is filled "
+                                         f"with each band: {', '.join(NAMED_BANDS_HZ)})") from None
+            if info.kind != "descriptor" or info.type != "number":
+                raise self.fail(pattern, f"{name}(): {key!r} is not a number descriptor")
+            node = _typed(Name(key, info), "number")
+            node.span = self.span(pattern)
+            node.line, node.col = pattern.lineno, pattern.col_offset + 1
+            bands.append(node)
+        self.count += len(bands)
+        threshold = self.node(a.args[1])
+        self.need(a.args[1], threshold, "number", f"{name}()")
+        edges = [lo for lo, _ in NAMED_BANDS_HZ.values()]
+        return _typed(BandSelect(name, bands, edges, threshold), "number")
 
 
 def _typed(node: Node, t: Type) -> Node:
