@@ -33,6 +33,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "expert.evaluate": (*COMMAND_LINE,),
     "expert.pipeline": (*COMMAND_LINE,),
     "expert.compare": (*COMMAND_LINE,),
+    "expert.learning": ("expert.audio", "expert.features", "expert.engine", "expert.report",
+                        *COMMAND_LINE),
     "expert.fileio": (*COMMAND_LINE,),
     "expert.errors": ("expert.",),
     "expert.severity": ("expert.", "pydantic"),
