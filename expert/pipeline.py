@@ -26,7 +26,7 @@ class RunOptions:
 
     profile: str | None = None  # None: the project's profile, else rules.model.DEFAULT_PROFILE
     genre: str | None = None
-    reference: str | None = None
+    reference: tuple[str, ...] = ()  # files or folders; several are averaged
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rule_paths: tuple[str, ...] = ()
@@ -63,22 +63,22 @@ class Session:
         from expert.engine import Engine
         from expert.rules import load_project_config, load_rulebase, resolve_profile
         from expert.rules.model import DEFAULT_PROFILE
-        from expert.rules.profiles import playback_destinations
+        from expert.rules.profiles import average_references, playback_destinations
 
         self.options = options
         project = load_project_config(Path(options.project_dir))
         self.rulebase = load_rulebase(extra_paths=options.rule_paths, project=project)
         self.rulebase.raise_for_errors()
-        reference = None
-        if options.reference:
-            try:
-                reference = measure(options.reference, options).descriptors
-            except AudioError as exc:
-                raise MixExpertError(f"reference track: {exc}") from None
+        self.references = self._measure_references()
+        project_dir = Path(project.source).parent if project.source else Path(
+            options.project_dir)
         self.profile = resolve_profile(
             options.profile or project.profile or DEFAULT_PROFILE,
             genre=options.genre or project.genre,
-            reference_descriptors=reference,
+            reference_descriptors=average_references([d for _, d in self.references])
+            if self.references else None,
+            reference_paths=[p for p, _ in self.references],
+            project_dir=project_dir,
         )
         self.destinations = playback_destinations(self.profile)
         # --select replaces the project's selection; --ignore adds to the project's.
@@ -87,18 +87,37 @@ class Session:
             self.rulebase, self.profile, select=options.select or None, ignore=ignore
         )
 
+    def _measure_references(self) -> list[tuple[str, dict[str, Any]]]:
+        """(path, descriptors) of every reference track: files, or folders of them."""
+        if not self.options.reference:
+            return []
+        from expert.audio import find_audio_files
+
+        out = []
+        for path in dict.fromkeys(str(p) for p in find_audio_files(self.options.reference)):
+            try:
+                out.append((path, measure(path, self.options).descriptors))
+            except AudioError as exc:
+                raise MixExpertError(f"reference track {exc}") from None
+        if not out:
+            raise MixExpertError("no reference tracks found in "
+                                 + ", ".join(self.options.reference))
+        return out
+
     def profile_summary(self) -> dict[str, Any]:
         return self.profile.model_dump(mode="json")
 
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
         from expert.engine.playback import playback
+        from expert.engine.references import reference_distances
 
         result = self.engine.run(Facts.from_featureset(features))
         return _entry(
             path,
             features,
             playback=playback(features.descriptors, self.destinations),
+            references=reference_distances(features.descriptors, self.references),
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
             near_misses=result.near_misses[: self.options.near_misses],

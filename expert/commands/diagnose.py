@@ -22,7 +22,13 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         help="delivery profile (see `profiles`; default: the project's, else streaming)",
     )
     parser.add_argument("--genre", help="genre profile adjusting the targets")
-    parser.add_argument("--reference", metavar="FILE", help="derive targets from a reference mix")
+    parser.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="derive targets from a reference mix (repeatable, or a folder: their average)",
+    )
     parser.add_argument(
         "--select",
         type=_codes,
@@ -77,7 +83,7 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
     return RunOptions(
         profile=args.profile,
         genre=args.genre,
-        reference=args.reference,
+        reference=tuple(args.reference),
         select=args.select,
         ignore=args.ignore,
         rule_paths=tuple(args.rules),

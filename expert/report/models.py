@@ -15,6 +15,7 @@ from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import Timeline
 from expert.engine import Diagnosis, NearMiss
 from expert.engine.playback import Playback
+from expert.engine.references import ReferenceDistance
 
 SCHEMA_VERSION = "1.1"
 Verdict = Literal["pass", "warn", "fail"]
@@ -46,6 +47,8 @@ class FileReport(BaseModel):
     playback: list[Playback] = Field(default_factory=list, description=(
         "The gain each destination of the profile's family applies, and the true peak "
         "after it (1.1)."))
+    references: list[ReferenceDistance] = Field(default_factory=list, description=(
+        "With --reference: how far the mix sits from each reference track (1.1)."))
     audio: AudioInfo | None = None
     descriptors: dict[str, Any] = Field(default_factory=dict)
     diagnoses: list[Diagnosis] = Field(default_factory=list)
