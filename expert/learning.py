@@ -22,6 +22,7 @@ from expert.rules.model import (
     ENVELOPE_DESCRIPTORS,
     LearnedOutlier,
     LearningSpec,
+    ProfileFileSpec,
     Targets,
 )
 
@@ -62,13 +63,14 @@ def _stats(values: Sequence[float]) -> dict[str, float | int]:
     return {"n": int(arr.size), **pct}
 
 
-def learn_family(rows: Sequence[Mapping[str, Any]], family: str,
-                 sources: Sequence[str]) -> dict[str, Any]:
-    """The envelope of one family (``EnvelopeFamily`` as a dict) from its rows."""
+def learn_family(rows: Sequence[Mapping[str, Any]], family: str, sources: Sequence[str],
+                 *, min_values: int = MIN_VALUES) -> dict[str, Any]:
+    """The envelope of one family (``EnvelopeFamily`` as a dict) from its rows; an entry
+    (or band) defined on fewer than ``min_values`` rows is left out."""
     stats: dict[str, Any] = {}
     for name in (*ENVELOPE_DESCRIPTORS, *ENVELOPE_CONTRASTS):
         vals = [r["values"][name] for r in rows if r["values"].get(name) is not None]
-        if len(vals) >= MIN_VALUES:
+        if len(vals) >= min_values:
             stats[name] = _stats(vals)
     thirds = [r["third"] for r in rows if r.get("third")]
     third: dict[str, Any] = {}
@@ -81,7 +83,7 @@ def learn_family(rows: Sequence[Mapping[str, Any]], family: str,
             ok = col[np.isfinite(col)]
             for q in PERCENTILES:
                 pct[q].append(round(float(np.percentile(ok, q)), 2)
-                              if ok.size >= MIN_VALUES else None)
+                              if ok.size >= min_values else None)
         centers = next(r["centers"] for r in rows if r.get("third"))
         third = {"centers_hz": list(centers or [])[:width],
                  **{f"p{q}": pct[q] for q in PERCENTILES}}
@@ -174,3 +176,45 @@ def learned_targets(stats: Mapping[str, Mapping[str, float]], spec: LearningSpec
                                            max(_half_range(b) for b in bands))
     values["true_peak_dbtp"] = true_peak_max_dbtp
     return Targets(**{k: (None if v is None else round(v, 2)) for k, v in values.items()})
+
+
+def learned_profile(rows: Sequence[Mapping[str, Any]], name: str, folder: str,
+                    spec: LearningSpec, *, unreadable: Sequence[str] = (),
+                    date: str, tool_version: str, rulebase_version: str) -> ProfileFileSpec:
+    """A profile file (one ``master`` destination with its own envelope) from the measured
+    masters of ``folder``: outliers are left out of the statistics and listed."""
+    found = outliers(rows, spec)
+    out_names = {o.file for o in found}
+    kept = [r for r in rows if r["name"] not in out_names]
+    files = [r["name"] for r in kept]
+    family = learn_family(kept, name, files, min_values=1)
+    stats = family["stats"]
+    peaks = [v for r in kept if (v := r["values"].get("loudness.true_peak_dbtp")) is not None]
+    targets = learned_targets(stats, spec, round(max(peaks), 2) if peaks else None)
+    small = len(kept) < spec.min_files
+    notes = [f"{len(kept)} masters" + (f", a small sample (fewer than {spec.min_files}): the "
+                                       "5th and 95th percentiles are the extreme masters"
+                                       if small else "")]
+    if found:
+        notes.append("left out as outliers: " + "; ".join(
+            f"{o.file} ({o.entry} {o.deviation:+.1f} from the median {o.median:g})"
+            for o in found))
+    source = (f"learned by mixexpert {tool_version} (rulebase {rulebase_version}) on {date} "
+              f"from {len(kept)} masters in {folder}: medians are the targets, the "
+              "5th-95th percentile range the tolerances")
+    return ProfileFileSpec.model_validate({
+        "version": 1,
+        "profiles": [{"name": name, "title": f"Learned from {len(kept)} masters in {folder}",
+                      "kind": "master", "source": source, "notes": "; ".join(notes),
+                      "family": name,
+                      "targets": targets.model_dump(exclude_none=True)}],
+        "envelopes": {"source": source,
+                      "command": f"mixexpert profiles learn {folder} --name {name}",
+                      "percentiles": list(PERCENTILES),
+                      "contrasts": {k: f"{a} - {b}" for k, (a, b) in ENVELOPE_CONTRASTS.items()},
+                      "families": {name: family}},
+        "learned": {"folder": folder, "files": files, "n_files": len(kept),
+                    "small_sample": small, "outliers": [o.model_dump() for o in found],
+                    "unreadable": list(unreadable), "date": date, "tool_version": tool_version,
+                    "rulebase_version": rulebase_version},
+    })
