@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     learn.add_argument("folder", metavar="DIR", help="folder of approved masters")
     learn.add_argument("--name", required=True, help="the profile's name (a-z, 0-9, _)")
     learn.add_argument(
-        "--output", metavar="FILE", help="where to write it (default: the project's profiles/NAME.yaml)"
+        "--output", metavar="FILE", help="where to write it (default: profiles/NAME.yaml)"
     )
     learn.add_argument("--jobs", type=int, default=1, metavar="N", help="files in parallel")
 
@@ -35,7 +35,7 @@ def _num(value: float | None, unit: str = "") -> str:
 def learn(args: argparse.Namespace) -> int:
     """Measure every file of the folder (feature cache used) and write the profile."""
     import re
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
     from pathlib import Path
 
     import yaml
@@ -71,7 +71,7 @@ def learn(args: argparse.Namespace) -> int:
         print(f"mixexpert: no file in {folder} could be measured", file=sys.stderr)
         return ExitStatus.USAGE
     spec = learning_settings()
-    date = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    date = datetime.now(UTC).replace(microsecond=0).isoformat()
     profile = learned_profile(rows, args.name, folder.as_posix(), spec, unreadable=unreadable,
                               date=date, tool_version=__version__,
                               rulebase_version=rulebase_digest())
