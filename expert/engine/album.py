@@ -1,0 +1,76 @@
+"""Album facts: each track against the others and the album as a whole, from the members'
+descriptors (``expert.descriptors.album`` documents every name). No audio is touched."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from expert.descriptors.values import number_or_none
+
+_NAN = math.nan
+_DECIMALS = 2
+
+Value = Callable[[Mapping[str, Any]], float | None]
+
+
+def _get(name: str) -> Value:
+    return lambda d: number_or_none(d.get(name))
+
+
+def _contrast(a: str, b: str) -> Value:
+    def value(d: Mapping[str, Any]) -> float | None:
+        va, vb = number_or_none(d.get(a)), number_or_none(d.get(b))
+        return None if va is None or vb is None else va - vb
+    return value
+
+
+#: album.track_<x>_vs_rest_<unit> <- the member value it compares.
+_VS_REST: dict[str, Value] = {
+    "album.track_vs_rest_lu": _get("loudness.integrated_lufs"),
+    "album.track_brightness_vs_rest_db": _contrast("spectrum.brilliance_db", "spectrum.mid_db"),
+    "album.track_bass_vs_rest_db": _contrast("spectrum.bass_db", "spectrum.mid_db"),
+    "album.track_width_vs_rest_pct": _get("stereo.width_pct"),
+    "album.track_plr_vs_rest_db": _get("loudness.plr_db"),
+}
+
+
+def _r(value: float | None) -> float:
+    return _NAN if value is None else round(value, _DECIMALS) + 0.0
+
+
+def album_facts(members: Sequence[Mapping[str, Any]]
+                ) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """(album facts, one dict of ``album.track_*`` facts per member), members in album
+    order. Undefined values are NaN (the engine's "unknown")."""
+    loud = [number_or_none(m.get("loudness.integrated_lufs")) for m in members]
+    peaks = [p for m in members if (p := number_or_none(m.get("loudness.true_peak_dbtp")))
+             is not None]
+    known = [v for v in loud if v is not None]
+    album = {
+        "album.track_count": float(len(members)),
+        "album.loudness_spread_lu": _r(max(known) - min(known) if known else None),
+        "album.loudest_lufs": _r(max(known) if known else None),
+        "album.loudness_median_lufs": _r(statistics.median(known) if known else None),
+        "album.true_peak_max_dbtp": _r(max(peaks) if peaks else None),
+    }
+    tracks: list[dict[str, float]] = []
+    for i, member in enumerate(members):
+        facts = {"album.track_number": float(i + 1),
+                 "album.track_below_loudest_lu": _r(
+                     None if loud[i] is None or not known else max(known) - loud[i])}
+        for name, value in _VS_REST.items():
+            mine = value(member)
+            others = [v for j, m in enumerate(members) if j != i and (v := value(m)) is not None]
+            facts[name] = _r(None if mine is None or not others
+                             else mine - statistics.median(others))
+        gap = None
+        if i > 0:
+            tail = number_or_none(members[i - 1].get("artifacts.trailing_silence_s"))
+            lead = number_or_none(member.get("artifacts.leading_silence_s"))
+            gap = None if tail is None or lead is None else tail + lead
+        facts["album.track_gap_before_s"] = _r(gap)
+        tracks.append(facts)
+    return album, tracks
