@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from expert.commands._common import add_input_options, input_files
 from expert.errors import ExitStatus
 from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
+
+if TYPE_CHECKING:
+    from expert.engine import Diagnosis
+    from expert.report.models import Report
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -104,10 +110,17 @@ def run(args: argparse.Namespace) -> int:
     session = Session(options_from(args))
     report = run_batch(files, session)
     emit(report, args.format, args.output)
+    return exit_status(report, args.fail_on)
+
+
+def exit_status(report: Report, fail_on: str | None, more: Iterable[Diagnosis] = ()) -> int:
+    """2 when no input could be analysed; 1 when ``fail_on`` is met by a file's diagnosis
+    (or one of ``more``, e.g. the album's); else 0."""
     if not any(entry.ok for entry in report.reports):
         return ExitStatus.USAGE
-    if args.fail_on is not None:
-        floor = SEVERITY_RANK[args.fail_on]
-        if any(SEVERITY_RANK[d.severity] >= floor for e in report.reports for d in e.diagnoses):
+    if fail_on is not None:
+        floor = SEVERITY_RANK[fail_on]
+        found = [d for e in report.reports for d in e.diagnoses] + list(more)
+        if any(SEVERITY_RANK[d.severity] >= floor for d in found):
             return ExitStatus.CHECK_FAILED
     return ExitStatus.OK

@@ -3,9 +3,9 @@
 Not measured on audio: ``expert.engine.album`` computes them from the members'
 descriptors, in album order (the files sorted by path, so ``01 ...``, ``02 ...``). Names
 without ``track_`` describe the whole album (the collection's ``descriptors``); ``track_``
-names describe one member against the others and are seen by the rules with that member's
-own descriptors. "The others" is the median of every other track: one outlier cannot pull
-the reference it is judged against, and an album of two compares the two.
+names describe one member against the album and are seen by the rules with that member's
+own descriptors. "The album" is the median over its tracks: from three tracks on, one
+outlier barely moves it (a mean would follow it), and an album of two sits halfway.
 """
 
 from expert.descriptors.spec import DescriptorSpec
@@ -49,9 +49,9 @@ SPECS: tuple[DescriptorSpec, ...] = (
         method="Order of the readable files sorted by path.",
     ),
     DescriptorSpec(
-        name="album.track_vs_rest_lu", unit="LU",
-        meaning="How much louder (+) or quieter (-) the track is than the rest of the album.",
-        method="loudness.integrated_lufs minus the median of the other tracks'.",
+        name="album.track_vs_album_lu", unit="LU",
+        meaning="How much louder (+) or quieter (-) the track is than the album.",
+        method="loudness.integrated_lufs minus the album's median (all tracks).",
         references=(_BS1770,),
     ),
     DescriptorSpec(
@@ -61,26 +61,26 @@ SPECS: tuple[DescriptorSpec, ...] = (
         references=(_SPOTIFY_ALBUM,),
     ),
     DescriptorSpec(
-        name="album.track_brightness_vs_rest_db", unit="dB",
-        meaning="How much brighter (+) or darker (-) than the rest of the album the track is.",
+        name="album.track_brightness_vs_album_db", unit="dB",
+        meaning="How much brighter (+) or darker (-) than the album the track is.",
         method="spectrum.brilliance_db - spectrum.mid_db (6-20 kHz over 500-2000 Hz) minus "
-               "the median of the other tracks' same contrast.",
+               "the album's median of the same contrast.",
     ),
     DescriptorSpec(
-        name="album.track_bass_vs_rest_db", unit="dB",
-        meaning="How much heavier (+) or thinner (-) in the bass than the rest of the album.",
+        name="album.track_bass_vs_album_db", unit="dB",
+        meaning="How much heavier (+) or thinner (-) in the bass than the album.",
         method="spectrum.bass_db - spectrum.mid_db (60-250 Hz over 500-2000 Hz) minus the "
-               "median of the other tracks' same contrast.",
+               "album's median of the same contrast.",
     ),
     DescriptorSpec(
-        name="album.track_width_vs_rest_pct", unit="%",
-        meaning="How much wider (+) or narrower (-) than the rest of the album the track is.",
-        method="stereo.width_pct minus the median of the other tracks'.",
+        name="album.track_width_vs_album_pct", unit="%",
+        meaning="How much wider (+) or narrower (-) than the album the track is.",
+        method="stereo.width_pct minus the album's median (all tracks).",
     ),
     DescriptorSpec(
-        name="album.track_plr_vs_rest_db", unit="dB",
-        meaning="How much more (+) or less (-) dynamic (peak to loudness) than the rest.",
-        method="loudness.plr_db minus the median of the other tracks'.",
+        name="album.track_plr_vs_album_db", unit="dB",
+        meaning="How much more (+) or less (-) dynamic (peak to loudness) than the album.",
+        method="loudness.plr_db minus the album's median (all tracks).",
     ),
     DescriptorSpec(
         name="album.track_gap_before_s", unit="s",
@@ -92,5 +92,5 @@ SPECS: tuple[DescriptorSpec, ...] = (
 )
 
 CATALOGUE: dict[str, DescriptorSpec] = {s.name: s for s in SPECS}
-#: Prefix of the names that describe one member against the others.
+#: Prefix of the names that describe one member against the album.
 TRACK_PREFIX = "album.track_"

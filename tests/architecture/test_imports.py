@@ -33,6 +33,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "expert.evaluate": (*COMMAND_LINE,),
     "expert.pipeline": (*COMMAND_LINE,),
     "expert.compare": (*COMMAND_LINE,),
+    "expert.collection": ("expert.audio", "expert.features", *COMMAND_LINE),
     "expert.learning": ("expert.audio", "expert.features", "expert.engine", "expert.report",
                         *COMMAND_LINE),
     "expert.fileio": (*COMMAND_LINE,),
