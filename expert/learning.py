@@ -147,14 +147,12 @@ def _half_range(stat: Mapping[str, float]) -> float:
     return max(stat["p95"] - stat["p50"], stat["p50"] - stat["p5"])
 
 
-def learned_targets(stats: Mapping[str, Mapping[str, float]], spec: LearningSpec,
-                    true_peak_max_dbtp: float | None) -> Targets:
+def learned_targets(stats: Mapping[str, Mapping[str, float]], spec: LearningSpec) -> Targets:
     """A master profile's targets from a family's statistics.
 
     Loudness: the median, with the masters' own spread (the larger half of p5..p95, at
     least ``loudness_tolerance_min_lu``) as tolerance; a warning ``warning_margin_lu``
-    beyond it either way. True peak: the highest true peak of the approved masters (every
-    one of them respected it). Dynamics: 5th percentile floors, 95th ceiling for LRA. The
+    beyond it either way. True peak: ``spec.true_peak_dbtp`` (a delivery limit). Dynamics: 5th percentile floors, 95th ceiling for LRA. The
     tonal curve: band medians, tolerance the widest band's half-range.
     """
     values: dict[str, float | None] = {}
@@ -174,7 +172,7 @@ def learned_targets(stats: Mapping[str, Mapping[str, float]], spec: LearningSpec
     if bands:
         values["tonal_tolerance_db"] = max(spec.tonal_tolerance_min_db,
                                            max(_half_range(b) for b in bands))
-    values["true_peak_dbtp"] = true_peak_max_dbtp
+    values["true_peak_dbtp"] = spec.true_peak_dbtp
     return Targets(**{k: (None if v is None else round(v, 2)) for k, v in values.items()})
 
 
@@ -189,8 +187,7 @@ def learned_profile(rows: Sequence[Mapping[str, Any]], name: str, folder: str,
     files = [r["name"] for r in kept]
     family = learn_family(kept, name, files, min_values=1)
     stats = family["stats"]
-    peaks = [v for r in kept if (v := r["values"].get("loudness.true_peak_dbtp")) is not None]
-    targets = learned_targets(stats, spec, round(max(peaks), 2) if peaks else None)
+    targets = learned_targets(stats, spec)
     small = len(kept) < spec.min_files
     notes = [f"{len(kept)} masters" + (f", a small sample (fewer than {spec.min_files}): the "
                                        "5th and 95th percentiles are the extreme masters"

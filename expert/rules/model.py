@@ -338,6 +338,8 @@ class LearningSpec(_Strict):
         "Smallest tonal tolerance a learned profile gets, dB."))
     warning_margin_lu: float = Field(ge=0, description=(
         "Beyond the learned tolerance, how far a master may stray before a warning, LU."))
+    true_peak_dbtp: float = Field(description=(
+        "The true-peak ceiling of a learned profile (a delivery limit, not learned), dBTP."))
     source: str = Field(description="Why these figures (statistics, practice).")
 
 
