@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from expert.descriptors.album import TRACK_PREFIX
-from expert.engine import Facts
+from expert.engine import Engine, Facts
 from expert.engine.album import album_facts
 from expert.pipeline import Session, run_batch
 from expert.report.models import (
@@ -28,10 +28,13 @@ ALBUM_PREFIX = "album."
 
 
 def _album_rules(session: Session) -> tuple[set[str], set[str]]:
-    """(ids of the rules judged per track, ids of those judged once for the album)."""
+    """(ids of the rules judged per track, ids of those judged once for the album), among
+    the rules the session reports (--select / --ignore)."""
     per_track: set[str] = set()
     whole: set[str] = set()
     for rule in session.rulebase.rules:
+        if not session.engine.selector.enabled(rule):
+            continue
         names = rule.when.names
         if any(n.startswith(TRACK_PREFIX) for n in names):
             per_track.add(rule.id)
@@ -47,14 +50,22 @@ def run_album(paths: Sequence[str], session: Session) -> CollectionReport:
     album, tracks = album_facts([e.descriptors for _, e in numbered],
                                 [n for n, _ in numbered])
     per_track, whole = _album_rules(session)
+    # Each run reports only its own album rules: a track's diagnosis of the same problem
+    # (LD002 beside AL001, or the album's AL003) is not merged into it.
+    def engine(ids: set[str]) -> Engine:
+        return Engine(session.rulebase, session.profile, select=sorted(ids), ignore=[])
+
     diagnoses: list[CollectionDiagnosis] = []
-    for (_, entry), facts in zip(numbered, tracks, strict=True):
-        result = session.engine.run(Facts(descriptors={**entry.descriptors, **album, **facts}))
-        diagnoses += [CollectionDiagnosis(**d.model_dump(), members=[entry.path])
-                      for d in result.diagnoses if d.rule_id in per_track]
-    result = session.engine.run(Facts(descriptors=dict(album)))
-    diagnoses += [CollectionDiagnosis(**d.model_dump())
-                  for d in result.diagnoses if d.rule_id in whole]
+    if per_track:
+        track_engine = engine(per_track)
+        for (_, entry), facts in zip(numbered, tracks, strict=True):
+            result = track_engine.run(
+                Facts(descriptors={**entry.descriptors, **album, **facts}))
+            diagnoses += [CollectionDiagnosis(**d.model_dump(), members=[entry.path])
+                          for d in result.diagnoses]
+    if whole:
+        result = engine(whole).run(Facts(descriptors=dict(album)))
+        diagnoses += [CollectionDiagnosis(**d.model_dump()) for d in result.diagnoses]
     order = {e.path: n for n, e in numbered}
     diagnoses.sort(key=lambda d: (-SEVERITY_RANK[d.severity],
                                   order.get(d.members[0], 0) if d.members else 0, d.rule_id))

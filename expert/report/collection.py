@@ -43,8 +43,8 @@ def _title(c: Collection) -> str:
     return f"{c.kind.capitalize()}: {len(c.paths)} files, verdict {c.verdict}"
 
 
-def _whom(d: Any) -> str:
-    return ", ".join(d.members) if d.members else f"the whole {d.problem.split('_')[0]}"
+def _whom(d: Any, kind: str) -> str:
+    return ", ".join(d.members) if d.members else f"the whole {kind}"
 
 
 def collection_markdown(c: Collection) -> str:
@@ -60,7 +60,7 @@ def collection_markdown(c: Collection) -> str:
         lines += ["Nothing sets a track apart from the album.", ""]
     for d in c.diagnoses:
         lines += [f"### {d.severity.upper()} `{d.rule_id}` {d.title}", "",
-                  f"*About:* {_whom(d)} · *certainty* {d.certainty:.0%}", "", d.explanation, ""]
+                  f"*About:* {_whom(d, c.kind)} · *certainty* {d.certainty:.0%}", "", d.explanation, ""]
         lines += [f"- {r.text or r.action}" for r in d.remedies]
         lines.append("")
     lines += [f"**Not judged:** {n}" for n in c.notes]
@@ -76,7 +76,7 @@ def collection_html(c: Collection) -> str:
     rows = "".join(f"<tr><td>{escape(p)}</td>" + "".join(
         f"<td class=num>{escape(_value(k, f.get(k)))}</td>" for k in _TRACK_COLUMNS) + "</tr>"
         for p, f in c.members.items())
-    diags = "".join(f"<p class=dim>about: {escape(_whom(d))}</p>" + _diagnosis(d)
+    diags = "".join(f"<p class=dim>about: {escape(_whom(d, c.kind))}</p>" + _diagnosis(d)
                     for d in c.diagnoses) or "<p>Nothing sets a track apart from the album.</p>"
     notes = "".join(f"<p class=bad>Not judged: {escape(n)}</p>" for n in c.notes)
     return (f"<h2>{escape(_title(c))}</h2><table>{facts}</table>"
@@ -102,10 +102,10 @@ class CollectionView:
         for head in _TRACK_COLUMNS.values():
             tracks.add_column(head, justify="right")
         for path, f in c.members.items():
-            tracks.add_row(path, *(_value(k, f.get(k)) for k in _TRACK_COLUMNS))
+            tracks.add_row(Path(path).name, *(_value(k, f.get(k)) for k in _TRACK_COLUMNS))
         body: list[Any] = [facts, tracks]
         for d in c.diagnoses:
-            body += [Text(f"about: {_whom(d)}", style="dim"), DiagnosisView(d)]
+            body += [Text(f"about: {_whom(d, c.kind)}", style="dim"), DiagnosisView(d)]
         if not c.diagnoses:
             body.append(Text("Nothing sets a track apart from the album."))
         body += [Text(f"not judged: {n}", style="red") for n in c.notes]
