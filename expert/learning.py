@@ -152,8 +152,9 @@ def learned_targets(stats: Mapping[str, Mapping[str, float]], spec: LearningSpec
 
     Loudness: the median, with the masters' own spread (the larger half of p5..p95, at
     least ``loudness_tolerance_min_lu``) as tolerance; a warning ``warning_margin_lu``
-    beyond it either way. True peak: ``spec.true_peak_dbtp`` (a delivery limit). Dynamics: 5th percentile floors, 95th ceiling for LRA. The
-    tonal curve: band medians, tolerance the widest band's half-range.
+    beyond it either way. True peak: ``spec.true_peak_dbtp`` (a delivery limit). Dynamics:
+    5th percentile floors, the 95th the LRA ceiling. The tonal curve: band medians,
+    tolerance the widest band's half-range.
     """
     values: dict[str, float | None] = {}
     for target, entry in _MEDIAN_TARGETS.items():

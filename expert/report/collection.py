@@ -60,7 +60,8 @@ def collection_markdown(c: Collection) -> str:
         lines += ["Nothing sets a track apart from the album.", ""]
     for d in c.diagnoses:
         lines += [f"### {d.severity.upper()} `{d.rule_id}` {d.title}", "",
-                  f"*About:* {_whom(d, c.kind)} · *certainty* {d.certainty:.0%}", "", d.explanation, ""]
+                  f"*About:* {_whom(d, c.kind)} · *certainty* {d.certainty:.0%}", "",
+                  d.explanation, ""]
         lines += [f"- {r.text or r.action}" for r in d.remedies]
         lines.append("")
     lines += [f"**Not judged:** {n}" for n in c.notes]
