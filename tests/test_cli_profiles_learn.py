@@ -48,6 +48,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     x = _master(9)
     sf.write(tests / "dark.wav", _lowpass(x, 1500.0), RATE, subtype="PCM_24")
     sf.write(tests / "quiet.wav", x * 10 ** (-8 / 20), RATE, subtype="PCM_24")
+    # 4 dB hotter than the house sound, yet about -16.7 LUFS: fine for streaming.
+    sf.write(tests / "hot.wav", x * 10 ** (4 / 20), RATE, subtype="PCM_24")
     return root
 
 
@@ -100,11 +102,18 @@ def test_the_family_s_clean_files_raise_nothing_above_info(capsys, project, lear
 
 
 @pytest.mark.parametrize(("name", "problem"), [("dark.wav", "dull"),
-                                               ("quiet.wav", "loudness_too_quiet")])
+                                               ("quiet.wav", "loudness_too_quiet"),
+                                               ("hot.wav", "loudness_too_hot")])
 def test_injected_problems_are_found(capsys, project, learned, name, problem):
     path, _ = learned
     diagnoses = _diagnose(capsys, project, name, "--profile", str(path))
     assert problem in {d["problem"] for d in diagnoses if d["severity"] != "info"}
+
+
+def test_the_house_level_is_the_engineer_s_not_the_platform_s(capsys, project, learned):
+    # The same file judged for streaming: no loudness problem; against the house masters: hot.
+    diagnoses = _diagnose(capsys, project, "hot.wav")
+    assert not {d["problem"] for d in diagnoses} & {"loudness_too_hot", "loudness_too_quiet"}
 
 
 def test_the_profile_loads_by_name_from_the_project(capsys, project, learned, monkeypatch):
