@@ -19,7 +19,7 @@ _REDBOOK = "IEC 60908 (Red Book CD): 2 s default pause before a track"
 #: The catalogue of album facts; the rule loader knows these names.
 SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(
-        name="album.track_count", unit="count",
+        name="album.n_tracks", unit="count",
         meaning="Tracks of the album that could be measured.",
         method="Readable files of the folder; an unreadable one is named in the report.",
     ),

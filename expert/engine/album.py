@@ -52,7 +52,7 @@ def album_facts(members: Sequence[Mapping[str, Any]], numbers: Sequence[int] | N
              is not None]
     known = [v for v in loud if v is not None]
     album: dict[str, float | None] = {
-        "album.track_count": float(len(members)),
+        "album.n_tracks": float(len(members)),
         "album.loudness_spread_lu": _r(max(known) - min(known) if known else None),
         "album.loudest_lufs": _r(max(known) if known else None),
         "album.loudness_median_lufs": _r(statistics.median(known) if known else None),
