@@ -88,3 +88,15 @@ def nest_symptoms(diagnoses: list[Any]) -> list[tuple[Any, list[Any]]]:
         return d, [tree(c) for c in children.get(d.rule_id, [])]
 
     return [tree(d) for d in roots]
+
+
+def reference_line(ref: Any) -> str:
+    """'+1.2 LU louder, tonal distance 2.3 dB (bass_db +3.0, ...)' for one reference."""
+    loud = ref.loudness_difference_lu
+    text = "loudness n/a" if loud is None else (
+        f"{abs(loud):.1f} LU {'louder' if loud >= 0 else 'quieter'}")
+    if ref.tonal_distance_db is not None:
+        bands = ", ".join(f"{k.removesuffix('_db')} {v:+.1f}"
+                          for k, v in ref.band_differences_db.items())
+        text += f", tonal distance {ref.tonal_distance_db:.1f} dB ({bands} dB)"
+    return text

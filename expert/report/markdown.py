@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expert.descriptors import CATALOGUE
-from expert.report.format import fmt_ranges, fmt_value, nested_order
+from expert.report.format import fmt_ranges, fmt_value, nested_order, reference_line
 from expert.report.models import FileReport, Report
 
 
@@ -22,6 +22,9 @@ def _file_section(entry: FileReport, diagnoses: bool) -> list[str]:
             f"{a.container}/{a.codec}",
             "",
         ]
+    lines += [f"*Against reference* {ref.path}: {reference_line(ref)}" for ref in entry.references]
+    if entry.references:
+        lines.append("")
     if diagnoses:
         if entry.verdict is not None:
             lines += [f"**Verdict:** {entry.verdict}", ""]

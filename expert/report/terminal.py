@@ -16,7 +16,7 @@ from rich.text import Text
 
 from expert.descriptors import CATALOGUE, DescriptorSpec
 from expert.engine.result import EngineResult
-from expert.report.format import fmt_ranges, fmt_value, nest_symptoms
+from expert.report.format import fmt_ranges, fmt_value, nest_symptoms, reference_line
 from expert.report.models import FileReport, Report
 from expert.report.reasoning import ReasoningView, condition_line
 from expert.rules.expr.template import format_value
@@ -182,6 +182,8 @@ class FileDiagnosisView:
         yield audio_line(report)
         if report.playback:
             yield PlaybackView(report.playback)
+        for ref in report.references:
+            yield Text(f"against reference {ref.path}: {reference_line(ref)}", style="dim")
         if not report.diagnoses:
             yield Text("✓ no problems found for this profile", style="green")
         for diagnosis, symptoms in nest_symptoms(report.diagnoses):
@@ -219,8 +221,8 @@ class ReportView:
                 line += f", true peak ≤ {targets.get('true_peak_dbtp', 0):g} dBTP)"
             if profile.get("genre"):
                 line += f" · genre {profile['genre']}"
-            if profile.get("reference"):
-                line += " · targets from a reference track"
+            if profile.get("references"):
+                line += " · targets from the average of " + ", ".join(profile["references"])
             yield Text(line, style="dim")
         for entry in self.report.reports:
             if self.diagnoses:
