@@ -20,7 +20,9 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,11 +34,12 @@ from expert.pipeline import RunOptions, Session, map_files  # noqa: E402
 SET = REPOSITORY / "corpus" / "cache" / "real-dev"
 
 
-def _score(session: Session, entries: list[dict], jobs: int) -> dict[str, int]:
+def _score(session: Session, entries: list[dict], jobs: int) -> dict[str, Any]:
     paths = [str(SET / e["path"]) for e in entries]
     reports = map_files(lambda p, par: session.diagnose_file(p, parallel=par), paths, jobs)
     out = {"clean": 0, "clean_false_alarm": 0, "present": 0, "found": 0, "found_above_info": 0,
-           "injected_false_alarm_quiet": 0, "injected_false_alarm_other": 0, "injected": 0}
+           "injected_false_alarm_quiet": 0, "injected_false_alarm_other": 0, "injected": 0,
+           "clean_problems": Counter(), "missed": Counter()}
     for entry, rep in zip(entries, reports, strict=True):
         absent = {k for k, v in entry["labels"].items() if v == "absent"}
         said = {d.problem: d.severity for d in rep.diagnoses}
@@ -44,12 +47,14 @@ def _score(session: Session, entries: list[dict], jobs: int) -> dict[str, int]:
         if entry["case"] == "orig":
             out["clean"] += 1
             out["clean_false_alarm"] += bool(loud & absent)
+            out["clean_problems"].update(loud & absent)
             continue
         out["injected"] += 1
         present = {k for k, v in entry["labels"].items() if v == "present"}
         out["present"] += len(present)
         out["found"] += len(present & set(said))
         out["found_above_info"] += len(present & loud)
+        out["missed"].update(present - set(said))
         wrong = loud & absent
         out["injected_false_alarm_quiet"] += "loudness_too_quiet" in wrong
         out["injected_false_alarm_other"] += bool(wrong - {"loudness_too_quiet"})
@@ -91,6 +96,8 @@ def main() -> int:
                   f"files with another false alarm above info "
                   f"{s['injected_false_alarm_other']}/{s['injected']}, with loudness_too_quiet "
                   f"{s['injected_false_alarm_quiet']}/{s['injected']}")
+            print(f"    false alarms on clean masters: {dict(sorted(s['clean_problems'].items()))}"
+                  f"; missed: {dict(sorted(s['missed'].items()))}")
     return 0
 
 
