@@ -377,9 +377,10 @@ def resolve_profile(
     # Delivery targets come from the destination; a genre sets dynamics and tonal balance,
     # unless the destination was learned from the engineer's masters (it sets all).
     targets = _delivery_targets(dest)
+    sources = [dest.source]
     if dest.family is None:
         targets = _merge(targets, Targets(**gen.targets.model_dump(exclude=_DELIVERY_TARGETS)))
-    sources = [dest.source] + ([gen.source] if gen.source != dest.source else [])
+        sources += [gen.source] if gen.source != dest.source else []
     if reference_descriptors:
         slack_db = _profile_files(folder or builtin_rules_dir())[1].dynamics_slack_db
         ref = _reference_targets(reference_descriptors, slack_db)
