@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 
 from expert.commands._common import add_input_options, input_files
-from expert.commands.diagnose import add_session_options, exit_status, options_from
-from expert.report.formats import REPORT_FORMATS
-from expert.severity import SEVERITIES
+from expert.commands.diagnose import (
+    add_report_options,
+    add_session_options,
+    exit_status,
+    options_from,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -16,13 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_input_options(parser)
     add_session_options(parser)
-    parser.add_argument("--format", choices=REPORT_FORMATS, default="rich")
-    parser.add_argument(
-        "--fail-on",
-        choices=SEVERITIES,
-        default=None,
-        help="exit 1 when a diagnosis (of a track or the album) has at least this severity",
-    )
+    add_report_options(parser)  # --fail-on counts the album's diagnoses too
 
 
 def run(args: argparse.Namespace) -> int:

@@ -62,6 +62,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("diagnose", help="diagnose the mix problems of audio files")
     add_input_options(parser)
     add_session_options(parser)
+    add_report_options(parser)
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """How the diagnoses are reported and what fails the run (shared with ``album``)."""
     parser.add_argument("--format", choices=REPORT_FORMATS, default="rich")
     parser.add_argument(
         "--fail-on",

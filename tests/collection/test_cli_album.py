@@ -101,6 +101,10 @@ def test_markdown_and_fail_on(album: Path, monkeypatch, capsys):
     text = out.read_text(encoding="utf-8")
     assert "## Album: 5 files, verdict warn" in text and "AL001" in text
     assert "Not judged:" in text and "05 five.wav" in text
+    page = album.parent / "album.html"
+    assert main(["album", str(album), "--format", "html", "--output", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>Album: 5 files, verdict warn</h2>" in html and html.rstrip().endswith("</html>")
 
 
 def test_an_album_rule_is_yaml_an_engineer_can_write(album: Path, tmp_path, monkeypatch,
