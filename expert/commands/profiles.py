@@ -78,7 +78,8 @@ def learn(args: argparse.Namespace) -> int:
     learned = profile.learned
     assert learned is not None
     if learned.small_sample:
-        print(f"mixexpert: warning: only {learned.n_files} masters (fewer than "
+        masters = "master" if learned.n_files == 1 else "masters"
+        print(f"mixexpert: warning: only {learned.n_files} {masters} (fewer than "
               f"{spec.min_files}): a small sample, the 5th-95th percentile range is the range "
               "of these few files", file=sys.stderr)
     for o in learned.outliers:
