@@ -89,19 +89,21 @@ class Session:
 
     def _measure_references(self) -> list[tuple[str, dict[str, Any]]]:
         """(path, descriptors) of every reference track: files, or folders of them."""
-        if not self.options.reference:
+        given = self.options.reference
+        if not given:
             return []
         from expert.audio import find_audio_files
 
+        if isinstance(given, str):  # one path, as RunOptions took before several were allowed
+            given = (given,)
         out = []
-        for path in dict.fromkeys(str(p) for p in find_audio_files(self.options.reference)):
+        for path in dict.fromkeys(str(p) for p in find_audio_files(given)):
             try:
                 out.append((path, measure(path, self.options).descriptors))
             except AudioError as exc:
                 raise MixExpertError(f"reference track {exc}") from None
         if not out:
-            raise MixExpertError("no reference tracks found in "
-                                 + ", ".join(self.options.reference))
+            raise MixExpertError("no reference tracks found in " + ", ".join(given))
         return out
 
     def profile_summary(self) -> dict[str, Any]:
