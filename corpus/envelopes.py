@@ -4,9 +4,11 @@
 
 For every genre family of the set's clean controls (the ``orig`` and ``norm`` cases: the
 excerpt as released and the same master normalised to -14 LUFS), the 5th, 50th and 95th
-percentiles of each descriptor in ``DESCRIPTORS``, of the band contrasts in ``CONTRASTS``
+percentiles of each descriptor in ``ENVELOPE_DESCRIPTORS``, of the contrasts in
+``ENVELOPE_CONTRASTS``
 and of every band of ``spectrum.third_octave_db``, with the number of files and the
-sources they come from. Descriptors are mixexpert's own (the envelope is what the rules
+sources they come from (one learner, ``expert.learning``, also behind ``mixexpert
+profiles learn``). Descriptors are mixexpert's own (the envelope is what the rules
 compare mixexpert's measurements with); they are measured through the feature cache, so a
 rebuild after a descriptor change costs one analysis of the clean files.
 
@@ -22,82 +24,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
-from expert.descriptors.values import number_or_none
 from expert.fileio import write_atomic
-from expert.rules.model import ENVELOPE_CONTRASTS, ENVELOPE_DESCRIPTORS
+from expert.learning import PERCENTILES, learn, row_of
+from expert.rules.model import ENVELOPE_CONTRASTS
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE.parent / "rules" / "profiles" / "envelopes.yaml"
 CLEAN_CASES = ("orig", "norm")
 FORBIDDEN_SETS = ("real-check",)
 
-DESCRIPTORS = ENVELOPE_DESCRIPTORS
-CONTRASTS = ENVELOPE_CONTRASTS
-PERCENTILES = (5, 50, 95)
-
-
-def family_key(family: str) -> str:
-    """``orchestral/acoustic`` -> ``orchestral_acoustic`` (a name expressions can use)."""
-    return "".join(c if c.isalnum() else "_" for c in family.lower()).strip("_")
-
 
 def clean_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """The clean controls of a manifest (cases ``orig`` and ``norm``)."""
     return [e for e in manifest.get("files", [])
             if e.get("case") in CLEAN_CASES and e.get("strength", "clean") == "clean"]
-
-
-def values_of(descriptors: dict[str, Any]) -> dict[str, float | None]:
-    """One file's values of every descriptor and contrast the envelope holds."""
-    out = {d: number_or_none(descriptors.get(d)) for d in DESCRIPTORS}
-    for name, (a, b) in CONTRASTS.items():
-        va = out.get(a, number_or_none(descriptors.get(a)))
-        vb = out.get(b, number_or_none(descriptors.get(b)))
-        out[name] = None if va is None or vb is None else va - vb
-    return out
-
-
-def _stats(values: Sequence[float]) -> dict[str, float | int]:
-    arr = np.asarray(values, dtype=float)
-    p = np.percentile(arr, PERCENTILES)
-    pct = {f"p{q}": round(float(v), 2) for q, v in zip(PERCENTILES, p, strict=True)}
-    return {"n": int(arr.size), **pct}
-
-
-def learn(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Envelopes per family from ``rows`` (``family``, ``source``, ``values``, ``third``)."""
-    families: dict[str, Any] = {}
-    for fam in sorted({r["family"] for r in rows}):
-        mine = [r for r in rows if r["family"] == fam]
-        stats: dict[str, Any] = {}
-        for name in (*DESCRIPTORS, *CONTRASTS):
-            vals = [r["values"][name] for r in mine if r["values"].get(name) is not None]
-            if len(vals) >= 3:
-                stats[name] = _stats(vals)
-        thirds = [r["third"] for r in mine if r.get("third")]
-        third: dict[str, Any] = {}
-        if thirds:
-            width = min(len(t) for t in thirds)
-            mat = np.array([[np.nan if v is None else float(v) for v in t[:width]]
-                            for t in thirds])
-            pct = {q: [] for q in PERCENTILES}
-            for col in mat.T:
-                ok = col[np.isfinite(col)]
-                for q in PERCENTILES:
-                    pct[q].append(round(float(np.percentile(ok, q)), 2) if ok.size >= 3 else None)
-            third = {"centers_hz": mine[0]["centers"][:width],
-                     **{f"p{q}": pct[q] for q in PERCENTILES}}
-        families[family_key(fam)] = {
-            "family": fam,
-            "n_files": len(mine),
-            "sources": sorted({r["source"] for r in mine}),
-            "stats": stats,
-            "third_octave_db": third,
-        }
-    return families
 
 
 def _measure_rows(manifest_path: Path, jobs: int) -> list[dict[str, Any]]:
@@ -115,10 +57,8 @@ def _measure_rows(manifest_path: Path, jobs: int) -> list[dict[str, Any]]:
         if not rep.ok:
             print(f"skipped {entry['path']}: {rep.error}", file=sys.stderr)
             continue
-        d = rep.descriptors
-        rows.append({"family": entry.get("family", "unknown"), "source": entry["source"],
-                     "values": values_of(d), "third": d.get("spectrum.third_octave_db"),
-                     "centers": d.get("spectrum.third_octave_centers_hz")})
+        rows.append({**row_of(entry["path"], rep.descriptors),
+                     "family": entry.get("family", "unknown"), "source": entry["source"]})
     return rows
 
 
@@ -152,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        f"{len(rows)} files, {len({r['source'] for r in rows})} sources"),
             "command": f"python -m corpus.envelopes --set {args.set}",
             "percentiles": list(PERCENTILES),
-            "contrasts": {k: f"{a} - {b}" for k, (a, b) in CONTRASTS.items()},
+            "contrasts": {k: f"{a} - {b}" for k, (a, b) in ENVELOPE_CONTRASTS.items()},
             "families": learn(rows),
         },
     }

@@ -37,7 +37,7 @@ class RunOptions:
 
     profile: str | None = None  # None: the project's profile, else rules.model.DEFAULT_PROFILE
     genre: str | None = None
-    reference: str | None = None
+    reference: tuple[str, ...] = ()  # files or folders; several are averaged
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rule_paths: tuple[str, ...] = ()
@@ -80,23 +80,24 @@ class Session:
         from expert.engine import Engine
         from expert.rules import Selector, load_project_config, load_rulebase, resolve_profile
         from expert.rules.model import DEFAULT_PROFILE
-        from expert.rules.profiles import playback_destinations
+        from expert.rules.profiles import average_references, playback_destinations
 
         self.options = options
         project = load_project_config(options.project_dir, config_file=options.config,
                                       fallback_dir=Path.cwd())
         self.rulebase = load_rulebase(extra_paths=options.rule_paths, project=project)
         self.rulebase.raise_for_errors()
-        reference = None
-        if options.reference:
-            try:
-                reference = measure(options.reference, options).descriptors
-            except AudioError as exc:
-                raise MixExpertError(f"reference track: {exc}") from None
+        self.references = self._measure_references()
+        # --profile NAME may name profiles/NAME.yaml of the project (else of the folder the
+        # command runs in, where `profiles learn` writes it by default).
+        project_dir = Path(project.source).parent if project.source else Path.cwd()
         self.profile = resolve_profile(
             options.profile or project.profile or DEFAULT_PROFILE,
             genre=options.genre or project.genre,
-            reference_descriptors=reference,
+            reference_descriptors=average_references([d for _, d in self.references])
+            if self.references else None,
+            reference_paths=[p for p, _ in self.references],
+            project_dir=project_dir,
             extra=project.profiles,
         )
         self.destinations = playback_destinations(self.profile, extra=project.profiles)
@@ -113,6 +114,25 @@ class Session:
         asked = Selector(options.select) if options.select else None
         self.asked = sorted(r.id for r in self.rulebase.rules
                             if asked is not None and r.reported and asked.enabled(r))
+
+    def _measure_references(self) -> list[tuple[str, dict[str, Any]]]:
+        """(path, descriptors) of every reference track: files, or folders of them."""
+        given = self.options.reference
+        if not given:
+            return []
+        from expert.audio import find_audio_files
+
+        if isinstance(given, str):  # one path, as RunOptions took before several were allowed
+            given = (given,)
+        out = []
+        for path in dict.fromkeys(str(p) for p in find_audio_files(given)):
+            try:
+                out.append((path, measure(path, self.options).descriptors))
+            except AudioError as exc:
+                raise MixExpertError(f"reference track {exc}") from None
+        if not out:
+            raise MixExpertError("no reference tracks found in " + ", ".join(given))
+        return out
 
     def profile_summary(self) -> dict[str, Any]:
         return {**self.profile.model_dump(mode="json"),
@@ -141,6 +161,7 @@ class Session:
     def diagnose_features(self, path: str, features: FeatureSet) -> FileReport:
         from expert.engine import Facts
         from expert.engine.playback import playback
+        from expert.engine.references import reference_distances
         from expert.rules.profiles import judged_envelope
 
         result = self.engine.run(Facts.from_featureset(features))
@@ -149,6 +170,7 @@ class Session:
             features,
             playback=playback(features.descriptors, self.destinations),
             envelope=judged_envelope(self.profile, result.family),
+            references=reference_distances(features.descriptors, self.references),
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,
             conditions=result.held_conditions(),

@@ -20,13 +20,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from expert.descriptors import CATALOGUE
+    from expert.descriptors.album import CATALOGUE as ALBUM
 
     if args.format == "json":
-        specs = [spec.model_dump(mode="json") for spec in CATALOGUE.values()]
-        json.dump({"descriptors": specs}, sys.stdout, indent=2)
+        json.dump({"descriptors": [spec.model_dump(mode="json") for spec in CATALOGUE.values()],
+                   "album": [spec.model_dump(mode="json") for spec in ALBUM.values()]},
+                  sys.stdout, indent=2)
         sys.stdout.write("\n")
         return ExitStatus.OK
     from expert.report.terminal import catalogue_table, console
 
     console().print(catalogue_table(CATALOGUE.values()))
+    table = catalogue_table(ALBUM.values())
+    table.title = "Album facts (mixexpert album; from the tracks' descriptors)"
+    console().print(table)
     return ExitStatus.OK

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from expert.commands._common import (
     add_format_option,
@@ -16,6 +18,10 @@ from expert.commands._common import (
 from expert.errors import ExitStatus, Interrupted, UsageError
 from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
+
+if TYPE_CHECKING:
+    from expert.engine import Diagnosis
+    from expert.report.models import FileReport
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -32,7 +38,13 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         help="delivery profile (see `profiles`; default: the project's, else streaming)",
     )
     parser.add_argument("--genre", help="genre profile adjusting the targets")
-    parser.add_argument("--reference", metavar="FILE", help="derive targets from a reference mix")
+    parser.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="derive targets from a reference mix (repeatable, or a folder: their average)",
+    )
     parser.add_argument(
         "--select",
         type=_codes,
@@ -66,6 +78,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("diagnose", help="diagnose the mix problems of audio files")
     add_input_options(parser)
     add_session_options(parser)
+    add_report_options(parser)
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """How the diagnoses are reported and what fails the run (shared with ``album``)."""
     add_format_option(parser, REPORT_FORMATS)
     parser.add_argument(
         "--fail-on",
@@ -111,7 +128,7 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
     return RunOptions(
         profile=args.profile,
         genre=args.genre,
-        reference=args.reference,
+        reference=tuple(args.reference),
         select=args.select,
         ignore=args.ignore,
         rule_paths=tuple(args.rules),
@@ -144,8 +161,9 @@ def run(args: argparse.Namespace) -> int:
     from expert.report.output import emit
 
     files = input_files(args.paths)
-    refuse_overwriting_inputs(args.output, [*files, *([args.reference] if args.reference else [])])
-    refuse_overwriting_inputs(args.markers, [*files, *([args.reference] if args.reference else [])])
+    inputs = [*files, *args.reference]
+    refuse_overwriting_inputs(args.output, inputs)
+    refuse_overwriting_inputs(args.markers, inputs)
     if args.markers is not None:
         _check_markers(args.markers, files)
     if args.format == "html":
@@ -177,10 +195,18 @@ def run(args: argparse.Namespace) -> int:
         from expert.report.markers import write_markers
 
         write_markers(args.markers, reports[0])
+    return exit_status(reports, args.fail_on)
+
+
+def exit_status(reports: Sequence[FileReport], fail_on: str | None,
+                more: Iterable[Diagnosis] = ()) -> int:
+    """2 when no input could be analysed; 1 when ``fail_on`` is met by a file's diagnosis
+    (or one of ``more``, e.g. the album's); else 0."""
     if not any(entry.ok for entry in reports):
         return ExitStatus.USAGE
-    if args.fail_on is not None:
-        floor = SEVERITY_RANK[args.fail_on]
-        if any(SEVERITY_RANK[d.severity] >= floor for e in reports for d in e.diagnoses):
+    if fail_on is not None:
+        floor = SEVERITY_RANK[fail_on]
+        found = [d for e in reports for d in e.diagnoses] + list(more)
+        if any(SEVERITY_RANK[d.severity] >= floor for d in found):
             return ExitStatus.CHECK_FAILED
     return ExitStatus.OK

@@ -157,3 +157,15 @@ def project_lines(profile: dict[str, Any]) -> list[str]:
     lines += [f"rule {r['rule_id']} from {r['file']} replaces {r['replaces']}"
               for r in project.get("replaced", [])]
     return lines
+
+
+def reference_line(ref: Any) -> str:
+    """'+1.2 LU louder, tonal distance 2.3 dB (bass_db +3.0, ...)' for one reference."""
+    loud = ref.loudness_difference_lu
+    text = "loudness n/a" if loud is None else (
+        f"{abs(loud):.1f} LU {'louder' if loud >= 0 else 'quieter'}")
+    if ref.tonal_distance_db is not None:
+        bands = ", ".join(f"{k.removesuffix('_db')} {v:+.1f}"
+                          for k, v in ref.band_differences_db.items())
+        text += f", tonal distance {ref.tonal_distance_db:.1f} dB ({bands} dB)"
+    return text

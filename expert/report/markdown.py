@@ -19,6 +19,7 @@ from expert.report.format import (
     nest_symptoms,
     printable,
     project_lines,
+    reference_line,
 )
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
@@ -135,6 +136,8 @@ def _file_section(entry: FileReport, profile: dict[str, Any], diagnoses: bool) -
         return lines + [f"**Could not analyse:** {md(entry.error or '')}", ""]
     if entry.audio is not None:
         lines += [md(" · ".join(audio_parts(entry.audio))), ""]
+    lines += [f"*Against reference* {md(ref.path)}: {md(reference_line(ref))}"
+              for ref in entry.references] + ([""] if entry.references else [])
     if not diagnoses:
         rows = [[code(name), md(fmt_value(value, CATALOGUE[name].unit if name in CATALOGUE
                                           else "")),

@@ -15,6 +15,7 @@ from expert.descriptors.audio_info import AudioInfo
 from expert.descriptors.featureset import Timeline
 from expert.engine import Condition, Diagnosis, NearMiss
 from expert.engine.playback import Playback
+from expert.engine.references import ReferenceDistance
 from expert.rules.model import FileEnvelope
 
 SCHEMA_VERSION = "1.1"
@@ -47,6 +48,8 @@ class FileReport(BaseModel):
     playback: list[Playback] = Field(default_factory=list, description=(
         "The gain each destination of the profile's family applies, and the true peak "
         "after it (1.1)."))
+    references: list[ReferenceDistance] = Field(default_factory=list, description=(
+        "With --reference: how far the mix sits from each reference track (1.1)."))
     audio: AudioInfo | None = None
     envelope: FileEnvelope | None = Field(default=None, description=(
         "The envelope of released music the file was judged against (its family, the "
@@ -139,3 +142,33 @@ class Report(BaseModel):
     tool: ToolInfo = Field(default_factory=ToolInfo)
     profile: dict[str, Any]
     reports: list[FileReport]
+
+
+class CollectionDiagnosis(Diagnosis):
+    """A diagnosis about a collection; one about particular members names them."""
+
+    members: list[str] = Field(default_factory=list, description=(
+        "Paths of the members the diagnosis is about; [] means the whole collection."))
+
+
+class Collection(BaseModel):
+    """A collection judged as one (contract 1.1: ``album`` or ``stems``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["album", "stems"]
+    paths: list[str] = Field(description="The members, in collection order (album order).")
+    verdict: Verdict = Field(description="pass | warn | fail of the collection's diagnoses.")
+    descriptors: dict[str, Any] = Field(default_factory=dict, description=(
+        "Facts of the whole collection, e.g. album.loudness_spread_lu."))
+    members: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "Path -> that member's facts against the others (album.track_*)."))
+    diagnoses: list[CollectionDiagnosis] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description=(
+        "Members that could not be judged, by path, with the reason."))
+
+
+class CollectionReport(Report):
+    """The document of ``album`` and ``stems``: the members' reports plus the collection."""
+
+    collection: Collection

@@ -103,7 +103,11 @@ def profile_line(profile: Mapping[str, Any]) -> str:
             text += f", true peak at most {targets['true_peak_dbtp']:g} dBTP"
     if profile.get("genre"):
         text += f", genre {profile['genre']}"
-    if profile.get("reference"):
+    refs = [str(path).rsplit("/", 1)[-1] for path in profile.get("references") or []]
+    if refs:
+        text += (f", targets from the reference {refs[0]}" if len(refs) == 1
+                 else f", targets from the average of {len(refs)} references ({', '.join(refs)})")
+    elif profile.get("reference"):
         text += ", targets from a reference track"
     return text + "."
 

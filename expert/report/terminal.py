@@ -36,6 +36,7 @@ from expert.report.format import (
     nest_symptoms,
     printable,
     project_lines,
+    reference_line,
 )
 from expert.report.models import FileReport, Report
 from expert.report.pictures import Pictures, pictures, where
@@ -308,6 +309,9 @@ class FileDiagnosisView:
             return
         pics = pictures(report, self.profile)
         yield FileHeader(report, pics)
+        for ref in report.references:
+            yield Text(f"against reference {printable(ref.path)}: {reference_line(ref)}",
+                       style="dim")
         if pics.tonal is not None:
             yield Text("")
             yield TonalChart(pics.tonal)
@@ -403,8 +407,9 @@ def profile_line(profile: Mapping[str, Any]) -> Text:
         line += f", true peak ≤ {targets.get('true_peak_dbtp', 0):g} dBTP)"
     if profile.get("genre"):
         line += f" · genre {profile['genre']}"
-    if profile.get("reference"):
-        line += " · targets from a reference track"
+    if profile.get("references"):
+        line += " · targets from the average of " + ", ".join(
+            printable(str(path)) for path in profile["references"])
     return Text("\n".join([line, *project_lines(profile)]), style="dim")
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from expert.descriptors import CATALOGUE
+from expert.descriptors.album import CATALOGUE as ALBUM_CATALOGUE
 from expert.errors import RuleError, UsageError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.expr.nodes import Expression, NameInfo
@@ -241,6 +242,7 @@ def _descriptor_names(catalogue: Mapping[str, Any]) -> dict[str, NameInfo]:
 def name_table(catalogue: Mapping[str, Any], findings: Iterable[str]) -> dict[str, NameInfo]:
     """Every dotted name an expression may use: descriptors, targets, findings, profile."""
     table = _descriptor_names(catalogue)
+    table.update(_descriptor_names(ALBUM_CATALOGUE))  # facts of `mixexpert album`
     table.update({f"target.{t}": NameInfo("target", "number", u) for t, u in TARGET_UNITS.items()})
     table.update({n: NameInfo("target", "number", u) for n, u in envelope_names().items()})
     table.update({f"finding.{f}": NameInfo("finding", "bool") for f in findings})

@@ -246,6 +246,7 @@ ENVELOPE_DESCRIPTORS: tuple[str, ...] = (
     "spectrum.brilliance_db", "spectrum.tilt_db_per_octave", "spectrum.cutoff_hz",
     "stereo.side_to_mid_db", "stereo.width_pct", "stereo.correlation",
     "loudness.plr_db", "loudness.range_lu", "loudness.crest_factor_db",
+    "loudness.integrated_lufs", "loudness.true_peak_dbtp", "stereo.correlation_low",
 )
 
 #: Differences of two descriptors (a - b), learned like a descriptor: a neighbour contrast
@@ -326,13 +327,62 @@ class ReferenceSpec(_Strict):
     source: str = Field(description="Why this slack (measurement spread, practice).")
 
 
+class LearningSpec(_Strict):
+    """How ``mixexpert profiles learn`` turns a folder of approved masters into targets."""
+
+    min_files: int = Field(ge=1, description=(
+        "Below this many files the sample is small: the profile still works, says so."))
+    outlier_z: float = Field(gt=0, description=(
+        "Modified z-score (0.6745 |x - median| / MAD) from which a file is an outlier."))
+    outlier_min_deviation: dict[str, float] = Field(description=(
+        "Entry (descriptor or contrast) -> smallest distance from the median that counts as "
+        "an outlier, in the entry's unit; only these entries are checked."))
+    loudness_tolerance_min_lu: float = Field(ge=0, description=(
+        "Smallest loudness tolerance a learned profile gets, however tight the masters are."))
+    tonal_tolerance_min_db: float = Field(ge=0, description=(
+        "Smallest tonal tolerance a learned profile gets, dB."))
+    warning_margin_lu: float = Field(ge=0, description=(
+        "Beyond the learned tolerance, how far a master may stray before a warning, LU."))
+    true_peak_dbtp: float = Field(description=(
+        "The true-peak ceiling of a learned profile (a delivery limit, not learned), dBTP."))
+    source: str = Field(description="Why these figures (statistics, practice).")
+
+
+class LearnedOutlier(_Strict):
+    """A file of the learning folder left out of the statistics, and why."""
+
+    file: str
+    entry: str
+    value: float
+    median: float
+    deviation: float
+
+
+class LearnedProvenance(_Strict):
+    """Where a learned profile comes from."""
+
+    folder: str
+    files: list[str] = Field(description="The files the statistics were learned from.")
+    n_files: int = Field(ge=0)
+    small_sample: bool = Field(description="Fewer files than learning.min_files.")
+    outliers: list[LearnedOutlier] = Field(default_factory=list, description=(
+        "Files left out of the statistics (not averaged in)."))
+    unreadable: list[str] = Field(default_factory=list, description="file: error, skipped.")
+    date: str = Field(description="When it was learned (UTC, ISO 8601).")
+    tool_version: str
+    rulebase_version: str = Field(description="Digest of the built-in rules/ folder.")
+
+
 class ProfileFileSpec(_Strict):
     """A profile file: profiles, and (in one file) the reference-track settings."""
 
     version: Literal[1] = 1
     profiles: list[ProfileSpec] = Field(default_factory=list)
     reference: ReferenceSpec | None = None
+    learning: LearningSpec | None = None
     envelopes: EnvelopeFileSpec | None = None
+    learned: LearnedProvenance | None = Field(None, description=(
+        "Set by `mixexpert profiles learn`: the masters the profile was learned from."))
 
 
 class Profile(BaseModel):
@@ -345,6 +395,9 @@ class Profile(BaseModel):
     kind: str
     genre: str | None = None
     reference: bool = False
+    references: list[str] = Field(default_factory=list, description=(
+        "The reference tracks whose average set the targets (--reference)."))
+    learned: LearnedProvenance | None = None
     sources: list[str] = Field(default_factory=list)
     targets: Targets = Field(default_factory=Targets)
     family: str | None = Field(None, description=(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from expert.rules.model import (
     EnvelopeFileSpec,
     EnvelopeRange,
     FileEnvelope,
+    LearningSpec,
     Normalisation,
     Profile,
     ProfileFileSpec,
@@ -240,22 +241,64 @@ def family_distances_curves(curves: Mapping[str, Mapping[str, list[float | None]
 
 
 @lru_cache(maxsize=4)
-def _profile_files(folder: Path) -> tuple[dict[str, ProfileSpec], ReferenceSpec]:
+def _profile_files(folder: Path) -> tuple[dict[str, ProfileSpec], ReferenceSpec, LearningSpec]:
     out: dict[str, ProfileSpec] = {}
-    reference: ReferenceSpec | None = None
+    singles: dict[str, Any] = {"reference": None, "learning": None}  # set in one file each
     for path in sorted((folder / "profiles").glob("*.yaml")):
         spec_file = load_profile_file(path)
         for spec in spec_file.profiles:
             if spec.name in out:
                 raise RuleError(f"{path}:1:1: profile {spec.name!r} is defined twice")
             out[spec.name] = spec
-        if spec_file.reference is not None:
-            if reference is not None:
-                raise RuleError(f"{path}:1:1: 'reference:' is set in two profile files")
-            reference = spec_file.reference
-    if reference is None:
-        raise RuleError(f"{folder / 'profiles'}:1:1: no profile file sets 'reference:'")
-    return out, reference
+        for key in singles:
+            value = getattr(spec_file, key)
+            if value is not None:
+                if singles[key] is not None:
+                    raise RuleError(f"{path}:1:1: '{key}:' is set in two profile files")
+                singles[key] = value
+    for key, value in singles.items():
+        if value is None:
+            raise RuleError(f"{folder / 'profiles'}:1:1: no profile file sets '{key}:'")
+    return out, singles["reference"], singles["learning"]
+
+
+def learning_settings(folder: Path | None = None) -> LearningSpec:
+    """How ``profiles learn`` calls a sample small and a file an outlier (learning.yaml)."""
+    return _profile_files(folder or builtin_rules_dir())[2]
+
+
+#: Where a project keeps its own profiles (learned ones among them), beside its settings.
+PROJECT_PROFILES = "profiles"
+
+
+def custom_profile_file(name: str, project_dir: Path | None = None) -> Path | None:
+    """The profile file ``name`` refers to: a path to a ``.yaml`` file, or a profile of that
+    name in the project's ``profiles/`` folder; None for a built-in profile name."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise RuleError(f"{name}: no such profile file")
+        return path
+    folder = (project_dir or Path(".")) / PROJECT_PROFILES
+    for candidate in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        if any(p.name == name for p in load_profile_file(candidate).profiles):
+            return candidate
+    return None
+
+
+def load_custom_profile(path: Path) -> ProfileFileSpec:
+    """A profile file of one destination (a learned profile: with its envelope)."""
+    spec_file = load_profile_file(path)
+    dests = [p for p in spec_file.profiles if p.kind != "genre"]
+    if len(dests) != 1:
+        raise RuleError(f"{path}:1:1: a profile file given as --profile defines one "
+                        f"destination profile (found {len(dests)})")
+    fam = dests[0].family
+    env = spec_file.envelopes
+    if fam is not None and (env is None or fam not in env.families):
+        raise RuleError(f"{path}:1:1: profile {dests[0].name!r} names family {fam!r}, which "
+                        "the file's 'envelopes:' does not hold")
+    return spec_file
 
 
 def _profiles(folder: Path) -> dict[str, ProfileSpec]:
@@ -357,32 +400,53 @@ def resolve_profile(
     *,
     folder: Path | None = None,
     extra: Iterable[str | Path] = (),
+    project_dir: Path | None = None,
+    reference_paths: Sequence[str] = (),
 ) -> Profile:
     """Merge destination ``name``, ``genre`` and a reference track into one ``Profile``.
 
+    ``name`` is a built-in destination, a profile file (``.yaml``) or the name of a profile
+    in the project's ``profiles/`` folder (``custom_profile_file``); a learned profile
+    brings its own envelope (the engineer's masters), which replaces the envelopes of
+    released music, and its dynamics and tonal targets are not overridden by a genre.
     Precedence: reference track > genre > destination for the targets each sets; the
     destination's true-peak ceiling is kept, because the delivery limit does not change
     with taste. A reference sets the integrated loudness, the tonal curve (its band levels)
     and minimum loudness range / crest / PLR (its own values minus the slack that
-    ``rules/profiles/reference.yaml`` sets). ``extra``: the project's profile files or
-    folders (``profiles``).
+    ``rules/profiles/reference.yaml`` sets); ``reference_descriptors`` of several
+    references are their average (``average_references``). ``extra``: the project's profile
+    files or folders (``profiles``); ``project_dir``: where ``--profile NAME`` may name a
+    learned profile (``profiles/NAME.yaml``).
     """
     table = profiles(folder, extra)
-    dest = _pick(name, ("platform", "broadcast", "master"), table)
+    env_spec = envelopes(folder)
+    learned = None
+    dest_name = name
+    custom = custom_profile_file(name, project_dir)
+    if custom is not None:
+        spec_file = load_custom_profile(custom)
+        dest = next(p for p in spec_file.profiles if p.kind != "genre")
+        table = {**table, dest.name: dest}
+        env_spec = spec_file.envelopes or env_spec
+        learned, dest_name = spec_file.learned, dest.name
+    dest = _pick(dest_name, ("platform", "broadcast", "master"), table)
     gen = _pick(genre or DEFAULT_GENRE, ("genre",), table)
-    # Delivery targets come from the destination; a genre sets dynamics and tonal balance.
-    genre_only = gen.targets.model_dump(exclude=_DELIVERY_TARGETS)
-    targets = _merge(_delivery_targets(dest), Targets(**genre_only))
-    sources = [dest.source] + ([gen.source] if gen.source != dest.source else [])
+    # Delivery targets come from the destination; a genre sets dynamics and tonal balance,
+    # unless the destination was learned from the engineer's masters (it sets all).
+    targets = _delivery_targets(dest)
+    sources = [dest.source]
+    if dest.family is None:
+        targets = _merge(targets, Targets(**gen.targets.model_dump(exclude=_DELIVERY_TARGETS)))
+        sources += [gen.source] if gen.source != dest.source else []
     if reference_descriptors:
         slack_db = _profile_files(folder or builtin_rules_dir())[1].dynamics_slack_db
         ref = _reference_targets(reference_descriptors, slack_db)
         if dest.kind != "master":  # platforms and broadcast fix the delivery level
             ref = ref.model_copy(update={"integrated_lufs": None})
         targets = _merge(targets, ref)
-        sources.append("reference track")
-    env_spec = envelopes(folder)
-    family = gen.family
+        sources.append("reference tracks: " + ", ".join(reference_paths)
+                       if reference_paths else "reference track")
+    family = dest.family or gen.family
     env: dict[str, float] = {}
     fam_env: dict[str, dict[str, float]] = {}
     curves: dict[str, dict[str, list[float | None]]] = {}
@@ -401,10 +465,31 @@ def resolve_profile(
                          "file's 1/3-octave spectrum, of " + ", ".join(fams)))
         sources.append(env_source)
     return Profile(name=dest.name, title=dest.title, kind=dest.kind,
-                   genre=genre, reference=bool(reference_descriptors), sources=sources,
+                   genre=genre, reference=bool(reference_descriptors),
+                   references=list(reference_paths), learned=learned, sources=sources,
                    targets=targets, family=family, envelope_source=env_source,
                    envelope=env, family_envelopes=fam_env, envelope_curves=curves,
                    envelope_union=envelope_values(env_spec, None) if env_spec else {})
+
+
+#: Reference descriptors the targets are taken from: levels, band shares and dynamics.
+REFERENCE_DESCRIPTORS: tuple[str, ...] = (
+    *_REFERENCE_TARGETS, "loudness.range_lu", "loudness.crest_factor_db", "loudness.plr_db")
+
+
+def average_references(references: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
+    """The target of several references: the arithmetic mean of each descriptor in
+    ``REFERENCE_DESCRIPTORS`` over the references that define it.
+
+    Levels (LUFS) and band shares (dB relative to each track's own total power) are
+    averaged in dB, not in power: every reference counts the same, whatever its level, so
+    one loud or bass-heavy record does not decide the target; dynamics (LU, dB) likewise.
+    """
+    out: dict[str, float | None] = {}
+    for name in REFERENCE_DESCRIPTORS:
+        have = [v for r in references if (v := number_or_none(r.get(name))) is not None]
+        out[name] = round(sum(have) / len(have), 3) if have else None
+    return out
 
 
 def _reference_targets(ref: Mapping[str, Any], slack_db: float) -> Targets:

@@ -90,7 +90,8 @@ def test_learner_refuses_the_held_out_set(capsys):
 
 
 def test_learner_statistics_per_family():
-    rows = [{"family": "band/rock", "source": f"s{i}", "values": {"loudness.plr_db": float(i)},
+    rows = [{"family": "band/rock", "source": f"s{i}", "name": f"f{i}",
+             "values": {"loudness.plr_db": float(i)},
              "third": [float(-i)] * 3, "centers": [100, 200, 400]} for i in range(1, 12)]
     fams = learner.learn(rows)
     fam = fams["band_rock"]
