@@ -19,7 +19,9 @@ from expert.errors import ExitStatus, MixExpertError
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-COMMANDS = ("diagnose", "features", "descriptors", "rules", "profiles", "compare", "eval")
+COMMANDS = (
+    "diagnose", "features", "descriptors", "rules", "profiles", "compare", "eval", "store",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +43,25 @@ class RunOptions:
 
 def measure(path: str, options: RunOptions, *, parallel: bool = True) -> FeatureSet:
     """Extract (or fetch from the cache) the feature set of one file."""
+    return measure_traced(path, options, parallel=parallel)[0]
+
+
+def measure_traced(
+    path: str, options: RunOptions, *, parallel: bool = True
+) -> tuple[FeatureSet, bool]:
+    """``measure``, and whether the features came from the cache (nothing was decoded)."""
     from expert.features.extract import extract
 
     key = {"codec_check": options.codec_check, "downmix": options.downmix}
     cache = FeatureCache(Path(options.cache_dir) if options.cache_dir else None)
     if options.use_cache and (hit := cache.get(path, key)) is not None:
-        return hit
+        return hit, True
     features = extract(
         path, codec_check=options.codec_check, downmix=options.downmix, parallel=parallel
     )
     if options.use_cache:
         cache.put(path, key, features)
-    return features
+    return features, False
 
 
 class Session:
@@ -86,6 +94,16 @@ class Session:
         self.engine = Engine(
             self.rulebase, self.profile, select=options.select or None, ignore=ignore
         )
+
+    @cached_property
+    def digest(self) -> str:
+        """The rulebase digest of this session's judgements (``expert.rules.digest``)."""
+        from expert.rules.digest import rulebase_digest
+
+        o = self.options
+        settings = {"select": o.select, "ignore": o.ignore, "codec_check": o.codec_check,
+                    "downmix": o.downmix}
+        return rulebase_digest(self.rulebase, self.profile, settings=settings)
 
     def profile_summary(self) -> dict[str, Any]:
         return self.profile.model_dump(mode="json")

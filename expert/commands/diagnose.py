@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from expert.commands._catalogue import (
+    add_catalogue_options,
+    run_catalogue_command,
+    wants_catalogue,
+)
 from expert.commands._common import add_input_options, input_files
 from expert.errors import ExitStatus
 from expert.report.formats import REPORT_FORMATS
@@ -69,6 +74,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="show each diagnosis' reasoning: WHY, HOW (and the traces in JSON)",
     )
+    add_catalogue_options(parser)
 
 
 def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
@@ -95,13 +101,20 @@ def run(args: argparse.Namespace) -> int:
     from expert.report.output import emit
 
     files = input_files(args.paths)
+    if wants_catalogue(args):
+        return run_catalogue_command(args, files, options_from(args))
     session = Session(options_from(args))
     report = run_batch(files, session)
     emit(report, args.format, args.output)
+    return report_status(report, args.fail_on)
+
+
+def report_status(report, fail_on: str | None) -> int:  # noqa: ANN001 - a report Report
+    """The exit status of a run that wrote ``report``."""
     if not any(entry.ok for entry in report.reports):
         return ExitStatus.USAGE
-    if args.fail_on is not None:
-        floor = SEVERITY_RANK[args.fail_on]
+    if fail_on is not None:
+        floor = SEVERITY_RANK[fail_on]
         if any(SEVERITY_RANK[d.severity] >= floor for e in report.reports for d in e.diagnoses):
             return ExitStatus.CHECK_FAILED
     return ExitStatus.OK
