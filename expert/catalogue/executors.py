@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import signal
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from functools import partial
 from itertools import islice
 from typing import Any, Protocol
@@ -29,8 +29,10 @@ ErrorRow = Callable[[str, str], ResultRow]
 class Executor(Protocol):
     name: str
 
-    def batches(self, paths: Iterable[str], options: RunOptions,
-                failed: ErrorRow) -> Iterator[list[ResultRow]]: ...
+    def batches(self, paths: Iterable[str], options: RunOptions, digest: str,
+                failed: ErrorRow) -> Generator[list[ResultRow], None, None]:
+        """Rows of ``paths`` judged with ``options`` by a client whose rules have
+        ``digest``; ``failed(path, message)`` makes the row of a task without a result."""
 
     def close(self) -> None: ...
 
@@ -48,13 +50,13 @@ class LocalExecutor:
     def __init__(self, jobs: int) -> None:
         self.jobs = max(1, min(jobs, os.cpu_count() or 1))
 
-    def batches(self, paths: Iterable[str], options: RunOptions,
-                failed: ErrorRow) -> Iterator[list[ResultRow]]:
+    def batches(self, paths: Iterable[str], options: RunOptions, digest: str,
+                failed: ErrorRow) -> Generator[list[ResultRow], None, None]:
         if self.jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
             for path in paths:  # one process: a long file may use both cores itself
-                yield [judge_file(path, options, worker="local", parallel=True)]
+                yield [judge_file(path, options, digest, worker="local", parallel=True)]
             return
-        task = partial(judge_file, options=options, worker="local")
+        task = partial(judge_file, options=options, digest=digest, worker="local")
         with multiprocessing.get_context("fork").Pool(self.jobs, _ignore_sigint) as pool:
             for row in pool.imap_unordered(task, paths, chunksize=1):
                 yield [row]
@@ -63,10 +65,10 @@ class LocalExecutor:
         """The pool ends with ``batches``."""
 
 
-def _judge_on_worker(path: str, options: RunOptions) -> ResultRow:
+def _judge_on_worker(path: str, options: RunOptions, digest: str) -> ResultRow:
     from distributed import get_worker
 
-    return judge_file(path, options, worker=get_worker().address)
+    return judge_file(path, options, digest, worker=get_worker().address)
 
 
 class DaskExecutor:
@@ -90,8 +92,8 @@ class DaskExecutor:
         # that the futures held stay a few hundred
         self.window = window or max(64, 4 * threads)
 
-    def batches(self, paths: Iterable[str], options: RunOptions,
-                failed: ErrorRow) -> Iterator[list[ResultRow]]:
+    def batches(self, paths: Iterable[str], options: RunOptions, digest: str,
+                failed: ErrorRow) -> Generator[list[ResultRow], None, None]:
         from distributed import as_completed
 
         token = uuid.uuid4().hex[:12]
@@ -103,7 +105,7 @@ class DaskExecutor:
             for i, path in islice(pending, count):
                 # the worker's errors are in the row; a task fails only when its worker died
                 # under it too often (the scheduler's allowed-failures), and is not retried
-                future = self.client.submit(_judge_on_worker, path, options, pure=False,
+                future = self.client.submit(_judge_on_worker, path, options, digest, pure=False,
                                             key=f"mixexpert-judge-{token}-{i}")
                 in_flight[future.key] = (future, path)
                 running.add(future)

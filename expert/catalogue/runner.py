@@ -14,7 +14,7 @@ from typing import TextIO
 from expert import __version__
 from expert.catalogue.executors import Executor
 from expert.catalogue.progress import Progress
-from expert.catalogue.task import content_hash, error_row, session_for
+from expert.catalogue.task import content_hash, error_row, keep_session
 from expert.pipeline import RunOptions, Session
 from expert.report.models import FileReport
 from expert.store.rows import ResultRow, ResultStore, StoreIndex
@@ -83,7 +83,8 @@ def run_catalogue(
     finishes (and skip what it already holds), else collect the entries."""
     options = portable(options)
     files = [os.path.abspath(p) for p in paths]
-    session = session_for(options)  # checks the rules here, before any task is sent
+    session = Session(options)  # loaded afresh: checks the rules before any task is sent
+    keep_session(session)
     digest, profile = session.digest, session.profile.name
     pending, failures_skipped = files, 0
     stream = progress_stream or sys.stderr
@@ -115,7 +116,7 @@ def run_catalogue(
     buffer: list[ResultRow] = []
     written_s = time.monotonic()
     progress = Progress(len(pending), stream=stream)
-    batches = executor.batches(pending, options, failed)
+    batches = executor.batches(pending, options, digest, failed)
 
     def flush() -> None:
         nonlocal written_s, buffer

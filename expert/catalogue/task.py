@@ -1,7 +1,9 @@
 """One file judged on a worker: hash, measure (or read the cache), reason, one store row.
 
 The rulebase and profile are loaded once per worker process: ``session_for`` keeps the
-``Session`` of each set of options (a worker serves one run's options, so two are plenty).
+``Session`` of each (options, rulebase digest) a client sent. The client's digest is part
+of the key, so a long-lived worker loads the rules again after they were edited; a worker
+whose own files give another digest says so in its rows, and the client refuses them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import os
 import socket
 import threading
 import time
-from functools import lru_cache
 
 from expert import __version__
 from expert.errors import AudioError
@@ -21,7 +22,9 @@ from expert.severity import SEVERITY_RANK
 from expert.store.rows import UNREADABLE_PREFIX, ResultRow
 
 _HASH_BLOCK_BYTES = 1 << 20
-_session_lock = threading.Lock()  # a worker with several threads loads the rules once
+_SESSIONS_KEPT = 2  # a worker serves one run at a time; one more spares a reload
+_sessions: dict[tuple[RunOptions, str], Session] = {}
+_sessions_lock = threading.Lock()  # a worker with several threads loads the rules once
 
 
 def content_hash(path: str) -> str:
@@ -33,22 +36,34 @@ def content_hash(path: str) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=2)
-def _cached_session(options: RunOptions) -> Session:
-    return Session(options)
+def _keep(key: tuple[RunOptions, str], session: Session) -> None:  # holding the lock
+    _sessions[key] = session
+    while len(_sessions) > _SESSIONS_KEPT:
+        del _sessions[next(iter(_sessions))]  # the oldest
 
 
-def session_for(options: RunOptions) -> Session:
-    with _session_lock:
-        return _cached_session(options)
+def keep_session(session: Session) -> None:
+    """Let this process (and the processes it forks) judge with ``session``."""
+    with _sessions_lock:
+        _keep((session.options, session.digest), session)
 
 
-def judge_file(path: str, options: RunOptions, *, worker: str = "", parallel: bool = False
-               ) -> ResultRow:
-    """The store row of ``path`` (absolute). Never raises for a bad file: its row has
-    ``ok=False`` and the one-line reason; an unexpected failure is caught the same way, so
-    that one file never stops a batch."""
-    session = session_for(options)
+def session_for(options: RunOptions, digest: str) -> Session:
+    """The session for ``options`` of a client whose rules have ``digest``."""
+    with _sessions_lock:
+        session = _sessions.get((options, digest))
+        if session is None:
+            session = Session(options)
+            _keep((options, digest), session)
+        return session
+
+
+def judge_file(path: str, options: RunOptions, digest: str, *, worker: str = "",
+               parallel: bool = False) -> ResultRow:
+    """The store row of ``path`` (absolute) for a client whose rules have ``digest``. Never
+    raises for a bad file: its row has ``ok=False`` and the one-line reason; an unexpected
+    failure is caught the same way, so that one file never stops a batch."""
+    session = session_for(options, digest)
     base = {"path": path, "profile": session.profile.name,
             "rulebase_digest": session.digest, "tool_version": __version__,
             "worker": worker or socket.gethostname()}
