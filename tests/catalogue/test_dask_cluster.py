@@ -1,0 +1,156 @@
+"""A catalogue judged on a real Dask cluster on loopback: a scheduler and two worker
+processes started here (``distributed.cli``), one of them SIGKILLed mid-run.
+
+Checks that the run completes with every file in the store exactly once and the same
+results as the local executor, that a rerun judges nothing, and that after a rule edit the
+rerun judges every file again without decoding any (the workers' descriptor cache is left
+untouched: same entries, same mtimes, every row marked ``features_cached``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from expert.cli import main
+from tests.catalogue.conftest import make_catalogue, write_house_rule
+
+distributed = pytest.importorskip(
+    "distributed", reason="the Dask executor needs dask[distributed]: pip install -e '.[dask]'")
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = 40
+COMPARED = ("content_hash", "profile", "rulebase_digest", "ok", "verdict", "severity",
+            "problems", "entry_json", "error")
+
+
+@dataclass
+class Cluster:
+    address: str
+    workers: list[subprocess.Popen]
+    cache_dir: Path
+    env: dict[str, str]
+
+
+def _env(cache_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(PYTHONPATH=str(ROOT), MIXEXPERT_CACHE_DIR=str(cache_dir),
+               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    return env
+
+
+def _wait(condition, timeout_s: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    # one descriptor cache for both workers, as on a shared file system
+    cache_dir = tmp_path / "worker-cache"
+    env = _env(cache_dir)
+    scheduler_file = tmp_path / "scheduler.json"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "w"))]
+    try:
+        _wait(scheduler_file.exists, 60, "the scheduler")
+        address = json.loads(scheduler_file.read_text())["address"]
+        for i in range(2):
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", address,
+                 "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+                 "--name", f"worker-{i}"],
+                env=env, stdout=subprocess.DEVNULL, stderr=open(logs / f"worker-{i}.log", "w")))
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield Cluster(address, processes[1:], cache_dir, env)
+    finally:
+        for process in reversed(processes):
+            process.kill()
+            process.wait(timeout=30)
+
+
+def store_rows(path: Path) -> list[dict]:
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute("SELECT * FROM results ORDER BY path")]
+
+
+def row_count(path: Path) -> int:
+    try:
+        with sqlite3.connect(path, timeout=1.0) as db:
+            return db.execute("SELECT count(*) FROM results").fetchone()[0]
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def dask_run(cluster: Cluster, argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "expert", "diagnose", *argv, "--executor", "dask",
+         "--scheduler", cluster.address],
+        env=cluster.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finished(client: subprocess.Popen) -> dict:
+    out, err = client.communicate(timeout=300)
+    assert client.returncode == 0, err
+    return json.loads(out)["run"]
+
+
+def test_a_catalogue_on_a_cluster(cluster: Cluster, tmp_path: Path, capsys) -> None:
+    files = make_catalogue(tmp_path / "mixes", FILES)
+    rules = write_house_rule(tmp_path / "project-rules", -20.0).parent
+    common = [str(tmp_path / "mixes"), "--rules", str(rules), "--format", "json"]
+    local_store, dask_store = tmp_path / "local.sqlite", tmp_path / "dask.sqlite"
+    assert main(["diagnose", *common, "--store", str(local_store), "--jobs", "2"]) == 0
+    capsys.readouterr()
+
+    client = dask_run(cluster, [*common, "--store", str(dask_store)])
+    _wait(lambda: row_count(dask_store) >= 5 or client.poll() is not None, 240,
+          "the first results")
+    assert client.poll() is None and row_count(dask_store) < len(files), "killed too late"
+    os.kill(cluster.workers[0].pid, signal.SIGKILL)
+    assert finished(client) == {"files": len(files), "skipped": 0, "judged": len(files),
+                                "errors": 1, "executor": "dask"}
+
+    rows = store_rows(dask_store)
+    assert [r["path"] for r in rows] == sorted(str(p) for p in files)  # each exactly once
+    local = store_rows(local_store)
+    assert [{c: r[c] for c in COMPARED} for r in rows] == [
+        {c: r[c] for c in COMPARED} for r in local]
+    assert [r["path"] for r in rows if not r["ok"]] == [str(files[-1])]
+    survivor = [r["worker"] for r in rows if r["worker"] != "dask"]
+    assert len(survivor) == len(files)  # every row came back from a worker, none was lost
+
+    again = finished(dask_run(cluster, [*common, "--store", str(dask_store)]))
+    assert again["skipped"] == len(files) and again["judged"] == 0
+    assert store_rows(dask_store) == rows
+
+    cache_entries = {p: p.stat().st_mtime_ns for p in cluster.cache_dir.glob("*.json")}
+    assert len(cache_entries) == FILES  # one per readable file, whichever worker made it
+    write_house_rule(rules, -40.0)
+    edited = finished(dask_run(cluster, [*common, "--store", str(dask_store)]))
+    assert edited["judged"] == len(files) and edited["skipped"] == 0
+    new_rows = [r for r in store_rows(dask_store) if r["rulebase_digest"] !=
+                rows[0]["rulebase_digest"]]
+    assert len(new_rows) == len(files)
+    assert all(r["features_cached"] for r in new_rows if r["ok"])
+    assert {p: p.stat().st_mtime_ns for p in cluster.cache_dir.glob("*.json")} == cache_entries
+    assert sum("over_house_limit" in r["problems"] for r in new_rows) == FILES
