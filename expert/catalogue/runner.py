@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -52,10 +53,12 @@ def to_judge(paths: Sequence[str], index: StoreIndex, *, retry_failed: bool
     failures_skipped = 0
     for path in paths:
         try:
-            stat = os.stat(path)
-            identity = (path, stat.st_size, stat.st_mtime_ns)
+            info = os.stat(path)
+            regular = stat.S_ISREG(info.st_mode)
         except OSError:
-            identity = (path, -1, -1)  # judged (as an error) by the worker, like a file
+            regular = False
+        # the worker judges (as an error) what is not a readable regular file
+        identity = (path, info.st_size, info.st_mtime_ns) if regular else (path, -1, -1)
         known = index.identity.get(identity)
         if known is None and identity[1] in index.sizes:
             try:

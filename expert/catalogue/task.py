@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import stat
 import threading
 import time
 
@@ -68,9 +69,11 @@ def judge_file(path: str, options: RunOptions, digest: str, *, worker: str = "",
             "rulebase_digest": session.digest, "tool_version": __version__,
             "worker": worker or socket.gethostname()}
     try:
-        stat = os.stat(path)
-        identity = {"content_hash": content_hash(path), "size_bytes": stat.st_size,
-                    "mtime_ns": stat.st_mtime_ns}
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block the hash forever
+            return error_row(base, "not a regular file")
+        identity = {"content_hash": content_hash(path), "size_bytes": info.st_size,
+                    "mtime_ns": info.st_mtime_ns}
     except OSError as exc:
         return error_row(base, f"cannot read the file: {exc.strerror or exc}")
     started = time.perf_counter()
