@@ -1,0 +1,130 @@
+"""Catalogue throughput: the local executor against Dask at 1 and 2 workers, on this machine.
+
+    python benchmarks/bench_catalogue.py [--files N] [--seconds S] [--out DIR]
+
+Generates N short WAVs (default 1,000 of 1 s; the generator of tests/catalogue, so levels
+vary and one file is unreadable), then runs ``mixexpert diagnose DIR --store S`` as a
+separate client process, each time with an empty descriptor cache and a new SQLite store:
+
+- local: ``--executor local --jobs 2`` (the process pool on both cores);
+- dask-1, dask-2: ``--executor dask`` against a scheduler and 1 or 2 single-threaded
+  worker processes started here on 127.0.0.1 (``distributed.cli``, no nanny).
+
+Prints files/min, the scaling factor from 1 to 2 workers, the client's peak resident memory
+(the client process alone, from ``wait4``: the Dask workers, and the local pool's forks, are
+not in it) and the store's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.catalogue.conftest import make_catalogue  # noqa: E402 - after the path
+
+
+def _env(cache_dir: Path) -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(ROOT), MIXEXPERT_CACHE_DIR=str(cache_dir),
+                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+
+
+def start_cluster(workers: int, work: Path, env: dict[str, str]) -> tuple[str, list]:
+    scheduler_file = work / "scheduler.json"
+    scheduler_file.unlink(missing_ok=True)
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("the Dask scheduler did not start in 60 s")
+        time.sleep(0.1)
+    address = json.loads(scheduler_file.read_text())["address"]
+    for i in range(workers):
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--no-nanny", "--no-dashboard", "--host", "127.0.0.1", "--name", f"bench-{i}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, processes
+
+
+def run_client(argv: list[str], env: dict[str, str]) -> tuple[float, int, dict]:
+    """(wall seconds, client peak RSS in kB, the run's tally) of one diagnose process."""
+    started = time.perf_counter()
+    client = subprocess.Popen([sys.executable, "-m", "expert", "diagnose", *argv,
+                               "--format", "json"], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = client.stdout.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(client.pid, 0)
+    wall_s = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"diagnose {' '.join(argv)} failed")
+    return wall_s, usage.ru_maxrss, json.loads(out)["run"]
+
+
+def store_bytes(store: Path) -> int:
+    return sum(p.stat().st_size for p in store.parent.glob(store.name + "*"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000, help="generated files (default 1000)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of each (default 1)")
+    parser.add_argument("--out", type=Path, help="work folder (default: a temporary one)")
+    args = parser.parse_args()
+    work = args.out or Path(tempfile.mkdtemp(prefix="bench-catalogue-"))
+    mixes = work / "mixes"
+    if not mixes.exists():
+        make_catalogue(mixes, args.files - 1, seconds=args.seconds)  # + one unreadable file
+    results = []
+    for name, workers in (("local", 0), ("dask-1", 1), ("dask-2", 2)):
+        cache, store = work / f"cache-{name}", work / f"{name}.sqlite"
+        shutil.rmtree(cache, ignore_errors=True)
+        for old in work.glob(store.name + "*"):
+            old.unlink()
+        env = _env(cache)
+        argv = [str(mixes), "--store", str(store)]
+        processes: list = []
+        if workers:
+            address, processes = start_cluster(workers, work, env)
+            argv += ["--executor", "dask", "--scheduler", address]
+        else:
+            argv += ["--jobs", "2"]
+        try:
+            wall_s, rss_kb, run = run_client(argv, env)
+        finally:
+            for process in processes:
+                process.kill()
+                process.wait()
+        assert run["judged"] == args.files, run
+        results.append((name, wall_s, rss_kb, store_bytes(store)))
+        print(f"{name}: {wall_s:.1f} s", file=sys.stderr)
+    print(f"\n{args.files} files of {args.seconds:g} s, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}\n")
+    print("| executor | wall s | files/min | client peak RSS MB | store MB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, wall_s, rss_kb, size in results:
+        print(f"| {name} | {wall_s:.1f} | {args.files / wall_s * 60:.0f} | {rss_kb / 1024:.0f} "
+              f"| {size / 1e6:.1f} |")
+    rate = {name: args.files / wall_s for name, wall_s, _, _ in results}
+    print(f"\nscaling 1 -> 2 Dask workers: {rate['dask-2'] / rate['dask-1']:.2f}x; "
+          f"dask-2 vs local: {rate['dask-2'] / rate['local']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
