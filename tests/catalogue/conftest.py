@@ -45,5 +45,5 @@ def make_catalogue(folder: Path, files: int, *, seconds: float = 1.0) -> list[Pa
         sf.write(path, data, 44100, subtype="PCM_16")
         paths.append(path)
     bad = folder / "bad.wav"
-    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot audio")
+    bad.write_bytes(b"")  # refused by the decoder at once
     return [*paths, bad]

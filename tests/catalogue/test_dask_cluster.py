@@ -136,8 +136,8 @@ def test_a_catalogue_on_a_cluster(cluster: Cluster, tmp_path: Path, capsys) -> N
     assert [{c: r[c] for c in COMPARED} for r in rows] == [
         {c: r[c] for c in COMPARED} for r in local]
     assert [r["path"] for r in rows if not r["ok"]] == [str(files[-1])]
-    survivor = [r["worker"] for r in rows if r["worker"] != "dask"]
-    assert len(survivor) == len(files)  # every row came back from a worker, none was lost
+    # every row came from a worker ("dask" would be a row the client made for a lost task)
+    assert all(r["worker"].startswith("tcp://127.0.0.1:") for r in rows)
 
     again = finished(dask_run(cluster, [*common, "--store", str(dask_store)]))
     assert again["skipped"] == len(files) and again["judged"] == 0

@@ -17,7 +17,7 @@ import pytest
 from tests.catalogue.conftest import make_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = 16
+FILES = 12
 
 
 def finished_rows(store: Path) -> list[tuple[str, str]]:
@@ -31,7 +31,7 @@ def finished_rows(store: Path) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("stop", "status"), [(signal.SIGINT, 130), (signal.SIGKILL, -9)])
 def test_a_stopped_run_keeps_what_finished(tmp_path: Path, stop: signal.Signals,
                                            status: int) -> None:
-    make_catalogue(tmp_path / "mixes", FILES - 1, seconds=2.0)
+    make_catalogue(tmp_path / "mixes", FILES - 1, seconds=1.5)
     store = tmp_path / "results.sqlite"
     command = [sys.executable, "-m", "expert", "diagnose", str(tmp_path / "mixes"),
                "--store", str(store), "--jobs", "2", "--format", "json"]
