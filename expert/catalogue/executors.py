@@ -120,6 +120,7 @@ class DaskExecutor:
                         rows.append(future.result())
                     else:
                         rows.append(failed(path, _failure(future)))
+                    future.release()  # the scheduler forgets it: only the window is held
                 submit(len(done))
                 yield rows
         finally:

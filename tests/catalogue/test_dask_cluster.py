@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from expert.catalogue.executors import DaskExecutor
 from expert.cli import main
+from expert.pipeline import RunOptions, Session
 from tests.catalogue.conftest import make_catalogue, write_house_rule
 
 distributed = pytest.importorskip(
@@ -57,8 +59,9 @@ def _wait(condition, timeout_s: float, what: str) -> None:  # noqa: ANN001
         time.sleep(0.05)
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    tmp_path = tmp_path_factory.mktemp("cluster")
     # one descriptor cache for both workers, as on a shared file system
     cache_dir = tmp_path / "worker-cache"
     env = _env(cache_dir)
@@ -112,6 +115,28 @@ def finished(client: subprocess.Popen) -> dict:
     out, err = client.communicate(timeout=300)
     assert client.returncode == 0, err
     return json.loads(out)["run"]
+
+
+def test_tasks_in_flight_stay_within_the_window(cluster: Cluster, tmp_path: Path) -> None:
+    files = [str(p) for p in make_catalogue(tmp_path / "mixes", 11, seconds=0.5)]  # + bad.wav
+    options = RunOptions(cache_dir=str(tmp_path / "client-cache"))
+    window = 2
+    executor = DaskExecutor(cluster.address, window=window)
+    digest = Session(options).digest
+
+    def tasks_on_scheduler() -> int:
+        return executor.client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+
+    seen, most = [], 0
+    try:
+        for batch in executor.batches(files, options, digest, lambda p, m: pytest.fail(m)):
+            most = max(most, tasks_on_scheduler())
+            seen += [row.path for row in batch]
+    finally:
+        executor.close()
+    assert sorted(seen) == sorted(files)
+    # in flight, plus finished ones whose release is still on its way: not the 12 files
+    assert 1 <= most <= 2 * window
 
 
 def test_a_catalogue_on_a_cluster(cluster: Cluster, tmp_path: Path, capsys) -> None:
