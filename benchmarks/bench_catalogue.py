@@ -8,7 +8,8 @@ separate client process, each time with an empty descriptor cache and a new SQLi
 
 - local: ``--executor local --jobs 2`` (the process pool on both cores);
 - dask-1, dask-2: ``--executor dask`` against a scheduler and 1 or 2 single-threaded
-  worker processes started here on 127.0.0.1 (``distributed.cli``, no nanny).
+  worker processes started here on 127.0.0.1 (``tests/catalogue``'s ``running_cluster``);
+  the cluster's start-up is not timed, the workers' first imports are.
 
 Prints files/min, the scaling factor from 1 to 2 workers, the client's peak resident memory
 (the client process alone, from ``wait4``: the Dask workers, and the local pool's forks, are
@@ -25,42 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.catalogue.conftest import make_catalogue  # noqa: E402 - after the path
-
-
-def _env(cache_dir: Path) -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(ROOT), MIXEXPERT_CACHE_DIR=str(cache_dir),
-                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-
-
-def start_cluster(workers: int, work: Path, env: dict[str, str]) -> tuple[str, list]:
-    scheduler_file = work / "scheduler.json"
-    scheduler_file.unlink(missing_ok=True)
-    processes = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    deadline = time.monotonic() + 60
-    while not scheduler_file.exists():
-        if time.monotonic() > deadline:
-            raise SystemExit("the Dask scheduler did not start in 60 s")
-        time.sleep(0.1)
-    address = json.loads(scheduler_file.read_text())["address"]
-    for i in range(workers):
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-             "--no-nanny", "--no-dashboard", "--host", "127.0.0.1", "--name", f"bench-{i}"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    from distributed import Client
-
-    with Client(address, timeout="30s") as client:
-        client.wait_for_workers(workers, timeout=120)
-    return address, processes
+from tests.catalogue.conftest import (  # noqa: E402 - after the path
+    make_catalogue,
+    running_cluster,
+    worktree_env,
+)
 
 
 def run_client(argv: list[str], env: dict[str, str]) -> tuple[float, int, dict]:
@@ -93,24 +69,20 @@ def main() -> None:
         make_catalogue(mixes, args.files - 1, seconds=args.seconds)  # + one unreadable file
     results = []
     for name, workers in (("local", 0), ("dask-1", 1), ("dask-2", 2)):
-        cache, store = work / f"cache-{name}", work / f"{name}.sqlite"
-        shutil.rmtree(cache, ignore_errors=True)
+        store = work / f"{name}.sqlite"
         for old in work.glob(store.name + "*"):
             old.unlink()
-        env = _env(cache)
         argv = [str(mixes), "--store", str(store)]
-        processes: list = []
-        if workers:
-            address, processes = start_cluster(workers, work, env)
-            argv += ["--executor", "dask", "--scheduler", address]
-        else:
-            argv += ["--jobs", "2"]
-        try:
+        with ExitStack() as stack:  # each run starts with an empty descriptor cache
+            shutil.rmtree(work / name, ignore_errors=True)
+            if workers:
+                cluster = stack.enter_context(running_cluster(work / name, workers=workers))
+                argv += ["--executor", "dask", "--scheduler", cluster.address]
+                env = cluster.env
+            else:
+                argv += ["--jobs", "2"]
+                env = worktree_env(work / name / "cache")
             wall_s, rss_kb, run = run_client(argv, env)
-        finally:
-            for process in processes:
-                process.kill()
-                process.wait()
         assert run["judged"] == args.files, run
         results.append((name, wall_s, rss_kb, store_bytes(store)))
         print(f"{name}: {wall_s:.1f} s", file=sys.stderr)

@@ -139,8 +139,8 @@ def _failure(future: Any) -> str:
         return f"the Dask task ended {future.status} (the cluster lost it)"
     exc = future.exception()
     if isinstance(exc, KilledWorker):
-        return ("the file took down every Dask worker that judged it (the scheduler's "
-                "allowed-failures); not tried again")
+        return ("the Dask workers judging this file died, as many times as the scheduler's "
+                "allowed-failures lets a task; not tried again (--retry-failed does)")
     return f"the Dask task failed: {type(exc).__name__}: {exc}"
 
 

@@ -15,9 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,69 +23,27 @@ import pytest
 from expert.catalogue.executors import DaskExecutor
 from expert.cli import main
 from expert.pipeline import RunOptions, Session
-from tests.catalogue.conftest import make_catalogue, write_house_rule
+from tests.catalogue.conftest import (
+    ROOT,
+    Cluster,
+    make_catalogue,
+    running_cluster,
+    wait_for,
+    write_house_rule,
+)
 
-distributed = pytest.importorskip(
+pytest.importorskip(
     "distributed", reason="the Dask executor needs dask[distributed]: pip install -e '.[dask]'")
 
-ROOT = Path(__file__).resolve().parents[2]
 FILES = 40
 COMPARED = ("content_hash", "profile", "rulebase_digest", "ok", "verdict", "severity",
             "problems", "entry_json", "error")
 
 
-@dataclass
-class Cluster:
-    address: str
-    workers: list[subprocess.Popen]
-    cache_dir: Path
-    env: dict[str, str]
-
-
-def _env(cache_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(PYTHONPATH=str(ROOT), MIXEXPERT_CACHE_DIR=str(cache_dir),
-               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    return env
-
-
-def _wait(condition, timeout_s: float, what: str) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    tmp_path = tmp_path_factory.mktemp("cluster")
-    # one descriptor cache for both workers, as on a shared file system
-    cache_dir = tmp_path / "worker-cache"
-    env = _env(cache_dir)
-    scheduler_file = tmp_path / "scheduler.json"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    processes = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "w"))]
-    try:
-        _wait(scheduler_file.exists, 60, "the scheduler")
-        address = json.loads(scheduler_file.read_text())["address"]
-        for i in range(2):
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", address,
-                 "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
-                 "--name", f"worker-{i}"],
-                env=env, stdout=subprocess.DEVNULL, stderr=open(logs / f"worker-{i}.log", "w")))
-        with distributed.Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-        yield Cluster(address, processes[1:], cache_dir, env)
-    finally:
-        for process in reversed(processes):
-            process.kill()
-            process.wait(timeout=30)
+    with running_cluster(tmp_path_factory.mktemp("cluster")) as running:
+        yield running
 
 
 def store_rows(path: Path) -> list[dict]:
@@ -148,7 +104,7 @@ def test_a_catalogue_on_a_cluster(cluster: Cluster, tmp_path: Path, capsys) -> N
     capsys.readouterr()
 
     client = dask_run(cluster, [*common, "--store", str(dask_store)])
-    _wait(lambda: row_count(dask_store) >= 5 or client.poll() is not None, 240,
+    wait_for(lambda: row_count(dask_store) >= 5 or client.poll() is not None, 240,
           "the first results")
     assert client.poll() is None and row_count(dask_store) < len(files), "killed too late"
     os.kill(cluster.workers[0].pid, signal.SIGKILL)
@@ -179,3 +135,28 @@ def test_a_catalogue_on_a_cluster(cluster: Cluster, tmp_path: Path, capsys) -> N
     assert all(r["features_cached"] for r in new_rows if r["ok"])
     assert {p: p.stat().st_mtime_ns for p in cluster.cache_dir.glob("*.json")} == cache_entries
     assert sum("over_house_limit" in r["problems"] for r in new_rows) == FILES
+
+
+def test_a_file_whose_workers_keep_dying_is_an_error_and_the_batch_goes_on(
+        tmp_path: Path) -> None:
+    files = make_catalogue(tmp_path / "mixes", 7, seconds=1.0)
+    store = tmp_path / "results.sqlite"
+    argv = [str(tmp_path / "mixes"), "--store", str(store), "--format", "json"]
+    # allowed-failures 0: the first worker death under a task fails it (3 by default)
+    with running_cluster(tmp_path / "cluster", allowed_failures=0) as cluster:
+        client = dask_run(cluster, argv)
+        wait_for(lambda: row_count(store) >= 2 or client.poll() is not None, 240,
+                 "the first results")
+        assert client.poll() is None, "the run ended before a worker could be killed"
+        os.kill(cluster.workers[0].pid, signal.SIGKILL)
+        run = finished(client)
+        rows = store_rows(store)
+        assert run["judged"] == len(files) == len(rows)
+        # what the dead worker was judging (its running task, and the one queued behind it)
+        lost = [r for r in rows if not r["ok"] and r["path"] != str(files[-1])]
+        assert 1 <= len(lost) <= 2 and run["errors"] == 1 + len(lost)
+        assert all("workers judging this file died" in r["error"] for r in lost)
+
+        retried = finished(dask_run(cluster, [*argv, "--retry-failed"]))
+        assert retried["judged"] == 1 + len(lost) and retried["errors"] == 1
+        assert [r["path"] for r in store_rows(store) if not r["ok"]] == [str(files[-1])]
