@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import stat
 import threading
 import time
@@ -59,7 +58,7 @@ def session_for(options: RunOptions, digest: str) -> Session:
         return session
 
 
-def judge_file(path: str, options: RunOptions, digest: str, *, worker: str = "",
+def judge_file(path: str, options: RunOptions, digest: str, *, worker: str,
                parallel: bool = False) -> ResultRow:
     """The store row of ``path`` (absolute) for a client whose rules have ``digest``. Never
     raises for a bad file: its row has ``ok=False`` and the one-line reason; an unexpected
@@ -67,7 +66,7 @@ def judge_file(path: str, options: RunOptions, digest: str, *, worker: str = "",
     session = session_for(options, digest)
     base = {"path": path, "profile": session.profile.name,
             "rulebase_digest": session.digest, "tool_version": __version__,
-            "worker": worker or socket.gethostname()}
+            "worker": worker}
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block the hash forever
@@ -109,8 +108,7 @@ def verdict_fields(entry: FileReport) -> dict[str, object]:
 def error_row(base: dict[str, object], message: str, *, measure_s: float = 0.0) -> ResultRow:
     """The row of a file that was not judged, with the one-line ``message``."""
     path = str(base["path"])
-    fields = {"content_hash": UNREADABLE_PREFIX + path, "size_bytes": -1, "mtime_ns": -1,
-              "worker": ""} | base
+    fields = {"content_hash": UNREADABLE_PREFIX + path, "size_bytes": -1, "mtime_ns": -1} | base
     entry = FileReport(path=path, ok=False, error=message)
     return ResultRow(**fields, ok=False, verdict=None, severity=None, problems=(),  # type: ignore[arg-type]
                      duration_s=None, entry_json=entry.model_dump_json(), error=message,
