@@ -126,5 +126,8 @@ def test_store_summary_reads_what_diagnose_wrote(capsys, tmp_path: Path) -> None
     assert main(["store", "summary", str(store), "--format", "markdown"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("# Result store") and "## Errors (1)" in text
+    written = tmp_path / "summary.txt"
+    assert main(["store", "summary", str(store), "--output", str(written)]) == 0
+    assert "Verdicts" in written.read_text() and "Errors (1)" in written.read_text()
     assert main(["store", "summary", str(tmp_path / "missing.sqlite")]) == 2
     assert "no such result store" in capsys.readouterr().err
