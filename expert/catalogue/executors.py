@@ -80,9 +80,14 @@ class DaskExecutor:
                  ) -> None:
         try:
             from distributed import Client
+            from distributed.comm import get_address_host_port
         except ImportError:
             raise UsageError("--executor dask needs Dask: pip install 'mixexpert[dask]'"
                              ) from None
+        try:  # before a Client exists: a half-made one stalls in its finalizer
+            get_address_host_port(address)
+        except ValueError as exc:
+            raise UsageError(f"--scheduler {address}: {exc}") from None
         try:
             self.client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:

@@ -131,3 +131,16 @@ def test_store_summary_reads_what_diagnose_wrote(capsys, tmp_path: Path) -> None
     assert "Verdicts" in written.read_text() and "Errors (1)" in written.read_text()
     assert main(["store", "summary", str(tmp_path / "missing.sqlite")]) == 2
     assert "no such result store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("nonsense://host:1", "unknown address scheme 'nonsense'"),
+    ("tcp://127.0.0.1", "missing port number"),
+])
+def test_a_malformed_scheduler_address_is_one_line(capsys, tmp_path: Path, address: str,
+                                                   message: str) -> None:
+    pytest.importorskip("distributed", reason="the Dask executor needs dask[distributed]")
+    (mix, *_) = make_catalogue(tmp_path, 1)
+    status = main(["diagnose", str(mix), "--executor", "dask", "--scheduler", address])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
