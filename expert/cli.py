@@ -22,7 +22,10 @@ from expert.errors import ExitStatus, Interrupted, MixExpertError, MixExpertWarn
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-COMMANDS = ("diagnose", "album", "features", "descriptors", "rules", "profiles", "compare", "eval")
+COMMANDS = (
+    "diagnose", "album", "features", "descriptors", "rules", "profiles", "compare", "eval",
+    "store",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,13 @@ class RunOptions:
 
 def measure(path: str, options: RunOptions, *, parallel: bool = True) -> FeatureSet:
     """Extract (or fetch from the cache) the feature set of one file."""
+    return measure_traced(path, options, parallel=parallel)[0]
+
+
+def measure_traced(
+    path: str, options: RunOptions, *, parallel: bool = True
+) -> tuple[FeatureSet, bool]:
+    """``measure``, and whether the features came from the cache (nothing was decoded)."""
     from expert.audio.reader import check_input
     from expert.features.extract import extract
 
@@ -61,7 +69,7 @@ def measure(path: str, options: RunOptions, *, parallel: bool = True) -> Feature
     key = {"codec_check": options.codec_check, "downmix": options.downmix}
     cache = FeatureCache(Path(options.cache_dir) if options.cache_dir else None)
     if options.use_cache and (hit := cache.get(path, key)) is not None:
-        return hit
+        return hit, True
     try:
         features = extract(
             path, codec_check=options.codec_check, downmix=options.downmix, parallel=parallel
@@ -70,7 +78,7 @@ def measure(path: str, options: RunOptions, *, parallel: bool = True) -> Feature
         raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
     if options.use_cache:
         cache.put(path, key, features)
-    return features
+    return features, False
 
 
 class Session:
@@ -133,6 +141,16 @@ class Session:
         if not out:
             raise MixExpertError("no reference tracks found in " + ", ".join(given))
         return out
+
+    @cached_property
+    def digest(self) -> str:
+        """The rulebase digest of this session's judgements (``expert.rules.digest``)."""
+        from expert.rules.digest import rulebase_digest
+
+        o = self.options
+        settings = {"select": o.select, "ignore": o.ignore, "codec_check": o.codec_check,
+                    "downmix": o.downmix}
+        return rulebase_digest(self.rulebase, self.profile, settings=settings)
 
     def profile_summary(self) -> dict[str, Any]:
         return {**self.profile.model_dump(mode="json"),

@@ -8,6 +8,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from expert.commands._catalogue import (
+    add_catalogue_options,
+    run_catalogue_command,
+    wants_catalogue,
+)
 from expert.commands._common import (
     add_format_option,
     add_input_options,
@@ -114,6 +119,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show each diagnosis' reasoning: WHY, HOW (and the traces in JSON)",
     )
+    add_catalogue_options(parser)
 
 
 def project_start(paths: list[str]) -> str:
@@ -170,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
         from expert.report.html import require_plotting
 
         require_plotting()
+    if wants_catalogue(args):
+        return run_catalogue_command(args, files, options_from(args))
     session = Session(options_from(args))
     if args.format == "rich" and not args.output:
         from expert.report.batch import print_batch

@@ -7,3 +7,5 @@ from __future__ import annotations
 FORMATS = ("rich", "json")
 #: What a report of diagnoses can also be written as (``expert.report.output.render``).
 REPORT_FORMATS = (*FORMATS, "markdown", "html")
+#: What a result store's summary is written as (``expert.report.catalogue``).
+SUMMARY_FORMATS = (*FORMATS, "markdown")

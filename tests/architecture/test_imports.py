@@ -31,6 +31,10 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "expert.rules": (*NUMERICAL, "expert.audio", "expert.features", "expert.engine",
                      "expert.report", *COMMAND_LINE),
     "expert.evaluate": (*COMMAND_LINE,),
+    # a store knows rows, not how they were judged; the catalogue runs the pipeline
+    "expert.store": (*NUMERICAL, "expert.audio", "expert.features", "expert.engine",
+                     "expert.report", "expert.rules", "expert.catalogue", *COMMAND_LINE),
+    "expert.catalogue": ("expert.audio", "expert.features", *COMMAND_LINE),
     "expert.pipeline": (*COMMAND_LINE,),
     "expert.compare": (*COMMAND_LINE,),
     "expert.collection": ("expert.audio", "expert.features", *COMMAND_LINE),
