@@ -59,6 +59,7 @@ YAML_TEXT = st.one_of(
     st.text(max_size=300),
     st.text(alphabet="rules:- id{}[]&*!<>'\"\n #.0123456789eE+-:,\t\x00~|", max_size=200),
     _mutated(SEED_RULES),
+    st.integers(4000, 6000).map(lambda digits: f"rules: [{'9' * digits}]\n"),  # int()'s limit
 )
 
 
