@@ -316,9 +316,14 @@ def _in_child(task: Callable[[], tuple[str, Any]], path: str) -> tuple[str, Any]
         finally:
             os._exit(code)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as received:
-        payload = received.read()
-    _, wait_status = os.waitpid(pid, 0)
+    try:
+        with os.fdopen(read_end, "rb") as received:
+            payload = received.read()
+        _, wait_status = os.waitpid(pid, 0)
+    except BaseException:  # Ctrl-C while decoding: the child goes too, not left running
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     if os.WIFSIGNALED(wait_status):
         name = signal.Signals(os.WTERMSIG(wait_status)).name
         return "error", f"the decoder crashed on this file ({name}): damaged or not audio"

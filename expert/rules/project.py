@@ -176,7 +176,7 @@ def _mixexpert_table(toml_file: Path) -> Any:
         return None
     try:
         table = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or int() refusing a 4,300-digit number
         if "mixexpert" in text:
             raise RuleError(f"{toml_file}: invalid TOML: {exc}") from None
         return None

@@ -101,7 +101,11 @@ def _scalar(file: str, event: yaml.ScalarEvent) -> Any:
     if tag not in _SCALAR_TAGS:
         raise _bad_tag(file, event, tag)
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-    return _constructor.yaml_constructors[tag](_constructor, node)
+    try:
+        return _constructor.yaml_constructors[tag](_constructor, node)
+    except ValueError:  # e.g. an integer of more than 4,300 digits (Python's own limit)
+        raise _where(file, event, f"{event.value[:20]}...: not a number a rule file can "
+                                  "hold") from None
 
 
 def _compose(events: Iterable[yaml.Event], pos: Positions) -> Any:

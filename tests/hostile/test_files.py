@@ -122,8 +122,10 @@ def test_too_many_values_are_refused_while_parsing(tmp_path: Path) -> None:
     ("a: 1\na: 2\n", "duplicate key 'a'"),
     ("x: !!python/object:os.system ls\n", "YAML tag '!!python/object:os.system'"),
     ("---\na\n---\nb\n", "one YAML document"),
+    ("x: 1" + "0" * 5000 + "\n", "not a number a rule file can hold"),  # int() refuses it
     ("a:" + " [" * 40 + "]" * 40 + "\n", "nesting deeper than 32"),
-])
+], ids=["alias", "merge", "complex key", "duplicate", "python tag", "two documents",
+        "5001 digits", "deep"])
 def test_unsafe_shapes_are_refused_with_their_position(tmp_path: Path, text: str,
                                                         message: str) -> None:
     bad = tmp_path / "bad.yaml"

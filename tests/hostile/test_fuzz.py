@@ -8,6 +8,7 @@ suite runs a bounded, derandomized number of examples (seconds); for a long run 
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from pathlib import Path
@@ -59,6 +60,7 @@ YAML_TEXT = st.one_of(
     st.text(max_size=300),
     st.text(alphabet="rules:- id{}[]&*!<>'\"\n #.0123456789eE+-:,\t\x00~|", max_size=200),
     _mutated(SEED_RULES),
+    st.integers(4000, 6000).map(lambda digits: f"rules: [{'9' * digits}]\n"),  # int()'s limit
 )
 
 
@@ -195,3 +197,22 @@ def test_the_seeds_themselves_are_readable(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"seed{suffix}"
     path.write_bytes(SEEDS[suffix])
     assert open_audio(path).info.frames == 2205
+
+
+# -- names in every report format ---------------------------------------------------------
+
+@FUZZ
+@given(name=st.one_of(st.text(), st.binary().map(os.fsdecode)), error=st.text(),
+       fmt=st.sampled_from(["rich", "json", "markdown", "html"]))
+def test_any_name_renders_safely_in_every_format(name: str, error: str, fmt: str) -> None:
+    from expert.report.models import FileReport, Report
+    from expert.report.output import render
+
+    report = Report(profile={"name": "streaming"},
+                    reports=[FileReport(path=name, ok=False, error=error)])
+    text = render(report, fmt)
+    text.encode("utf-8")  # no lone surrogate left to crash a terminal or a file
+    if fmt == "json":
+        assert json.loads(text)["reports"][0]["path"] == name
+    else:
+        assert not set(text) & {"\x1b", "\x07", "\x9b", "\u202e"}

@@ -18,7 +18,8 @@ def _rule_ids(run_out: str) -> list[str]:
 # -- pyproject.toml and mixexpert.yaml ----------------------------------------------------
 
 @pytest.mark.parametrize("text", ['tool = "mixexpert"\n', "[tool]\nblack = 1\n",
-                                  "this is [ not TOML\n"])
+                                  "this is [ not TOML\n", "x = 1" + "0" * 5000 + "\n"],
+                         ids=["tool is text", "another tool", "broken", "5001 digits"])
 def test_pyproject_that_is_not_ours_is_ignored(tmp_path: Path, cli, text: str) -> None:
     (tmp_path / "pyproject.toml").write_text(text)
     (tmp_path / "mixexpert.yaml").write_text("ignore: [LD]\n")  # found in the same folder
