@@ -111,3 +111,14 @@ def test_missing_encoder_is_a_note_not_an_error() -> None:
 ])
 def test_encode_rate(rate: int, supported, expected: int) -> None:
     assert codec._encode_rate(rate, supported) == expected
+
+
+def test_overshoot_follows_the_level() -> None:
+    """LD009's remedy lowers the ceiling by the measured overshoot, assuming the codecs'
+    overshoot does not change when the master is 0.3 dB quieter: it moves by 0.3 dB."""
+    x = limited_master(44100) * np.float32(10 ** (-1 / 20))
+    before = round_trip(x, 44100).values
+    after = round_trip(x * np.float32(10 ** (-0.3 / 20)), 44100).values
+    for name in NAMES:
+        key = f"codec.{name}.true_peak_dbtp"
+        assert before[key] - after[key] == pytest.approx(0.3, abs=0.05), name
