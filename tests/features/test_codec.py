@@ -37,7 +37,7 @@ def limited_master(rate: int, channels: int = 2, seconds: float = 6.0) -> np.nda
 
 
 @pytest.mark.parametrize("rate, channels", [(44100, 2), (48000, 1)])
-def test_limited_master_comes_back_over_its_ceiling_true_peak_of_limited_master(rate: int, channels: int) -> None:
+def test_limited_master_comes_back_over_its_ceiling(rate: int, channels: int) -> None:
     v = round_trip(limited_master(rate, channels), rate).values
     assert set(v) == set(family("codec").provides) <= set(CATALOGUE)
     for name in NAMES:  # none comes back much below the master's -0.1 dBTP
