@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from expert.descriptors.codec import DELIVERY_CODECS
 from expert.rules.yamlpos import Positions
 from expert.severity import Severity
 
@@ -238,8 +239,6 @@ class ProfileSpec(_Strict):
 
     @model_validator(mode="after")
     def _known_codecs(self) -> ProfileSpec:
-        from expert.descriptors.codec import DELIVERY_CODECS
-
         known = [c.name for c in DELIVERY_CODECS]
         for name in self.codecs:
             if name not in known:
