@@ -221,6 +221,11 @@ class AudioSource:
         if not container.streams.audio:
             container.close()
             raise AudioError(self.path, "holds no audio stream")
+        if container.streams.audio[0].codec_context is None:  # PyAV: no decoder for it
+            container.close()
+            raise AudioError(
+                self.path, "its audio codec has no decoder in the installed FFmpeg libraries "
+                "(PyAV); convert it to WAV or FLAC")
         return container
 
     def _check_rate_and_channels(self, rate: int, channels: int) -> None:
@@ -380,7 +385,15 @@ def _is_mp4(container: av.container.InputContainer) -> bool:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    """One line of a decoder error: FFmpeg's reason and its last log line, without the
+    errno and the path (the message names the file already)."""
+    reason = getattr(exc, "strerror", None)
+    if reason:
+        log = getattr(exc, "log", None)
+        detail = str(log[2]).strip() if log and len(log) > 2 else ""
+        text = f"{reason}: {detail}" if detail else str(reason)
+    else:
+        text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
 

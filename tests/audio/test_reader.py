@@ -145,6 +145,18 @@ def test_decoded_length_wins_over_a_lying_container(tmp_path: Path) -> None:
     assert 3.9 < source.info.duration_s < 4.1 and "cut short" in source.notes[0]
 
 
+def test_codec_without_a_decoder_is_a_one_line_error(tmp_path: Path) -> None:
+    """A WAV whose format tag (0x1234) names a codec no library decodes."""
+    path = tmp_path / "odd.wav"
+    sf.write(path, _tone(0.5), RATE, subtype="PCM_16")
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"fmt ") + 8
+    raw[at : at + 2] = struct.pack("<H", 0x1234)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(AudioError, match=r"odd\.wav: its audio codec has no decoder"):
+        open_audio(path)
+
+
 def test_decode_in_blocks_holds_one_block(tmp_path: Path) -> None:
     """Every block but the last has exactly the size asked for, whatever the codec frames."""
     path = tmp_path / "t.ogg"
