@@ -129,6 +129,7 @@ class AudioSource:
         self._downmix = downmix
         self._via_ffmpeg = False
         self._announced_frames = 0
+        self._exact_length = False
         #: One-line remarks about the decode (a file cut short, corrupt packets skipped),
         #: complete once ``blocks()`` has run to the end.
         self.notes: list[str] = []
@@ -186,6 +187,9 @@ class AudioSource:
             codec = stream.codec_context
             rate, channels = int(codec.sample_rate), int(codec.layout.nb_channels)
             self._check_rate_and_channels(rate, channels)
+            # The stream's duration is the presentation length (MP4 edit list, Xing/LAME
+            # frame count); the container's is an estimate from the bit rate.
+            self._exact_length = stream.duration is not None
             if stream.duration is not None:
                 duration = float(stream.duration * stream.time_base)
             else:
@@ -193,7 +197,9 @@ class AudioSource:
             bit_rate = codec.bit_rate or container.bit_rate
             name = codec.codec.name
             lossless = codec.codec.lossless
-            bits = codec.format.bits if lossless else None
+            # 24-bit ALAC/FLAC decode to 32-bit samples and PyAV does not expose the coded
+            # depth: only a 16- or 8-bit decode tells the depth for certain.
+            bits = codec.format.bits if lossless and codec.format.bits <= 16 else None
         self._announced_frames = round(duration * rate)
         return AudioInfo(
             duration_s=duration,
@@ -274,7 +280,7 @@ class AudioSource:
             # An MP4 edit list gives the presentation length; FFmpeg removes the AAC
             # priming samples it announces but not the padding at the end (ISO/IEC
             # 14496-12 8.6.6), so the decode is cut to that length.
-            limit = self._announced_frames if _is_mp4(container) else None
+            limit = self._announced_frames if _is_mp4(container) and self._exact_length else None
             for frame in _decoded_frames(container, stream, self.path):
                 if frame is None:
                     skipped += 1

@@ -145,6 +145,21 @@ def test_decoded_length_wins_over_a_lying_container(tmp_path: Path) -> None:
     assert 3.9 < source.info.duration_s < 4.1 and "cut short" in source.notes[0]
 
 
+@needs_ffmpeg
+@pytest.mark.parametrize(("sample_format", "bits"), [("s16p", 16), ("s32p", None)])
+def test_alac_is_lossless_and_exact(tmp_path: Path, sample_format: str, bits) -> None:
+    """ALAC in M4A goes through FFmpeg: the samples come back exactly; a 24-bit file
+    decodes to 32-bit samples, so its depth is not claimed."""
+    wav, m4a = tmp_path / "src.wav", tmp_path / "alac.m4a"
+    sf.write(wav, _music(1.0), RATE, subtype="PCM_16")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", wav, "-c:a", "alac", "-sample_fmt",
+                    sample_format, m4a], check=True)
+    data, info = _read_all(m4a)
+    assert not info.lossy and info.bit_depth == bits and info.codec == "alac"
+    source, _ = sf.read(wav, dtype="float32")
+    assert np.array_equal(data, source)
+
+
 def test_codec_without_a_decoder_is_a_one_line_error(tmp_path: Path) -> None:
     """A WAV whose format tag (0x1234) names a codec no library decodes."""
     path = tmp_path / "odd.wav"
