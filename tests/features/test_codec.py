@@ -6,9 +6,13 @@ stand-ins.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import soundfile as sf
 
+from expert.cli import main
 from expert.descriptors import CATALOGUE
 from expert.descriptors.codec import DELIVERY_CODECS, EXCERPTS, SEGMENT_S
 from expert.features.base import AnalysisContext, Measurements
@@ -122,3 +126,26 @@ def test_overshoot_follows_the_level() -> None:
     for name in NAMES:
         key = f"codec.{name}.true_peak_dbtp"
         assert before[key] - after[key] == pytest.approx(0.3, abs=0.05), name
+
+
+@pytest.mark.parametrize("profile, worst", [("streaming", None), ("apple_music", "aac_256")])
+def test_ld009_judges_the_destinations_codecs_end_to_end(tmp_path, capsys, profile: str,
+                                                        worst: str | None) -> None:
+    """A master just under -1 dBTP that the encoders push over it: LD009 fires on the worst
+    of the destination's codecs, and its ceiling brings that codec back to the limit."""
+    path = tmp_path / "hot.wav"
+    # True peak -1.02 dBTP: within the ceiling by a margin the codecs' 0.1-0.3 dB exceed.
+    sf.write(path, limited_master(44100, seconds=20.0) * np.float32(10 ** (-0.92 / 20)), 44100,
+             subtype="FLOAT")
+    main(["diagnose", str(path), "--codec-check", "--profile", profile, "--format", "json",
+          "--no-cache"])
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    d = report["descriptors"]
+    codecs = {"streaming": NAMES, "apple_music": ["aac_256"]}[profile]
+    name = worst or max(codecs, key=lambda n: d[f"codec.{n}.true_peak_dbtp"])
+    after = d[f"codec.{name}.true_peak_dbtp"]
+    assert d["loudness.true_peak_dbtp"] <= -1.0 < after
+    (ld009,) = [g for g in report["diagnoses"] if g["rule_id"] == "LD009"]
+    assert name in ld009["explanation"]
+    ceiling = ld009["remedies"][0]["parameters"]["ceiling_dbtp"]
+    assert ceiling == pytest.approx(d["loudness.true_peak_dbtp"] - (after - -1.0), abs=0.01)
