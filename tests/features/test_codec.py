@@ -117,15 +117,21 @@ def test_encode_rate(rate: int, supported, expected: int) -> None:
     assert codec._encode_rate(rate, supported) == expected
 
 
-def test_overshoot_follows_the_level() -> None:
-    """LD009's remedy lowers the ceiling by the measured overshoot, assuming the codecs'
-    overshoot does not change when the master is 0.3 dB quieter: it moves by 0.3 dB."""
-    x = limited_master(44100) * np.float32(10 ** (-1 / 20))
+def test_the_remedys_ceiling_brings_every_codec_under_the_limit() -> None:
+    """LD009's ceiling (true peak - (worst post-codec true peak - limit)) applied to the
+    master: every codec ends up within the 0.2 dBTP noise width of the limit
+    (rules/reporting.yaml). Not exactly under it: a codec's overshoot moves by a few tenths
+    of a dB with the level (AAC 256 on this master: +0.05 to +0.39 dB between -0.9 and
+    -1.5 dBTP), which is why the rule says to check again."""
+    limit_dbtp, noise_db = -1.0, 0.2
+    x = limited_master(44100, seconds=20.0) * np.float32(10 ** (-0.92 / 20))
     before = round_trip(x, 44100).values
-    after = round_trip(x * np.float32(10 ** (-0.3 / 20)), 44100).values
+    source_dbtp = before["codec.true_peak_dbtp"] - before["codec.true_peak_change_db"]
+    ceiling_dbtp = source_dbtp - (before["codec.true_peak_dbtp"] - limit_dbtp)
+    assert before["codec.true_peak_dbtp"] > limit_dbtp > ceiling_dbtp
+    after = round_trip(x * np.float32(10 ** ((ceiling_dbtp - source_dbtp) / 20)), 44100).values
     for name in NAMES:
-        key = f"codec.{name}.true_peak_dbtp"
-        assert before[key] - after[key] == pytest.approx(0.3, abs=0.05), name
+        assert after[f"codec.{name}.true_peak_dbtp"] <= limit_dbtp + noise_db, name
 
 
 @pytest.mark.parametrize("profile, worst", [("streaming", None), ("apple_music", "aac_256")])
