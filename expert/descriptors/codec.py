@@ -17,8 +17,8 @@ _BS1770 = "ITU-R BS.1770-4 Annex 2 (true peak, 4x oversampling)"
 #: ``EXCERPTS`` segments of ``SEGMENT_S`` (about a bar's loudest beat) with the highest
 #: sample peaks, each with ``MARGIN_S`` of music faded in and out around it (longer than any
 #: encoder's delay and look-ahead: at most 2112 samples, 48 ms at 44.1 kHz, AAC), ``GAP_S``
-#: of silence apart. 8 x 1 s of reel keeps the four round trips within the cost of the
-#: plain analysis of a 4-minute file.
+#: of silence apart. 8 x 1 s of reel keeps the round trips within the cost of the plain
+#: analysis of a 4-minute file.
 EXCERPTS = 8
 SEGMENT_S = 0.5
 MARGIN_S = 0.25
@@ -40,6 +40,8 @@ DELIVERY_CODECS: tuple[DeliveryCodec, ...] = (
     DeliveryCodec("aac_256", "AAC 256 kbit/s",
                   "FFmpeg's native AAC encoder, CBR 256 kbit/s (Apple's own encoder is not "
                   "available outside Apple's platforms)"),
+    DeliveryCodec("aac_128", "AAC 128 kbit/s",
+                  "FFmpeg's native AAC encoder, CBR 128 kbit/s"),
     DeliveryCodec("mp3_320", "MP3 320 kbit/s", "LAME, CBR 320 kbit/s (via FFmpeg)"),
     DeliveryCodec("opus_160", "Opus 160 kbit/s",
                   "libopus 160 kbit/s VBR at 48 kHz (via FFmpeg)"),

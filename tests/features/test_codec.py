@@ -58,6 +58,7 @@ def test_bit_rates_are_the_delivery_ones() -> None:
     # Constant bit rates within a tenth (the silence between excerpts is cheap to code);
     # Opus and Vorbis are variable: they spend what this simple music needs.
     assert v["codec.aac_256.bitrate_kbps"] == pytest.approx(256, rel=0.1)
+    assert v["codec.aac_128.bitrate_kbps"] == pytest.approx(128, rel=0.1)
     assert v["codec.mp3_320.bitrate_kbps"] == pytest.approx(320, rel=0.1)
     assert v["codec.opus_160.bitrate_kbps"] > 96 and v["codec.vorbis_320.bitrate_kbps"] > 96
 

@@ -53,6 +53,7 @@ class _Encoder:
 #: (Xiph's quality table), Spotify's "Very high".
 _ENCODERS: dict[str, _Encoder] = {
     "aac_256": _Encoder("aac", "aac", 256_000),
+    "aac_128": _Encoder("aac", "aac", 128_000),
     "mp3_320": _Encoder("libmp3lame", "mp3float", 320_000),
     "opus_160": _Encoder("libopus", "opus", 160_000, sample_format="flt"),
     "vorbis_320": _Encoder("libsndfile", "", 0, vorbis_quality=0.9),
