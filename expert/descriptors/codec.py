@@ -86,7 +86,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(
         name="codec.true_peak_change_db", unit="dB",
         meaning="How much the worst round trip raised (+) or lowered the true peak.",
-        method="codec.true_peak_dbtp minus the source's true peak (whole file), same meter.",
+        method="codec.true_peak_dbtp minus the source's true peak on the same excerpts, "
+               "same meter.",
         references=(_TD1004,),
     ),
     DescriptorSpec(

@@ -68,11 +68,9 @@ class CodecRoundTripAnalyzer(Analyzer):
         rate = context.sample_rate_hz
         self._segment = max(1, round(SEGMENT_S * rate))
         self._margin = round(MARGIN_S * rate)
-        self._source_peak = _PeakMeter(rate, context.channels)
         self._picker = _SegmentPicker(self._segment, self._margin, EXCERPTS)
 
     def process(self, block: np.ndarray) -> None:
-        self._source_peak.push(block)
         self._picker.push(block)
 
     def finish(self) -> Measurements:
@@ -80,7 +78,10 @@ class CodecRoundTripAnalyzer(Analyzer):
         v = m.values
         rate, channels = self.context.sample_rate_hz, self.context.channels
         reel = _reel(self._picker.finish(), self._margin, round(GAP_S * rate), channels)
-        source_tp = self._source_peak.true_peak_dbtp()
+        # The source's true peak on the reel itself: the same passages the codecs saw.
+        source = _PeakMeter(rate, channels)
+        source.push(reel)
+        source_tp = source.true_peak_dbtp()
         measured: list[_PeakMeter] = []
         for codec in DELIVERY_CODECS:
             prefix = f"codec.{codec.name}"
