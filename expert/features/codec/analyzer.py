@@ -202,7 +202,10 @@ def _round_trip(
     encoder.sample_rate, encoder.layout, encoder.format = out_rate, layout, how.sample_format
     encoder.bit_rate = how.bit_rate
     encoder.thread_count = 1  # one thread: the same bits on every run
-    encoder.open()
+    try:
+        encoder.open()
+    except av.error.FFmpegError as exc:  # e.g. a rate or layout this build does not take
+        raise _EncoderMissing(f"{how.encoder} refused {out_rate} Hz {layout}: {exc}") from None
     decoder.sample_rate, decoder.layout = out_rate, layout
     if encoder.extradata:  # AAC's AudioSpecificConfig, Opus's header
         decoder.extradata = encoder.extradata
