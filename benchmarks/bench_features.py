@@ -1,6 +1,6 @@
 """Speed and memory of the full extraction against two anchors, measured in one run.
 
-    python benchmarks/bench_features.py [--skip-long] [--out DIR]
+    python benchmarks/bench_features.py [--skip-long] [--out DIR] [--formats] [--codec-check]
 
 Generates (once, cached in benchmarks/out/) a 4-minute 44.1 kHz and a 60-minute 48 kHz
 stereo 16-bit WAV of deterministic music-like noise, then times whole processes:
@@ -13,6 +13,13 @@ Wall time is the median of ``--repeat`` runs; peak RSS is the largest sum of res
 memory over the process tree, sampled every 10 ms (our long-file run forks a worker).
 Targets (issue "Measure a mix"): 4 min within 2.5x ffmpeg and at least 4x faster than
 MusicExtractor; 60 min no slower than ffmpeg and under 300 MB.
+
+``--formats`` encodes the 60-minute file (once, with ffmpeg, into a temporary folder that
+is kept for the next run) as MP3, M4A/AAC, Ogg Vorbis, Opus and FLAC and prints our peak
+RSS and wall time per format (issue 14: under 300 MB for every format). ``--codec-check``
+prints the cost of ``--codec-check`` on the 4-minute file against the plain extraction
+(target: within 2x). Both print the load average, since wall times on a busy machine are
+inflated (peak RSS is not).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -99,18 +107,67 @@ MUSIC_EXTRACTOR = (
 )
 
 
+# The 60-minute file as each format is delivered (ffmpeg's encoders, common bit rates).
+FORMATS: dict[str, list[str]] = {
+    "wav": [],
+    "flac": ["-c:a", "flac"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "192k"],
+    "m4a": ["-c:a", "aac", "-b:a", "256k"],
+    "ogg": ["-c:a", "libvorbis", "-q:a", "6"],
+    "opus": ["-c:a", "libopus", "-b:a", "160k"],
+}
+
+
+def ours(file: Path, *extra: str) -> list[str]:
+    """The whole-process command of ``mixexpert features`` on ``file``."""
+    return [sys.executable, "-m", "expert.cli", "features", str(file), "--format", "json",
+            "--no-cache", *extra]
+
+
+def load_average() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def formats(source: Path, folder: Path) -> None:
+    """Peak RSS and wall time of our extraction on the 60-minute file in every format."""
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\n60-minute 48 kHz stereo, per format ({load_average()} at the start)")
+    print(f"  {'format':8} {'size MB':>8} {'wall s':>8} {'peak RSS MB':>12}  target < 300 MB")
+    for ext, codec in FORMATS.items():
+        file = source if ext == "wav" else folder / f"{source.stem}.{ext}"
+        if not file.exists():
+            tmp = file.with_suffix(f".tmp.{ext}")
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), *codec, str(tmp)],
+                           check=True)
+            tmp.rename(file)
+        wall, rss = measure(ours(file))
+        size = file.stat().st_size / 1e6
+        verdict = "PASS" if rss < 300 else "FAIL"
+        print(f"  {ext:8} {size:8.0f} {wall:8.1f} {rss:12.0f}  {verdict}")
+    print(f"  ({load_average()} at the end)")
+
+
+def codec_cost(file: Path, repeat: int) -> None:
+    """Wall time of --codec-check against the plain extraction, same file, same run."""
+    commands = {"plain": ours(file), "--codec-check": ours(file, "--codec-check")}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(repeat):  # interleaved, so a change of the machine's load hits both
+        for name, cmd in commands.items():
+            results[name].append(measure(cmd))
+    runs: dict[str, Any] = {
+        name: (statistics.median(r[0] for r in rs), max(r[1] for r in rs))
+        for name, rs in results.items()}
+    ratio = runs["--codec-check"][0] / runs["plain"][0]
+    print(f"\ncodec check on the 4-minute file ({load_average()})")
+    for name, (wall, rss) in runs.items():
+        print(f"  {name:16} {wall:8.2f} s {rss:8.0f} MB")
+    print(f"  target: within 2x of the plain extraction: {ratio:.2f}x "
+          f"{'PASS' if ratio <= 2 else 'FAIL'}")
+
+
 def run(file: Path, tools: list[str], repeat: int) -> dict[str, tuple[float, float]]:
     commands = {
-        "mixexpert": [
-            sys.executable,
-            "-m",
-            "expert.cli",
-            "features",
-            str(file),
-            "--format",
-            "json",
-            "--no-cache",
-        ],
+        "mixexpert": ours(file),
         "ffmpeg ebur128": [
             "ffmpeg",
             "-nostats",
@@ -146,12 +203,26 @@ def main() -> None:
     parser.add_argument("--long-me", action="store_true", help="MusicExtractor on 60 min too")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--formats", action="store_true",
+                        help="only: peak RSS per format on the 60-minute file")
+    parser.add_argument("--formats-dir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "mixexpert-bench-formats")
+    parser.add_argument("--codec-check", action="store_true",
+                        help="only: cost of --codec-check on the 4-minute file")
     args = parser.parse_args()
     if shutil.which("ffmpeg") is None:
         raise SystemExit("needs ffmpeg (scripts/install-system-deps.sh)")
     args.out.mkdir(parents=True, exist_ok=True)
     short = args.out / "music-4min-44k1.wav"
     make_music_like(short, 4, 44100)
+    long = args.out / "music-60min-48k.wav"
+    if args.codec_check:
+        codec_cost(short, args.repeat)
+    if args.formats:
+        make_music_like(long, 60, 48000)
+        formats(long, args.formats_dir)
+    if args.codec_check or args.formats:
+        return
     res = run(short, ["mixexpert", "ffmpeg ebur128", "MusicExtractor"], args.repeat)
     report("4-minute 44.1 kHz stereo WAV", res)
     me, ff, ours = res["MusicExtractor"][0], res["ffmpeg ebur128"][0], res["mixexpert"][0]
@@ -161,7 +232,6 @@ def main() -> None:
     )
     if args.skip_long:
         return
-    long = args.out / "music-60min-48k.wav"
     make_music_like(long, 60, 48000)
     tools = ["mixexpert", "ffmpeg ebur128"] + (["MusicExtractor"] if args.long_me else [])
     res = run(long, tools, 1)

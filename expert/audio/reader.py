@@ -1,24 +1,27 @@
 """Decode audio files block by block, so memory does not grow with the file's duration.
 
-libsndfile (through ``soundfile``) streams WAV, AIFF, FLAC and OGG/Vorbis/Opus in blocks.
-MP3 and the formats libsndfile does not decode (M4A/AAC and the rest of what FFmpeg knows)
-go through Essentia's ``AudioLoader``, which decodes the whole file at once: fine for songs,
-and the only way Essentia offers. MP3 is not read block-wise because libsndfile 1.2.2 returns
-wrong samples after the first block of some MP3 files (those written by libsndfile itself;
-see tests/audio/test_reader.py::test_libsndfile_mp3_block_reading_is_unreliable).
+Uncompressed and lossless files libsndfile knows (WAV, AIFF, FLAC, W64, RF64, CAF) go
+through libsndfile (``soundfile``), the fastest reader of PCM. Every lossy file (MP3,
+M4A/AAC, Ogg Vorbis, Opus, WMA) and whatever else FFmpeg knows is decoded packet by packet
+with FFmpeg's libraries (PyAV), gaplessly: the encoder delay and padding announced by the
+LAME/Xing header, the MP4 edit list or the Ogg granule positions are removed, so the decoded
+length is the source's (tests/audio/test_reader.py compares every sample with the ``ffmpeg``
+command's decode). libsndfile is not used for MP3 because 1.2.2 returns wrong samples after
+the first block of some MP3 files (tests/audio/test_reader.py::
+test_libsndfile_mp3_block_reading_is_unreliable). Essentia's ``AudioLoader`` is not used
+either: it decodes the whole file into memory (2.8 GB for an hour of MP3).
 """
 
 from __future__ import annotations
 
 import os
-import pickle
-import signal
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
@@ -26,6 +29,9 @@ import soundfile as sf
 from expert.descriptors.audio_info import AudioInfo
 from expert.errors import AudioError
 from expert.fileio import kind_of
+
+if TYPE_CHECKING:
+    import av
 
 AUDIO_EXTENSIONS = frozenset(
     {
@@ -51,7 +57,15 @@ AUDIO_EXTENSIONS = frozenset(
 MIN_SAMPLE_RATE_HZ = 8000
 MAX_SAMPLE_RATE_HZ = 192000
 DEFAULT_BLOCK_FRAMES = 1 << 16
+# How far the decoded length may fall short of the container's announcement before a note
+# says so: FFmpeg estimates the length of an MP3 without a Xing/LAME header from its bit
+# rate and size, which is off by up to a frame per second of VBR drift.
+ANNOUNCED_TOLERANCE_S = 0.5
+ANNOUNCED_TOLERANCE = 0.01
 
+#: libsndfile formats read with libsndfile (when their subtype is not lossy); the rest: FFmpeg.
+_SNDFILE_FORMATS = {"WAV", "WAVEX", "AIFF", "FLAC", "W64", "RF64", "CAF"}
+_SNDFILE_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"riff", b"FORM", b"fLaC", b"caff")
 _LOSSY_SUBTYPES = {"MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "VORBIS", "OPUS"}
 _BIT_DEPTH = {
     "PCM_S8": 8,
@@ -123,7 +137,11 @@ class AudioSource:
     def __init__(self, path: str | os.PathLike[str], *, downmix: bool = False) -> None:
         self.path = str(path)
         self._downmix = downmix
-        self._whole: np.ndarray | None = None
+        self._via_ffmpeg = False
+        self._announced_frames = 0
+        self._exact_length = False
+        #: One-line remarks about the decode (a file cut short, corrupt packets skipped),
+        #: complete once ``blocks()`` has run to the end.
         self.notes: list[str] = []
         self.info = self._probe()
 
@@ -135,13 +153,15 @@ class AudioSource:
         if expected and not head.startswith(expected):
             kind = Path(path).suffix.lstrip(".").upper()
             raise AudioError(path, f"not an audio file (no {kind} header)")
-        try:
-            with _decoder_output_hidden():
-                meta = sf.info(os.fsencode(path))  # bytes: soundfile cannot encode surrogates
-        except (sf.LibsndfileError, RuntimeError, TypeError):
-            return self._probe_with_essentia(size, head)
-        if meta.format == "MP3":
-            return self._probe_with_essentia(size, head)
+        meta = None
+        if head.startswith(_SNDFILE_MAGIC):  # libsndfile's MP3 reader is never asked
+            try:
+                with _decoder_output_hidden():
+                    meta = sf.info(os.fsencode(path))  # bytes: soundfile cannot encode surrogates
+            except (sf.LibsndfileError, RuntimeError, TypeError):
+                pass
+        if meta is None or meta.format not in _SNDFILE_FORMATS or meta.subtype in _LOSSY_SUBTYPES:
+            return self._probe_with_ffmpeg(size, head)
         channels = meta.channels
         self._check_rate_and_channels(meta.samplerate, channels)
         duration = meta.frames / meta.samplerate if meta.samplerate else 0.0
@@ -165,32 +185,67 @@ class AudioSource:
             downmixed=channels > 2,
         )
 
-    def _probe_with_essentia(self, size: int, head: bytes) -> AudioInfo:
+    def _probe_with_ffmpeg(self, size: int, head: bytes) -> AudioInfo:
+        """What the container announces; ``frames`` is corrected by ``blocks()``."""
         if not _looks_like_media(head, self.path):
             raise AudioError(self.path, "not an audio file (no known audio header)")
-        audio, rate, channels, _md5, bit_rate, codec = _decode_whole(self.path)
-        if audio.shape[0] == 0:
-            raise AudioError(self.path, "decodes to no samples (truncated or corrupt?)")
-        self._check_rate_and_channels(int(rate), int(channels))
-        # AudioLoader always returns two columns; a mono file comes back duplicated.
-        data = np.ascontiguousarray(audio[:, :1] if channels == 1 else audio, dtype=np.float32)
-        self._whole = data
-        duration = data.shape[0] / rate
+        self._via_ffmpeg = True
+        av = _pyav()
+        with self._open_container() as container:
+            stream = container.streams.audio[0]
+            codec = stream.codec_context
+            if codec.format is None or codec.layout is None or not codec.sample_rate:
+                # A header FFmpeg half-parsed (found by fuzzing a damaged FLAC).
+                raise AudioError(self.path, "cannot decode (no sample format, channel layout "
+                                            "or rate in its header: damaged?)")
+            rate, channels = int(codec.sample_rate), int(codec.layout.nb_channels)
+            self._check_rate_and_channels(rate, channels)
+            # The stream's duration is the presentation length (MP4 edit list, Xing/LAME
+            # frame count); the container's is an estimate from the bit rate.
+            self._exact_length = stream.duration is not None
+            if stream.duration is not None:
+                duration = float(stream.duration * stream.time_base)
+            else:
+                duration = (container.duration or 0) / av.time_base
+            bit_rate = codec.bit_rate or container.bit_rate
+            name = codec.codec.name
+            lossless = codec.codec.lossless
+            # 24-bit ALAC/FLAC decode to 32-bit samples and PyAV does not expose the coded
+            # depth: only a 16- or 8-bit decode tells the depth for certain.
+            bits = codec.format.bits if lossless and codec.format.bits <= 16 else None
+        self._announced_frames = round(duration * rate)
         return AudioInfo(
             duration_s=duration,
-            sample_rate_hz=int(rate),
-            channels=int(min(channels, 2)),
-            source_channels=int(channels),
-            frames=int(data.shape[0]),
+            sample_rate_hz=rate,
+            channels=min(channels, 2),
+            source_channels=channels,
+            frames=self._announced_frames,
             container=Path(self.path).suffix.lstrip(".").upper() or "unknown",
-            codec=str(codec),
-            bit_depth=None,
+            codec=name,
+            bit_depth=bits,
             bit_rate_kbps=round(bit_rate / 1000, 1)
             if bit_rate
-            else round(size * 8 / duration / 1000, 1),
-            lossy=str(codec).lower() not in {"pcm_s16le", "pcm_s24le", "flac", "alac"},
-            downmixed=False,
+            else (round(size * 8 / duration / 1000, 1) if duration > 0 else None),
+            lossy=not lossless,
+            downmixed=channels > 2,
         )
+
+    def _open_container(self) -> av.container.InputContainer:
+        """Open with FFmpeg, mapping its errors to one line naming the file."""
+        av = _pyav()
+        try:
+            container = av.open(_ffmpeg_input(self.path), "r")
+        except (av.error.FFmpegError, OSError, UnicodeError) as exc:
+            raise AudioError(self.path, f"cannot decode ({_first_line(exc)})") from None
+        if not container.streams.audio:
+            container.close()
+            raise AudioError(self.path, "holds no audio stream")
+        if container.streams.audio[0].codec_context is None:  # PyAV: no decoder for it
+            container.close()
+            raise AudioError(
+                self.path, "its audio codec has no decoder in the installed FFmpeg libraries "
+                "(PyAV); convert it to WAV or FLAC")
+        return container
 
     def _check_rate_and_channels(self, rate: int, channels: int) -> None:
         if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
@@ -211,9 +266,8 @@ class AudioSource:
         Raises ``AudioError`` if the file holds NaN or infinite samples.
         """
         rate = self.info.sample_rate_hz
-        if self._whole is not None:
-            for start in range(0, self._whole.shape[0], block_frames):
-                yield self._checked(self._whole[start : start + block_frames], start, rate)
+        if self._via_ffmpeg:
+            yield from self._ffmpeg_blocks(block_frames)
             return
         position = 0
         try:
@@ -229,6 +283,55 @@ class AudioSource:
             raise AudioError(
                 self.path, f"decoding failed at {position / rate:.2f} s ({exc})"
             ) from None
+
+    def _ffmpeg_blocks(self, block_frames: int) -> Iterator[np.ndarray]:
+        """Decode packet by packet and regroup the codec's frames into blocks."""
+        rate = self.info.sample_rate_hz
+        pending: list[np.ndarray] = []
+        held = position = skipped = 0
+        self.notes = []
+        with self._open_container() as container:
+            stream = container.streams.audio[0]
+            # An MP4 edit list gives the presentation length; FFmpeg removes the AAC
+            # priming samples it announces but not the padding at the end (ISO/IEC
+            # 14496-12 8.6.6), so the decode is cut to that length.
+            limit = self._announced_frames if _is_mp4(container) and self._exact_length else None
+            for frame in _decoded_frames(container, stream, self.path):
+                if frame is None:
+                    skipped += 1
+                    continue
+                samples = _frame_samples(frame)
+                if limit is not None:
+                    samples = samples[: max(0, limit - position - held)]
+                if self.info.downmixed:
+                    samples = samples @ _DOWNMIX_5_1
+                pending.append(samples)
+                held += samples.shape[0]
+                while held >= block_frames:
+                    merged = np.concatenate(pending)
+                    yield self._checked(merged[:block_frames], position, rate)
+                    position += block_frames
+                    pending, held = [merged[block_frames:]], held - block_frames
+        if held:
+            yield self._checked(np.concatenate(pending), position, rate)
+            position += held
+        if position == 0:
+            raise AudioError(self.path, "decodes to no samples (truncated or corrupt?)")
+        self._account(position, skipped)
+
+    def _account(self, frames: int, skipped: int) -> None:
+        """Make ``info`` say what was decoded, and note where it differs from the header."""
+        rate = self.info.sample_rate_hz
+        missing_s = (self._announced_frames - frames) / rate
+        if missing_s > max(ANNOUNCED_TOLERANCE_S, ANNOUNCED_TOLERANCE * frames / rate):
+            self.notes.append(
+                f"decoded {frames / rate:.1f} s of the {self._announced_frames / rate:.1f} s "
+                f"the file announces ({missing_s:.1f} s missing: cut short?); measured on "
+                "what was decoded"
+            )
+        if skipped:
+            self.notes.append(f"{skipped} corrupt packet(s) skipped while decoding")
+        self.info = self.info.model_copy(update={"frames": frames, "duration_s": frames / rate})
 
     def _checked(self, block: np.ndarray, start: int, rate: int) -> np.ndarray:
         if not np.isfinite(block).all():
@@ -270,66 +373,14 @@ def open_audio(path: str | os.PathLike[str], *, downmix: bool = False) -> AudioS
     return AudioSource(path, downmix=downmix)
 
 
-def _decode_whole(path: str) -> tuple[Any, ...]:
-    """Essentia's ``AudioLoader`` outputs for ``path``, decoded in a forked child where
-    fork exists: FFmpeg crashes (SIGSEGV, SIGABRT) on some damaged files, found by fuzzing
-    (tests/hostile/test_fuzz.py), and a crash must be that file's error, not the end of
-    the batch. Raises ``AudioError``."""
-    import essentia
-
-    # Silence Essentia's import-time INFO lines before loading its algorithms.
-    essentia.log.warningActive = False
-    essentia.log.infoActive = False
-    import essentia.standard as es
-
-    def decode() -> tuple[str, Any]:
-        try:
-            with _decoder_name(path) as name, _decoder_output_hidden():
-                return "ok", es.AudioLoader(filename=name)()
-        except RuntimeError as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else "decoder error"
-            return "error", f"cannot decode ({message})"
-
-    if not hasattr(os, "fork"):
-        status, result = decode()
-    else:
-        status, result = _in_child(decode, path)
-    if status != "ok":
-        raise AudioError(path, result)
-    return result
-
-
-def _in_child(task: Callable[[], tuple[str, Any]], path: str) -> tuple[str, Any]:
-    """``task()`` run in a forked child, its result pickled back through a pipe; a child
-    that dies gives ("error", why). Plain os.fork: a pool worker (daemonic) may not start
-    multiprocessing children."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code
-        code = 1
-        try:
-            os.close(read_end)
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
-            with os.fdopen(write_end, "wb") as out:
-                pickle.dump(task(), out, protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
+def _ffmpeg_input(path: str) -> Any:
+    """``path`` as FFmpeg can open it: a name that is not valid UTF-8 (held as surrogate
+    escapes) is opened here and handed over as a file object."""
     try:
-        with os.fdopen(read_end, "rb") as received:
-            payload = received.read()
-        _, wait_status = os.waitpid(pid, 0)
-    except BaseException:  # Ctrl-C while decoding: the child goes too, not left running
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    if os.WIFSIGNALED(wait_status):
-        name = signal.Signals(os.WTERMSIG(wait_status)).name
-        return "error", f"the decoder crashed on this file ({name}): damaged or not audio"
-    if not payload:
-        return "error", "the decoder failed on this file"
-    return pickle.loads(payload)
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return open(path, "rb")  # noqa: SIM115 - read through by the container
+    return path
 
 
 @contextmanager
@@ -382,20 +433,75 @@ def _riff_claimed_frames(path: str) -> int | None:
     return None
 
 
-@contextmanager
-def _decoder_name(path: str) -> Iterator[str]:
-    """``path`` as Essentia can take it: a name that is not valid UTF-8 (kept as surrogate
-    escapes) is passed as the /proc link of an open descriptor."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        fd = os.open(path, os.O_RDONLY)
+
+def _pyav() -> ModuleType:
+    """PyAV (FFmpeg's libraries), imported on first use: 0.1 s that ``--help`` need not pay.
+
+    FFmpeg's own log lines would reach stderr between our output; what matters of them
+    reaches the user as a note or a one-line error instead.
+    """
+    import av
+    import av.logging
+
+    av.logging.set_level(av.logging.PANIC)
+    return av
+
+
+def _decoded_frames(
+    container: av.container.InputContainer, stream: av.AudioStream, path: str
+) -> Iterator[av.AudioFrame | None]:
+    """The stream's decoded frames; ``None`` for a packet that does not decode.
+
+    A corrupt packet is skipped, as players do; a demuxer error ends the stream with what
+    was decoded (a file cut short).
+    """
+    av = _pyav()
+    packets = container.demux(stream)
+    while True:
         try:
-            yield f"/proc/self/fd/{fd}"
-        finally:
-            os.close(fd)
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError:
+            break
+        try:
+            yield from stream.codec_context.decode(packet)
+        except av.error.InvalidDataError:
+            yield None
+        except av.error.FFmpegError as exc:
+            raise AudioError(path, f"cannot decode ({_first_line(exc)})") from None
+    try:
+        yield from stream.codec_context.decode(None)
+    except av.error.FFmpegError:
         return
-    yield path
+
+
+def _frame_samples(frame: av.AudioFrame) -> np.ndarray:
+    """A decoded frame as float32 of shape (n, channels), full scale = 1.0."""
+    data = frame.to_ndarray()
+    data = data.T if frame.format.is_planar else data.reshape(-1, len(frame.layout.channels))
+    if data.dtype.kind == "i":  # fixed-point decoders: scale by 2^(bits - 1)
+        return data.astype(np.float32) / np.float32(2 ** (8 * data.dtype.itemsize - 1))
+    if data.dtype.kind == "u":
+        return (data.astype(np.float32) - 128) / np.float32(128)
+    return data.astype(np.float32, copy=False)
+
+
+def _is_mp4(container: av.container.InputContainer) -> bool:
+    return "mp4" in container.format.name.split(",")
+
+
+def _first_line(exc: BaseException) -> str:
+    """One line of a decoder error: FFmpeg's reason and its last log line, without the
+    errno and the path (the message names the file already)."""
+    reason = getattr(exc, "strerror", None)
+    if reason:
+        log = getattr(exc, "log", None)
+        detail = str(log[2]).strip() if log and len(log) > 2 else ""
+        text = f"{reason}: {detail}" if detail else str(reason)
+    else:
+        text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _looks_like_media(head: bytes, path: str) -> bool:

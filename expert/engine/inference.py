@@ -60,7 +60,7 @@ from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import Profile
-from expert.rules.profiles import file_envelope
+from expert.rules.profiles import codec_facts, file_envelope
 from expert.rules.project import Selector
 from expert.severity import SEVERITY_RANK
 
@@ -139,7 +139,8 @@ class Engine:
             ) -> EngineResult:
         """Evaluate every rule; return diagnoses, findings and the (lazy) traces."""
         env = {**self._base_env, **file_envelope(
-            self.profile, facts.descriptors.get("spectrum.third_octave_db")), **facts.track_env()}
+            self.profile, facts.descriptors.get("spectrum.third_octave_db")),
+            **codec_facts(self.profile, facts.descriptors), **facts.track_env()}
         n_windows = len(facts.window_starts_s)
         windowed = n_windows > 0 and any(r.spec.scope == "window" for r in self.rulebase.rules)
         notes: list[str] = []

@@ -97,8 +97,6 @@ def extract(
     """
     path = str(path)
     _keep_freed_heap()
-    # Probed once: for MP3/M4A the probe decodes the whole file, and a forked child
-    # inherits the decoded samples instead of decoding them again.
     source = open_audio(path, downmix=downmix)
     info = source.info
     if info.frames == 0:
@@ -127,7 +125,8 @@ def extract(
         measurements += payload
     else:
         measurements += _run_group(source, [p for g in groups for p in g])
-    return assemble(info, measurements, notes=source.notes)
+    # After the decode: a lossy file's length is what was decoded, not what it announced.
+    return assemble(source.info, measurements, notes=source.notes)
 
 
 def assemble(info: AudioInfo, measurements: Sequence[Measurements],

@@ -57,6 +57,8 @@ PROFILE_FIELDS: dict[str, NameInfo] = {
     "profile.genre": NameInfo("profile", "string"),
     "profile.family": NameInfo("profile", "string"),
     "profile.family_next": NameInfo("profile", "string"),
+    "profile.codec_worst": NameInfo("profile", "string"),
+    "profile.codec_true_peak_dbtp": NameInfo("target", "number", "dBTP"),
     "envelope.family_distance": NameInfo("target", "number", ""),
     "envelope.family_next_distance": NameInfo("target", "number", ""),
 }

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from expert.descriptors.codec import DELIVERY_CODECS
 from expert.rules.yamlpos import Positions
 from expert.severity import Severity
 
@@ -229,12 +230,28 @@ class ProfileSpec(_Strict):
     targets: Targets = Field(default_factory=Targets)
     normalisation: Normalisation | None = Field(None, description=(
         "Playback normalisation of a service (platforms); sets the loudness target."))
+    codecs: list[str] = Field(default_factory=list, description=(
+        "Lossy encodes the destination delivers (keys of the codec catalogue, "
+        "codec.<key>.*): the true-peak ceiling must hold after each."))
+    codecs_source: str = Field("", description="Where the codecs are published or measured.")
 
     @model_validator(mode="after")
     def _one_reference(self) -> ProfileSpec:
         if self.normalisation is not None and self.targets.integrated_lufs is not None:
             raise ValueError("set the loudness target once: normalisation.reference_lufs "
                              "or targets.integrated_lufs, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _known_codecs(self) -> ProfileSpec:
+        known = [c.name for c in DELIVERY_CODECS]
+        for name in self.codecs:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
+                raise ValueError(f"unknown codec {name!r}; {hint}")
+        if self.codecs and not self.codecs_source:
+            raise ValueError("codecs need codecs_source: where the destination says so")
         return self
 
 
@@ -403,6 +420,9 @@ class Profile(BaseModel):
     family: str | None = Field(None, description=(
         "Genre family whose envelope the rules judge against; None: the union of all."))
     envelope_source: str | None = Field(None, description="How the envelope was made.")
+    codecs: list[str] = Field(default_factory=list, description=(
+        "The destination's lossy encodes (codec catalogue keys); the rules see the worst "
+        "of them as profile.codec_true_peak_dbtp."))
     envelope: dict[str, float] = Field(default_factory=dict, exclude=True, description=(
         "``<entry>.<stat>`` -> value: the envelope of released music rules see as "
         "``envelope.<entry>.<stat>``."))

@@ -464,7 +464,9 @@ def resolve_profile(
                       + (f"family {family}" if family else "the family nearest to each "
                          "file's 1/3-octave spectrum, of " + ", ".join(fams)))
         sources.append(env_source)
-    return Profile(name=dest.name, title=dest.title, kind=dest.kind,
+    if dest.codecs:
+        sources.append(dest.codecs_source)
+    return Profile(name=dest.name, title=dest.title, kind=dest.kind, codecs=dest.codecs,
                    genre=genre, reference=bool(reference_descriptors),
                    references=list(reference_paths), learned=learned, sources=sources,
                    targets=targets, family=family, envelope_source=env_source,
@@ -490,6 +492,19 @@ def average_references(references: Sequence[Mapping[str, Any]]) -> dict[str, flo
         have = [v for r in references if (v := number_or_none(r.get(name))) is not None]
         out[name] = round(sum(have) / len(have), 3) if have else None
     return out
+
+
+def codec_facts(profile: Profile, descriptors: Mapping[str, Any]) -> dict[str, Any]:
+    """``profile.codec_true_peak_dbtp`` and ``profile.codec_worst``: the true peak after the
+    destination's codec that raises it most, and that codec (NaN and "" when none of the
+    profile's codecs was measured: the codec check was not asked for)."""
+    measured = {name: v for name in profile.codecs
+                if (v := number_or_none(descriptors.get(f"codec.{name}.true_peak_dbtp")))
+                is not None}
+    if not measured:
+        return {"profile.codec_true_peak_dbtp": math.nan, "profile.codec_worst": ""}
+    worst = max(measured, key=lambda name: (measured[name], name))
+    return {"profile.codec_true_peak_dbtp": measured[worst], "profile.codec_worst": worst}
 
 
 def _reference_targets(ref: Mapping[str, Any], slack_db: float) -> Targets:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -55,16 +56,128 @@ def test_formats_decode_with_facts(tmp_path: Path, fmt: str, subtype: str, bits,
     assert rms == pytest.approx(0.5 / np.sqrt(2), rel=0.05)
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to make an M4A file")
-def test_m4a_goes_through_essentia(tmp_path: Path) -> None:
-    wav, m4a = tmp_path / "t.wav", tmp_path / "t.m4a"
-    sf.write(wav, _tone(2.0), RATE)
-    subprocess.run(["ffmpeg", "-v", "error", "-i", wav, "-c:a", "aac", "-b:a", "192k", m4a],
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+# The delivery codecs as ffmpeg encodes them for these tests.
+LOSSY = {
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "192k"],
+    "m4a": ["-c:a", "aac", "-b:a", "192k"],
+    "ogg": ["-c:a", "libvorbis", "-q:a", "6"],
+    "opus": ["-c:a", "libopus", "-b:a", "128k"],
+}
+
+
+def _music(seconds: float, rate: int = RATE) -> np.ndarray:
+    """Two unrelated tones and noise: a decoder that mixes up channels or frames shows."""
+    t = np.arange(int(seconds * rate)) / rate
+    noise = np.random.default_rng(3).standard_normal((t.size, 2)) * 0.05
+    tones = np.stack([0.4 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 1250 * t)], 1)
+    return (tones + noise).astype(np.float32)
+
+
+def _encode(tmp_path: Path, ext: str, seconds: float = 3.0, extra: tuple[str, ...] = ()) -> Path:
+    wav, out = tmp_path / "src.wav", tmp_path / f"enc.{ext}"
+    sf.write(wav, _music(seconds), RATE, subtype="PCM_16")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", wav, *LOSSY[ext], *extra, out],
                    check=True)
+    return out
+
+
+def _ffmpeg_decode(path: Path) -> np.ndarray:
+    """The ``ffmpeg`` command's own decode, 16-bit."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "s16le", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.int16).reshape(-1, 2)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("ext", sorted(LOSSY))
+def test_lossy_decode_is_gapless_and_matches_ffmpeg(tmp_path: Path, ext: str) -> None:
+    path = _encode(tmp_path, ext)
+    data, info = _read_all(path)
+    rate = 48000 if ext == "opus" else RATE  # Opus always decodes at 48 kHz
+    # Gapless: encoder delay and padding removed, the decoded length is the source's.
+    assert data.shape[0] == 3 * rate == info.frames
+    assert info.lossy and info.duration_s == pytest.approx(3.0)
+    reference = _ffmpeg_decode(path)
+    # ffmpeg's command keeps the AAC padding at the end (it ignores the edit list's end).
+    assert reference.shape[0] >= data.shape[0]
+    ours = np.clip(np.round(data * 32768), -32768, 32767).astype(np.int32)
+    assert np.abs(ours - reference[: data.shape[0]]).max() <= 1  # within 1 LSB of 16 bits
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("ext", ["mp3", "m4a"])
+def test_truncated_lossy_file_decodes_what_is_there(tmp_path: Path, ext: str) -> None:
+    # +faststart puts the M4A index first, as delivered files have it: the audio is cut.
+    path = _encode(tmp_path, ext, 10.0, ("-movflags", "+faststart") if ext == "m4a" else ())
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    source = open_audio(path)
+    data = np.concatenate(list(source.blocks()))
+    assert 4.0 < data.shape[0] / RATE < 6.0
+    assert source.info.frames == data.shape[0]
+    # (the packet cut in two may come as a second note: "1 corrupt packet(s) skipped")
+    assert re.match(r"decoded [45]\.\d s of the 10\.0 s the file announces", source.notes[0])
+
+
+@needs_ffmpeg
+def test_m4a_without_its_index_is_a_one_line_error(tmp_path: Path) -> None:
+    path = _encode(tmp_path, "m4a", 4.0)  # ffmpeg writes the index (moov) at the end
+    path.write_bytes(path.read_bytes()[:-2000])
+    with pytest.raises(AudioError) as info:
+        _read_all(path)
+    assert str(info.value).startswith(f"{path}: cannot decode") and "\n" not in str(info.value)
+
+
+@needs_ffmpeg
+def test_decoded_length_wins_over_a_lying_container(tmp_path: Path) -> None:
+    """An MP3 whose Xing header claims twice its frames is measured by what decodes."""
+    path = _encode(tmp_path, "mp3", 4.0)
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"Info") if b"Info" in raw else raw.index(b"Xing")
+    frames = struct.unpack(">I", raw[at + 8 : at + 12])[0]
+    raw[at + 8 : at + 12] = struct.pack(">I", frames * 2)
+    path.write_bytes(bytes(raw))
+    source = open_audio(path)
+    assert source.info.duration_s > 7.0  # what the header says
+    data = np.concatenate(list(source.blocks()))
+    assert source.info.duration_s == pytest.approx(data.shape[0] / RATE)
+    assert 3.9 < source.info.duration_s < 4.1 and "cut short" in source.notes[0]
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize(("sample_format", "bits"), [("s16p", 16), ("s32p", None)])
+def test_alac_is_lossless_and_exact(tmp_path: Path, sample_format: str, bits) -> None:
+    """ALAC in M4A goes through FFmpeg: the samples come back exactly; a 24-bit file
+    decodes to 32-bit samples, so its depth is not claimed."""
+    wav, m4a = tmp_path / "src.wav", tmp_path / "alac.m4a"
+    sf.write(wav, _music(1.0), RATE, subtype="PCM_16")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", wav, "-c:a", "alac", "-sample_fmt",
+                    sample_format, m4a], check=True)
     data, info = _read_all(m4a)
-    assert info.channels == 2 and info.lossy and "aac" in info.codec.lower()
-    assert abs(info.duration_s - 2.0) < 0.1
-    assert float(np.abs(data).max()) == pytest.approx(0.5, abs=0.05)
+    assert not info.lossy and info.bit_depth == bits and info.codec == "alac"
+    source, _ = sf.read(wav, dtype="float32")
+    assert np.array_equal(data, source)
+
+
+def test_codec_without_a_decoder_is_a_one_line_error(tmp_path: Path) -> None:
+    """A WAV whose format tag (0x1234) names a codec no library decodes."""
+    path = tmp_path / "odd.wav"
+    sf.write(path, _tone(0.5), RATE, subtype="PCM_16")
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"fmt ") + 8
+    raw[at : at + 2] = struct.pack("<H", 0x1234)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(AudioError, match=r"odd\.wav: its audio codec has no decoder"):
+        open_audio(path)
+
+
+def test_decode_in_blocks_holds_one_block(tmp_path: Path) -> None:
+    """Every block but the last has exactly the size asked for, whatever the codec frames."""
+    path = tmp_path / "t.ogg"
+    sf.write(path, _music(2.0), RATE, format="OGG", subtype="VORBIS")
+    sizes = [b.shape[0] for b in open_audio(path).blocks(block_frames=3000)]
+    assert set(sizes[:-1]) == {3000} and 0 < sizes[-1] <= 3000
 
 
 def test_mono_stays_mono(tmp_path: Path) -> None:

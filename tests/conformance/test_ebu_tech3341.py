@@ -38,6 +38,7 @@ import numpy as np
 import pytest
 
 from expert.features.loudness.analyzer import measure_loudness
+from tests.conformance.conftest import stepped_tone
 
 RATE_HZ = 48000  # the rate of the EBU test signals (see conftest.stepped_tone)
 Tone = Callable[..., np.ndarray]
@@ -78,6 +79,48 @@ def test_integrated_loudness(tone: Tone, steps: list[tuple[float, float]]) -> No
     _, measured = measure_loudness(tone(steps), RATE_HZ)
     expected = steps[0][0] if len(steps) == 1 else -23.0
     assert_lu(measured.values["loudness.integrated_lufs"], expected)
+
+
+# BS.1770-4 Annex 1, Tables 1 and 2 (48 kHz), written out here, independent of the meter.
+_BS1770_SOS_48K = np.array([
+    [1.53512485958697, -2.69169618940638, 1.19839281085285,
+     1.0, -1.69065929318241, 0.73248077421585],
+    [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
+])
+#: How close the meter must come to the standard's own definition, LU.
+DEFINITION_TOLERANCE_LU = 0.001
+
+
+def bs1770_definition(x: np.ndarray) -> float:
+    """Integrated loudness of a 48 kHz stereo signal by the letter of BS.1770-4: the
+    Table 1/2 biquads (direct form, float64), 400 ms blocks every 100 ms (eq. 3), the
+    -70 LUFS absolute and -10 LU relative gates (eq. 5-7)."""
+    from scipy.signal import sosfilt
+
+    y = sosfilt(_BS1770_SOS_48K, x, axis=0)
+    n, hop = round(0.4 * RATE_HZ), round(0.1 * RATE_HZ)
+    power = np.square(y)
+    blocks = np.array([power[s:s + n].mean(axis=0).sum()
+                       for s in range(0, len(y) - n + 1, hop)])
+    blocks = blocks[-0.691 + 10 * np.log10(blocks) > -70.0]
+    relative = -0.691 + 10 * np.log10(blocks.mean()) - 10.0
+    return float(-0.691 + 10 * np.log10(blocks[-0.691 + 10 * np.log10(blocks) > relative].mean()))
+
+
+@pytest.mark.parametrize("rate_hz", [44100, 48000])
+@pytest.mark.parametrize("steps", INTEGRATED_CASES)
+def test_integrated_loudness_follows_the_definition(steps: list[tuple[float, float]],
+                                                    rate_hz: int) -> None:
+    """Cases 1-5 read what BS.1770-4's definition gives, within 0.001 LU, at 44.1 kHz too
+    (the same analog tone, so the same loudness). The definition itself is not exactly the
+    nominal level of Table 1 on these signals: the -0.691 constant cancels the K-weighting
+    gain at 997 Hz, not at the cases' 1 kHz (+0.0067 LU), and the 400 ms blocks that straddle
+    a level step pass the relative gate of cases 3-5 (case 3/4: -0.014 LU, case 5:
+    +0.021 LU); both stay well inside Tech 3341's +-0.1 LU."""
+    expected = bs1770_definition(stepped_tone(steps, rate_hz=RATE_HZ))
+    _, measured = measure_loudness(stepped_tone(steps, rate_hz=rate_hz), rate_hz)
+    value = measured.values["loudness.integrated_lufs"]
+    assert abs(value - expected) <= DEFINITION_TOLERANCE_LU, (value, expected)
 
 
 @pytest.mark.parametrize(("level", "name"), [
