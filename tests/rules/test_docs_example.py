@@ -100,24 +100,24 @@ def test_harsh_in_the_choruses_names_the_choruses(tmp_path):
     assert harsh.remedies[0].parameters == {"frequency_hz": 2800.0, "gain_db": -5.0}
 
 
-def test_the_album_intent_is_pending_until_album_facts_exist(tmp_path):
-    # docs/RULES.md says album.* names are refused today; when adapt's album facts land,
-    # this test fails and the intent gets written out like the other two.
-    assert not any(name.startswith("album.") for name in CATALOGUE)
-    path = tmp_path / "album.yaml"
-    path.write_text(GOOD_ALBUM_RULE, encoding="utf-8")
-    (error,) = load_rulebase([path], builtin=False, catalogue=CATALOGUE).errors
-    assert "unknown name 'album.integrated_lufs'" in error
+def test_the_album_intent_names_the_louder_track(tmp_path, monkeypatch, capsys):
+    import json
 
+    import soundfile as sf
 
-GOOD_ALBUM_RULE = """
-version: 1
-rules:
-  - id: USR020
-    problem: loudness_too_hot
-    title: Louder than the album
-    category: loudness
-    thresholds: {max_above_album_lu: 2.0}
-    when: loudness.integrated_lufs > album.integrated_lufs + max_above_album_lu
-    explanation: x
-"""
+    from expert.cli import main
+    from tests.features.signals import music
+
+    project = _intent_project(tmp_path)
+    album = project / "my-album"
+    album.mkdir()
+    for n, gain_db in enumerate((0.0, 3.0, 0.0), start=1):
+        track = music(6.0, 44100, seed=1, peak_dbfs=-9.0) * 10 ** (gain_db / 20)  # one song
+        sf.write(album / f"0{n} {'hot' if gain_db else 'ok'}.wav", track, 44100)
+    monkeypatch.setenv("MIXEXPERT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(project)
+    assert main(["album", "my-album", "--format", "json"]) == 0
+    found = [d for d in json.loads(capsys.readouterr().out)["collection"]["diagnoses"]
+             if d["rule_id"] == "USR020"]
+    assert [[Path(m).name for m in d["members"]] for d in found] == [["02 hot.wav"]]
+    assert "Track 2 sits 3.0 LU above" in found[0]["explanation"]
