@@ -44,29 +44,3 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
         write_atomic(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
-
-
-def test_a_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
-    """``--output /dev/stdout`` and the like: renaming over a device or a pipe would put a
-    regular file in its place."""
-    import threading
-
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
-    write_atomic(fifo, b"through the pipe")
-    reader.join(timeout=10)
-    assert received == [b"through the pipe"]
-    assert stat.S_ISFIFO(fifo.lstat().st_mode)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
-
-
-def test_a_symlink_is_followed_and_kept(tmp_path: Path) -> None:
-    real = tmp_path / "real.json"
-    real.write_bytes(b"old")
-    link = tmp_path / "link.json"
-    link.symlink_to(real)
-    write_atomic(link, b"new")
-    assert link.is_symlink() and real.read_bytes() == b"new"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -95,3 +96,17 @@ def one_line(text: str) -> str:
     assert len(lines) == 1, f"expected one line, got {lines!r}"
     assert "Traceback" not in text
     return lines[0]
+
+
+#: Device numbers of Linux's /dev/null, /dev/zero and /dev/full (Documentation/admin-guide/
+#: devices.txt), for nodes of our own: the real ones are never handed to the code under test.
+NULL_DEVICE, ZERO_DEVICE, FULL_DEVICE = os.makedev(1, 3), os.makedev(1, 5), os.makedev(1, 7)
+
+
+def device_node(path: Path, device: int) -> Path | None:
+    """A character device node at ``path`` (None where mknod is not allowed)."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, device)
+    except PermissionError:
+        return None
+    return path

@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from pathlib import Path
 
 import pytest
 
 from expert.errors import RuleError
 from expert.rules.yamlpos import MAX_FILE_BYTES, load_yaml_file
-from tests.hostile.conftest import one_line, run_subprocess
-
-_ZERO = os.makedev(1, 5)
+from tests.hostile.conftest import ZERO_DEVICE, device_node, one_line, run_subprocess
 
 
 def _zero_device(path: Path) -> Path:
     """A /dev/zero of our own (reading it never ends), else a link to the real one."""
-    try:
-        os.mknod(path, stat.S_IFCHR | 0o666, _ZERO)
-    except PermissionError:
+    if device_node(path, ZERO_DEVICE) is None:
         path.symlink_to("/dev/zero")
     return path
 
