@@ -126,6 +126,9 @@ def test_the_profile_loads_by_name_from_the_project(capsys, project, learned, mo
     profile = json.loads(capsys.readouterr().out)["profile"]
     assert profile["name"] == "house" and profile["family"] == "house"
     assert profile["learned"]["n_files"] == 5
+    assert main(["profiles", "--format", "json"]) == 0  # listed beside the built-in ones
+    listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)["profiles"]}
+    assert listed["house"]["kind"] == "master" and "streaming" in listed
 
 
 def test_a_folder_without_audio_is_a_usage_error(tmp_path, capsys):

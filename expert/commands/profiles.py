@@ -98,11 +98,18 @@ def learn(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.profiles_command == "learn":
         return learn(args)
+    from pathlib import Path
+
     from expert.rules.model import DEFAULT_PROFILE
-    from expert.rules.profiles import DEFAULT_GENRE, profiles
+    from expert.rules.profiles import DEFAULT_GENRE, PROJECT_PROFILES, profiles
     from expert.rules.project import load_project_config
 
-    table = profiles(extra=load_project_config(".").profiles)  # with the project's own
+    project = load_project_config(".")
+    extra = list(project.profiles)  # the project's own, learned ones included
+    here = Path(PROJECT_PROFILES)
+    if project.source is None and here.is_dir():  # where `profiles learn` writes by default
+        extra.append(str(here.resolve()))
+    table = profiles(extra=extra)
     if args.format == "json":
         json.dump({"default": DEFAULT_PROFILE,
                    "profiles": [p.model_dump(mode="json") for p in table.values()]},

@@ -325,9 +325,14 @@ def _project_profiles(files: tuple[Path, ...], folder: Path) -> dict[str, Profil
             spec_file = ProfileFileSpec.model_validate(data)
         except ValidationError as exc:
             raise RuleError("\n".join(pydantic_errors(exc, pos))) from None
-        if spec_file.reference is not None or spec_file.envelopes is not None:
-            raise RuleError(f"{path}:1:1: a project profile file holds only 'profiles:' "
-                            "('reference:' and 'envelopes:' are the built-in files')")
+        if spec_file.reference is not None:
+            raise RuleError(f"{path}:1:1: a project profile file holds no 'reference:' (that "
+                            "is the built-in rules/profiles/reference.yaml's)")
+        if spec_file.envelopes is not None and spec_file.learned is None:
+            raise RuleError(f"{path}:1:1: 'envelopes:' belong in a learned profile "
+                            "(`mixexpert profiles learn`), which also records how it was made")
+        # A learned profile's envelope is applied when --profile selects it
+        # (custom_profile_file); here it is one more destination by name.
         for i, spec in enumerate(spec_file.profiles):
             if spec.name in built or spec.name in out:
                 raise RuleError(f"{pos.where(('profiles', i, 'name'))}: profile "
