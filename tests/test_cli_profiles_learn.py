@@ -152,3 +152,14 @@ def test_a_broken_profile_file_names_its_line(tmp_path, capsys, write_wav):
              for line in capsys.readouterr().err.strip().splitlines()]
     assert all(line.startswith(f"{bad}:") for line in lines)  # one line per error
     assert f"{bad}:5:5: unknown field 'titel'; did you mean 'title'?" in lines
+
+
+def test_a_learned_profile_beside_project_settings_loads(capsys, project, learned,
+                                                         monkeypatch):
+    # With a settings file, profiles/ beside it is read as the project's profiles: a learned
+    # file there must load (it once made every run of the project fail).
+    (project / "mixexpert.yaml").write_text("ignore: [TB010]\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    diagnoses = _diagnose(capsys, project, "quiet.wav", "--profile", "house")
+    assert "loudness_too_quiet" in {d["problem"] for d in diagnoses}
+    (project / "mixexpert.yaml").unlink()
