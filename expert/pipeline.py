@@ -88,7 +88,11 @@ class Session:
         from expert.engine import Engine
         from expert.rules import Selector, load_project_config, load_rulebase, resolve_profile
         from expert.rules.model import DEFAULT_PROFILE
-        from expert.rules.profiles import average_references, playback_destinations
+        from expert.rules.profiles import (
+            average_references,
+            playback_destinations,
+            profiles_home,
+        )
 
         self.options = options
         project = load_project_config(options.project_dir, config_file=options.config,
@@ -96,9 +100,8 @@ class Session:
         self.rulebase = load_rulebase(extra_paths=options.rule_paths, project=project)
         self.rulebase.raise_for_errors()
         self.references = self._measure_references()
-        # --profile NAME may name profiles/NAME.yaml of the project (else of the folder the
-        # command runs in, where `profiles learn` writes it by default).
-        project_dir = Path(project.source).parent if project.source else Path.cwd()
+        # --profile NAME may name a profile in profiles/ of the project (profiles_home).
+        project_dir = profiles_home(project.source)
         self.profile = resolve_profile(
             options.profile or project.profile or DEFAULT_PROFILE,
             genre=options.genre or project.genre,

@@ -98,16 +98,14 @@ def learn(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.profiles_command == "learn":
         return learn(args)
-    from pathlib import Path
-
     from expert.rules.model import DEFAULT_PROFILE
-    from expert.rules.profiles import DEFAULT_GENRE, PROJECT_PROFILES, profiles
+    from expert.rules.profiles import DEFAULT_GENRE, PROJECT_PROFILES, profiles, profiles_home
     from expert.rules.project import load_project_config
 
     project = load_project_config(".")
-    extra = list(project.profiles)  # the project's own, learned ones included
-    here = Path(PROJECT_PROFILES)
-    if project.source is None and here.is_dir():  # where `profiles learn` writes by default
+    extra = list(project.profiles)  # the project's own (its profiles/ folder included)
+    here = profiles_home(project.source) / PROJECT_PROFILES
+    if project.source is None and here.is_dir():  # no settings: the working folder's
         extra.append(str(here.resolve()))
     table = profiles(extra=extra)
     if args.format == "json":

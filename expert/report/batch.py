@@ -68,23 +68,26 @@ def print_batch(reports: Iterator[FileReport], total: int, profile: Mapping[str,
     finished is summarised, with one line saying how far it got."""
     outcome = BatchOutcome()
     progress = _progress(err, delay_s) if err.is_terminal and total > 1 else None
+
+    def show(entry: FileReport) -> None:
+        outcome.done.append(entry)
+        if quiet:
+            print_quiet(out, entry)
+        else:
+            out.print(FileDiagnosisView(entry, profile), crop=False)  # never cut lines
+            out.print()
     try:
         with progress if progress is not None else nullcontext():
             task = progress.add_task("", total=total) if progress is not None else None
             if not quiet:
                 out.print(profile_line(profile))
             for entry in reports:
-                outcome.done.append(entry)
                 shared = progress is not None and out.is_terminal
                 if shared:
                     # One terminal for both: take the bar down while the report prints, or
                     # the two interleave (rich consoles write past each other's redirects).
                     progress.stop()
-                if quiet:
-                    print_quiet(out, entry)
-                else:
-                    out.print(FileDiagnosisView(entry, profile), crop=False)  # never cut lines
-                    out.print()
+                show(entry)
                 if shared:
                     progress.start()
                 if progress is not None and task is not None:
@@ -92,11 +95,7 @@ def print_batch(reports: Iterator[FileReport], total: int, profile: Mapping[str,
     except KeyboardInterrupt as stop:
         outcome.interrupted = True
         for entry in getattr(stop, "finished", []):  # done, but not yet printed
-            outcome.done.append(entry)
-            if quiet:
-                print_quiet(out, entry)
-            else:
-                out.print(FileDiagnosisView(entry, profile), crop=False)
+            show(entry)
     finally:
         close = getattr(reports, "close", None)
         if close is not None:

@@ -271,6 +271,12 @@ def learning_settings(folder: Path | None = None) -> LearningSpec:
 PROJECT_PROFILES = "profiles"
 
 
+def profiles_home(settings_file: str | None) -> Path:
+    """The folder whose ``profiles/`` holds the project's profiles: the settings file's, or
+    without one the working folder (where `profiles learn` writes by default)."""
+    return Path(settings_file).parent if settings_file else Path.cwd()
+
+
 def custom_profile_file(name: str, project_dir: Path | None = None) -> Path | None:
     """The profile file ``name`` refers to: a path to a ``.yaml`` file, or a profile of that
     name in the project's ``profiles/`` folder; None for a built-in profile name."""
