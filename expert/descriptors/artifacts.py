@@ -129,6 +129,17 @@ SPECS: tuple[DescriptorSpec, ...] = (
         references=(_ENTSOE,),
     ),
     DescriptorSpec(
+        name="artifacts.hum_family_salience_db", unit="dB",
+        meaning="How far the mains family's harmonics stand over their neighbourhood together, "
+                "in the typical passage: hum under music that never gets quiet (about 0 "
+                "without hum).",
+        method="As artifacts.hum_salience_db, but per line the median over all non-silent "
+               "segments of line minus background, and the family's value the second-"
+               "strongest of harmonics 1-3: two exact mains harmonics at once, which a bass "
+               "line (one note at a time) rarely makes.",
+        references=(_ENTSOE,),
+    ),
+    DescriptorSpec(
         name="artifacts.hum_harmonics", unit="count",
         meaning="How many of the first 6 harmonics of the hum family are salient (>= 12 dB): "
                 "mains hum brings its harmonic family, a stray tone does not.",

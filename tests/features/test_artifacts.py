@@ -315,6 +315,25 @@ def test_lasting_partial_on_a_high_harmonic_alone_is_not_hum(breakdown_song: np.
     assert v["artifacts.hum_harmonics"] >= 1  # it is salient, and counted as a harmonic
 
 
+@pytest.mark.parametrize("frequency_hz", [50.0, 60.0])
+def test_hum_under_music_that_never_gets_quiet(frequency_hz: float) -> None:
+    """No quiet passage to hear it in: the quiet-passage salience stays under AR002's 18
+    dB, the family of harmonics standing together in the typical passage does not."""
+    song = sig.music(16.0, RATE, breakdown=None)
+    v = analyse(sig.add_hum(song, RATE, frequency_hz, -25.0)).values
+    assert v["artifacts.hum_frequency_hz"] == frequency_hz
+    assert v["artifacts.hum_salience_db"] < 18
+    assert v["artifacts.hum_family_salience_db"] > 9
+    assert analyse(song).values["artifacts.hum_family_salience_db"] < 2
+
+
+def test_bass_line_through_60_hz_is_no_hum_family() -> None:
+    """A bass line that keeps coming back to 60 Hz (with its harmonics on 120 and 180 Hz)
+    but plays other notes between: not the family standing all the time."""
+    x = sig.music(16.0, RATE, breakdown=None, bass_notes_hz=(60.0, 65.41, 60.0, 82.41))
+    assert analyse(x).values["artifacts.hum_family_salience_db"] < 3
+
+
 def test_hum_survives_a_polarity_inverted_channel(breakdown_song: np.ndarray) -> None:
     hummed = sig.add_hum(breakdown_song, RATE, 50.0, -55.0)
     hummed[:, 1] *= -1  # the mono sum would cancel a centred hum

@@ -222,11 +222,12 @@ class ArtifactsAnalyzer(Analyzer):
         m.series["artifacts.dropout_count"] = self.grid.reduce_windows(gaps.per_tick(n_ticks))
 
         # Hum.
-        hum_hz, salience, harmonics = self._hum.result()
-        v["artifacts.hum_frequency_hz"] = hum_hz
-        v["artifacts.hum_salience_db"] = salience
-        v["artifacts.hum_harmonics"] = harmonics
-        if salience is None:
+        hum = self._hum.result()
+        v["artifacts.hum_frequency_hz"] = hum.frequency_hz
+        v["artifacts.hum_salience_db"] = hum.salience_db
+        v["artifacts.hum_harmonics"] = hum.harmonics
+        v["artifacts.hum_family_salience_db"] = hum.family_salience_db
+        if hum.salience_db is None:
             m.notes.append("hum: under ~1.5 s of signal, too short to resolve 50/60 Hz lines")
 
         # Noise floor, SNR, hiss.
