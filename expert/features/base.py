@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from expert.features.detectors import DetectorThresholds, builtin_detector_thresholds
 from expert.features.segments import Segments
 
 Value = float | int | bool | str | None | list[Any]
@@ -31,6 +32,8 @@ class AnalysisContext:
     channels: int
     #: Frames announced by the container (exact for PCM, approximate for some lossy files).
     expected_frames: int
+    #: The detectors' decision thresholds (rules/detectors/detectors.yaml).
+    thresholds: DetectorThresholds = field(default_factory=builtin_detector_thresholds)
 
 
 @dataclass

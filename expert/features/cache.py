@@ -18,6 +18,7 @@ from pathlib import Path
 from expert import __version__
 from expert.descriptors import CATALOGUE
 from expert.descriptors.featureset import FeatureSet
+from expert.features.detectors import detectors_path
 from expert.fileio import read_limited, write_atomic
 
 # A 60-minute file's entry is a few MB; anything far larger was not written by us.
@@ -47,13 +48,15 @@ def _well_formed(features: FeatureSet) -> bool:
 @lru_cache(maxsize=1)
 def extractor_digest() -> str:
     """SHA-256 of the source of ``expert.audio``, ``expert.descriptors`` (band edges and other
-    constants the analyzers measure with) and ``expert.features`` (a few ms)."""
+    constants the analyzers measure with) and ``expert.features``, and of the detectors'
+    thresholds file (a few ms)."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
     rooms = ("audio", "descriptors", "features")
     for source in sorted(path for room in rooms for path in package.glob(f"{room}/**/*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
+    digest.update(detectors_path().read_bytes())
     return digest.hexdigest()
 
 

@@ -51,6 +51,8 @@ from expert.rules.project import most_specific, resolve_selectors
 from expert.rules.yamlpos import Positions, load_yaml_file
 
 VOCABULARY_FILE = "problems.yaml"
+#: Folders of a rule folder that hold other data than rules.
+NOT_RULE_FOLDERS = ("profiles", "detectors")
 PROFILE_FIELDS: dict[str, NameInfo] = {
     "profile.name": NameInfo("profile", "string"),
     "profile.kind": NameInfo("profile", "string"),
@@ -272,7 +274,8 @@ class _Parsed:
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
     """YAML files named by ``paths`` (files, or folders searched recursively, ``profiles``
-    folders left out), sorted. A sub-folder that cannot be read is listed too, so that its
+    and ``detectors`` folders left out: profile data and the detectors' thresholds),
+    sorted. A sub-folder that cannot be read is listed too, so that its
     rules are not missed silently: reading it gives its one-line error."""
     out: list[Path] = []
     for p in paths:
@@ -283,7 +286,7 @@ def rule_files(paths: Iterable[str | Path]) -> list[Path]:
         found: list[Path] = []
         unreadable: list[OSError] = []
         for folder, dirs, names in os.walk(path, onerror=unreadable.append):
-            dirs[:] = [d for d in dirs if d != "profiles"]
+            dirs[:] = [d for d in dirs if d not in NOT_RULE_FOLDERS]
             found.extend(Path(folder, n) for n in names if Path(n).suffix in (".yaml", ".yml"))
         found.extend(Path(e.filename) for e in unreadable if e.filename)
         out.extend(sorted(found))

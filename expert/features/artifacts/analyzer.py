@@ -54,10 +54,13 @@ class ArtifactsAnalyzer(Analyzer):
         self._cells = SegmentReducer(
             self._cell_grid, (np.maximum, np.minimum, np.add, np.maximum, np.add))
         clipped_cells: set[int] = set()
-        self._clips = [ClipTracker(rate, s, clipped_cells) for _ in range(ch) for s in (1.0, -1.0)]
-        self._clicks = ClickFinder(rate, clipped_cells)
-        self._declick = ClickVerifier(rate, ch)
-        self._gaps = GapFinder(rate)
+        limits = context.thresholds
+        self._clips = [ClipTracker(rate, s, clipped_cells, limits.clipping)
+                       for _ in range(ch) for s in (1.0, -1.0)]
+        self._clicks = ClickFinder(rate, clipped_cells, limits.clicks,
+                                   quiet_dbfs=limits.dropouts.quiet_dbfs)
+        self._declick = ClickVerifier(rate, ch, limits.clicks)
+        self._gaps = GapFinder(rate, limits.dropouts)
         self._hum = HumMeter(rate)
         self._spectra = TickSpectra(rate, ch)
         # Per tick: mean square (mean over channels) and each channel's mean (for a steady

@@ -6,21 +6,22 @@ around it, the way a de-clicker decides what to repair (Godsill & Rayner 1998, c
 1. *The predictor cannot explain it.* An order-``LPC_ORDER`` linear predictor is fitted
    (autocorrelation method) on the ``LPC_FIT_MS`` before the candidate; its prediction
    error peaks at the impulse (the sample ``j`` where the click sits) and must exceed
-   ``MIN_LPC_RATIO`` times the error's RMS over the fit.
+   ``min_lpc_ratio`` times the error's RMS over the fit.
 2. *Out of proportion to the level around it.* The impulse is repaired (a straight line
    over ``REPAIR`` samples either side of ``j``); the excursion (the largest difference
-   between signal and repair) must exceed ``MIN_ENVELOPE_RATIO`` times the RMS envelope of
+   between signal and repair) must exceed ``min_envelope_ratio`` times the RMS envelope of
    the repaired signal over ``ENVELOPE_MS`` before and after (2 ms away from ``j``), the
    larger of the two. A drum hit or pluck is as loud as the music after it; a click stands
    over both sides.
 3. *Not a musical onset.* On the repaired signal (so the click itself makes no onset),
    Essentia's high-frequency-content onset function (``OnsetDetection(method='hfc')``, on
    ``ONSET_FRAME`` samples) over the frames that hold ``j`` must stay under
-   ``MAX_ONSET_RATIO`` times its median over ``ONSET_REF_FRAMES`` frames before: a musical onset
+   ``max_onset_ratio`` times its median over ``ONSET_REF_FRAMES`` frames before: a musical onset
    (a drum hit, a pluck, a hi-hat) brings broadband energy that lasts; after a click the
    music goes on as before.
 
-Measured on the real-dev corpus (534 files; /tmp/clicks in the artif9 work): injected
+The three thresholds are rules/detectors/detectors.yaml's. Measured on the real-dev
+corpus (534 files; /tmp/clicks in the artif9 work): injected
 clicks (2-sample spikes, -3 dBFS on the master, -4 dBFS on a stem) read 1.5-10x their
 envelope and an onset ratio of 0.4-2.5; the musical edges the finder proposed in clean
 files read 0.1-2.7x and onset ratios of 4-110 (hits), or 1-3 with envelopes under 1.5x.
@@ -37,6 +38,7 @@ import numpy as np
 from scipy.linalg import solve_toeplitz
 
 from expert.features.artifacts.events import CELLS_PER_TICK, EventLog
+from expert.features.detectors import ClickThresholds
 
 #: The rate Essentia's OnsetDetection is configured at (see ``ClickVerifier._onset_ratio``).
 ONSET_CONFIG_RATE_HZ = 44100.0
@@ -47,18 +49,16 @@ class ClickVerifier:
 
     LPC_ORDER = 20
     LPC_FIT_MS = 23.0  # 1024 samples at 44.1 kHz
-    MIN_LPC_RATIO = 8.0
     REPAIR = 3  # samples either side of the impulse
     ENVELOPE_MS = (2.0, 30.0)
-    MIN_ENVELOPE_RATIO = 1.2
     ONSET_FRAME = 512  # at 44.1 kHz (11.6 ms); scaled with the rate
     ONSET_HOP = 128
-    MAX_ONSET_RATIO = 2.0
     ONSET_REF_FRAMES = 6
     WINDOW_MS = 60.0
     HISTORY_S = 0.25
 
-    def __init__(self, rate_hz: int, channels: int) -> None:
+    def __init__(self, rate_hz: int, channels: int, limits: ClickThresholds) -> None:
+        self.limits = limits
         self.rate = rate_hz
         self.log = EventLog()
         self.window = int(round(self.WINDOW_MS * rate_hz / 1000))
@@ -148,8 +148,8 @@ class ClickVerifier:
         if m is None:
             return True  # no history to judge by (the file's first ms): as found
         lpc, envelope, onset = m
-        return (lpc >= self.MIN_LPC_RATIO and envelope >= self.MIN_ENVELOPE_RATIO
-                and onset <= self.MAX_ONSET_RATIO)
+        return (lpc >= self.limits.min_lpc_ratio and envelope >= self.limits.min_envelope_ratio
+                and onset <= self.limits.max_onset_ratio)
 
     def _onset_ratio(self, y: np.ndarray, c: int) -> float:
         """Largest HFC over the frames that hold sample ``c`` of the repaired ``y`` (hop

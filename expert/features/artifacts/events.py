@@ -14,6 +14,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d
 
+from expert.features.detectors import ClickThresholds, ClipThresholds, DropoutThresholds
+
 #: The detectors' fine time grid: 1 ms cells, a hundred to each 100 ms tick of ``TimeGrid``
 #: (one rounding for both: ``segments.Segments``).
 CELLS_PER_S = 1000
@@ -62,23 +64,25 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class ClipTracker:
-    """Runs of >= ``MIN_RUN`` samples stuck at a channel's extreme value, one polarity.
+    """Runs of >= ``min_run_samples`` samples stuck at a channel's extreme value, one polarity.
 
     Criterion: consecutive samples whose value is within ``REL_TOL`` (relative) of the
     channel's most positive (or most negative) sample in the file, provided that extreme
-    is above ``MIN_LEVEL`` (-6 dBFS). Taking the file's own extreme, not full scale, also
-    catches audio that was clipped and then turned down. The extreme is known only at the
-    end, so the tracker follows the running extreme and restarts its count whenever a
-    sample exceeds the level it counts at by more than the tolerance.
+    is above ``min_level_dbfs`` (rules/detectors/detectors.yaml). Taking the file's own
+    extreme, not full scale, also catches audio that was clipped and then turned down. The
+    extreme is known only at the end, so the tracker follows the running extreme and
+    restarts its count whenever a sample exceeds the level it counts at by more than the
+    tolerance.
     """
 
-    MIN_RUN = 3
     REL_TOL = 2e-5  # under one 16-bit step at full scale (3.05e-5): "the same sample value"
-    MIN_LEVEL = 10 ** (-6 / 20)
 
-    def __init__(self, rate_hz: int, sign: float, cells: set[int]) -> None:
+    def __init__(self, rate_hz: int, sign: float, cells: set[int],
+                 limits: ClipThresholds) -> None:
         """``cells``: a set shared with the click finder, which receives the 1 ms cells where
         runs start and end (the corners of the flat tops) and prunes it."""
+        self.min_run = limits.min_run_samples
+        self.min_level = 10 ** (limits.min_level_dbfs / 20)
         self.rate = rate_hz
         self.sign = sign
         self.cells = cells
@@ -90,7 +94,7 @@ class ClipTracker:
 
     def process(self, x: np.ndarray, position: int, block_extreme: float, work: np.ndarray) -> None:
         """``x``: one channel of the block; ``block_extreme``: max of sign * x over it."""
-        if block_extreme < self.MIN_LEVEL and self.level == 0.0:
+        if block_extreme < self.min_level and self.level == 0.0:
             return
         if block_extreme > self.level * (1 + self.REL_TOL):
             self.level = block_extreme
@@ -126,7 +130,7 @@ class ClipTracker:
         self._open_len = 0
 
     def _record(self, starts: np.ndarray, ends: np.ndarray) -> None:
-        keep = ends - starts >= self.MIN_RUN
+        keep = ends - starts >= self.min_run
         starts, ends = starts[keep], ends[keep]
         if starts.size:
             self.cells.update((starts * 1000 // self.rate).tolist())
@@ -166,13 +170,13 @@ class ClickFinder:
     removes the tonal body of music and keeps impulses (an impulse of height a gives peaks
     of 3a). Per 1 ms cell and channel, the residual peak is
 
-    - an *impulse* when it exceeds ``RATIO`` times every other residual peak within
+    - an *impulse* when it exceeds ``impulse_ratio`` times every other residual peak within
       ``LOCAL`` cells on either side (the adjacent cells, which an impulse may spill into,
       excepted): noise bursts (hi-hats, snares, fricatives, distortion) have many peaks of
       one size and are no impulses;
-    - a *click* when it is an impulse, stands ``RATIO`` times over every other sharp edge
-      within ``CONTEXT`` cells, and exceeds the ``FLOOR``. A sharp edge is a peak
-      ``NEIGHBOUR_RATIO`` times the mean peak of its own ``LOCAL`` surroundings (a mean, so
+    - a *click* when it is an impulse, stands ``impulse_ratio`` times over every other sharp
+      edge within ``CONTEXT`` cells, and exceeds ``min_residual_peak``. A sharp edge is a
+      peak ``edge_ratio`` times the mean peak of its own ``LOCAL`` surroundings (a mean, so
       that an edge stays an edge when a click lands next to it; noise peaks are no edges).
       A click is a one-off; the sharp edges of music recur: the edge of a sawtooth or
       pulse-wave bass comes back every period (at most 25 ms: 40 Hz, below the lowest bass
@@ -183,21 +187,22 @@ class ClickFinder:
     by ``take``): ``declick.ClickVerifier`` judges them on the samples around them.
     Impulses hidden in the noise of a simultaneous hi-hat or
     snare are missed, as they are by ear. Edges that other detectors own are not clicks: an
-    impulse with near-silence (a cell peak under ``QUIET``) among the ``EDGE_CELLS`` on one
-    side only (the edge of a dropout or of the silence at either end), or within
-    ``EDGE_CELLS`` of a corner of a clipped run (``clipped_cells``, filled by the clip
-    trackers), is left to those detectors.
+    impulse with near-silence (a cell peak under the dropouts' ``quiet_dbfs``) among the
+    ``EDGE_CELLS`` on one side only (the edge of a dropout or of the silence at either
+    end), or within ``EDGE_CELLS`` of a corner of a clipped run (``clipped_cells``, filled
+    by the clip trackers), is left to those detectors. The thresholds are
+    rules/detectors/detectors.yaml's.
     """
 
-    RATIO = 4.0  # 12 dB
-    NEIGHBOUR_RATIO = 2.0  # an edge: 6 dB over the mean peak of its surroundings
-    FLOOR = 2e-3  # residual peak, full-scale units (an impulse of about -63 dBFS)
     LOCAL = 5  # cells on each side for the impulse test
     CONTEXT = 25  # cells on each side for the one-off test (25 ms: one period of 40 Hz)
     EDGE_CELLS = 2
-    QUIET = 10 ** (-60 / 20)
 
-    def __init__(self, rate_hz: int, clipped_cells: set[int]) -> None:
+    def __init__(self, rate_hz: int, clipped_cells: set[int], limits: ClickThresholds, *,
+                 quiet_dbfs: float) -> None:
+        self.ratio, self.edge_ratio = limits.impulse_ratio, limits.edge_ratio
+        self.floor = limits.min_residual_peak
+        self.quiet = 10 ** (quiet_dbfs / 20)
         self.rate = rate_hz
         self.candidates: list[int] = []
         self.clipped_cells = clipped_cells
@@ -232,16 +237,16 @@ class ClickFinder:
             return
         local = _context_max(p, self.LOCAL)  # cells LOCAL .. n - LOCAL
         core = p[:, self.LOCAL:p.shape[1] - self.LOCAL]
-        impulses = np.where(core > self.NEIGHBOUR_RATIO * _context_mean(p, self.LOCAL), core, 0.0)
+        impulses = np.where(core > self.edge_ratio * _context_mean(p, self.LOCAL), core, 0.0)
         neighbours = _context_max(impulses, self.CONTEXT)  # cells r .. n - r
         centre = p[:, r:r + k]
-        impulse = centre > self.RATIO * local[:, self.CONTEXT:self.CONTEXT + k]
-        hit = np.any(impulse & (centre > self.RATIO * neighbours) & (centre > self.FLOOR), axis=0)
+        impulse = centre > self.ratio * local[:, self.CONTEXT:self.CONTEXT + k]
+        hit = np.any(impulse & (centre > self.ratio * neighbours) & (centre > self.floor), axis=0)
         # The edge of near-silence: a quiet cell on one side only (a click in a quiet
         # passage has quiet on both sides and stays a click).
         sides = sliding_window_view(lv, e)  # side j covers cells j .. j + e - 1
-        before = sides[r - e:r - e + k].min(axis=1) < self.QUIET
-        after = sides[r + 1:r + 1 + k].min(axis=1) < self.QUIET
+        before = sides[r - e:r - e + k].min(axis=1) < self.quiet
+        after = sides[r + 1:r + 1 + k].min(axis=1) < self.quiet
         cells = np.flatnonzero(hit & (before == after)) + first + r
         # Clipped runs before the next cell to judge, less the edge, can no longer matter.
         horizon = first + r + k - e
@@ -278,22 +283,20 @@ class ClickFinder:
 class GapFinder:
     """Dropouts: runs of cells that fall to near silence inside the programme.
 
-    A dropout is a run of ``MIN_CELLS``..``MAX_CELLS`` consecutive 1 ms cells whose peak
-    (over all channels) stays under ``QUIET`` (-60 dBFS; digital silence included), with
-    signal above ``LOUD`` (-40 dBFS) within ``EDGE_CELLS`` ms before and after it: a sudden
-    drop of at least 20 dB, usually much more, and a sudden return. Reverb tails fade over
-    far more than 5 ms and are not counted; neither are the leading and trailing silence
-    (no signal before or after them). Runs longer than ``MAX_CELLS`` are musical pauses or
-    edits, not dropouts.
+    A dropout is a run of ``min_ms``..``max_ms`` consecutive 1 ms cells whose peak (over all
+    channels) stays under ``quiet_dbfs`` (digital silence included), with signal above
+    ``loud_dbfs`` within ``EDGE_CELLS`` ms before and after it: a sudden drop and a sudden
+    return (rules/detectors/detectors.yaml: -60 and -40 dBFS, 5 ms to 1 s). Reverb tails
+    fade over far more than 5 ms and are not counted; neither are the leading and trailing
+    silence (no signal before or after them). Longer runs are musical pauses or edits.
     """
 
-    QUIET = 10 ** (-60 / 20)
-    LOUD = 10 ** (-40 / 20)
-    MIN_CELLS = 5
-    MAX_CELLS = 1000
     EDGE_CELLS = 5
 
-    def __init__(self, rate_hz: int) -> None:
+    def __init__(self, rate_hz: int, limits: DropoutThresholds) -> None:
+        self.quiet = 10 ** (limits.quiet_dbfs / 20)
+        self.loud = 10 ** (limits.loud_dbfs / 20)
+        self.min_cells, self.max_cells = limits.min_ms, limits.max_ms  # 1 ms cells
         self.rate = rate_hz
         self.log = EventLog()
         self._carry = np.zeros(0)
@@ -306,14 +309,14 @@ class GapFinder:
         if self._carry.size == 0:
             self._first = first_cell
         p = np.concatenate([self._carry, peak])
-        starts, ends = _runs(p < self.QUIET)
+        starts, ends = _runs(p < self.quiet)
         e = self.EDGE_CELLS
         # A run is judged once the cells after it are in; the last open run waits.
         done = ends + e <= p.size
         self._judge(p, starts[done], ends[done])
         if np.any(~done):
             keep_from = max(int(starts[~done][0]) - e, 0)
-            if p.size - keep_from > self.MAX_CELLS + 3 * e:
+            if p.size - keep_from > self.max_cells + 3 * e:
                 # Already too long to be a dropout: keep only its tail, marked by no context.
                 keep_from = p.size - e
         else:
@@ -324,14 +327,14 @@ class GapFinder:
     def _judge(self, p: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
         e = self.EDGE_CELLS
         length = ends - starts
-        ok = (length >= self.MIN_CELLS) & (length <= self.MAX_CELLS) & (starts >= e)
+        ok = (length >= self.min_cells) & (length <= self.max_cells) & (starts >= e)
         starts, ends, length = starts[ok], ends[ok], length[ok]
         if starts.size == 0:
             return
         offsets = np.arange(e)
         before = p[starts[:, None] - e + offsets].max(axis=1)
         after = p[ends[:, None] + offsets].max(axis=1)
-        real = (before >= self.LOUD) & (after >= self.LOUD)
+        real = (before >= self.loud) & (after >= self.loud)
         cells = starts[real] + self._first
         durations_s = (np.rint((ends[real] + self._first) * self.rate / 1000)
                        - np.rint(cells * self.rate / 1000)) / self.rate
