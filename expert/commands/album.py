@@ -1,9 +1,12 @@
-"""``mixexpert album DIR``: a collection judged as one release."""
+"""``mixexpert album DIR``: a collection judged as one release. The members are diagnosed
+locally, or with ``--executor dask`` / ``--store`` by the catalogue runner (a member the
+store already holds is read from it); the album is judged here from their entries."""
 
 from __future__ import annotations
 
 import argparse
 
+from expert.commands._catalogue import catalogue_members, wants_catalogue
 from expert.commands._common import add_input_options, input_files
 from expert.commands.diagnose import (
     add_report_options,
@@ -23,10 +26,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from expert.collection import run_album
+    from expert.catalogue.runner import portable
+    from expert.collection import local_members, run_album
     from expert.pipeline import Session
     from expert.report.collection import emit_collection
 
-    report = run_album(input_files(args.paths), Session(options_from(args)))
+    files = input_files(args.paths)
+    options = options_from(args)
+    members = local_members
+    if wants_catalogue(args):  # the session a worker will load: absolute paths
+        options, members = portable(options), catalogue_members(args)
+    report = run_album(files, Session(options), members)
     emit_collection(report, args.format, args.output)
     return exit_status(report.reports, args.fail_on, report.collection.diagnoses)
