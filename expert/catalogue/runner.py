@@ -35,13 +35,12 @@ class CatalogueRun:
 def portable(options: RunOptions) -> RunOptions:
     """``options`` with absolute paths, so that a worker started elsewhere reads the same
     rule files and project settings."""
-    def absolute(path: str | None) -> str | None:
-        return os.path.abspath(path) if path else path
-
     return dataclasses.replace(
         options, project_dir=os.path.abspath(options.project_dir),
         rule_paths=tuple(os.path.abspath(p) for p in options.rule_paths),
-        reference=absolute(options.reference), cache_dir=absolute(options.cache_dir))
+        reference=tuple(os.path.abspath(p) for p in options.reference),
+        config=options.config and os.path.abspath(options.config),
+        cache_dir=options.cache_dir and os.path.abspath(options.cache_dir))
 
 
 @dataclass
