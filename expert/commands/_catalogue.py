@@ -85,14 +85,17 @@ def catalogue_members(args: argparse.Namespace) -> Members:
 def run_catalogue_command(args: argparse.Namespace, files: list[str], options: RunOptions
                           ) -> int:
     """``diagnose`` with catalogue options: the report, or with ``--store`` the summary."""
+    from expert.commands.diagnose import exit_status, write_markers_asked
+
     if not args.store:
-        from expert.commands.diagnose import exit_status
         from expert.report.models import Report
         from expert.report.output import emit
 
         run, _ = catalogue_run(args, files, options)
         report = Report(profile=run.session.profile_summary(), reports=run.entries)
-        emit(report, args.format, args.output)
+        emit(report, args.format, args.output, quiet=args.quiet,
+             rulebase_digest=run.session.rulebase.digest())
+        write_markers_asked(args, report.reports)
         return exit_status(report.reports, args.fail_on)
 
     from expert.report.catalogue import emit_summary
@@ -101,9 +104,12 @@ def run_catalogue_command(args: argparse.Namespace, files: list[str], options: R
     if args.format not in SUMMARY_FORMATS:
         raise UsageError(f"with --store the command prints the store's summary: --format "
                          f"{', '.join(SUMMARY_FORMATS)} (the entries are in the store)")
-    _, summary = catalogue_run(args, files, options, summary=True)
+    # --markers names one file: its entry is kept (read back from the store if skipped)
+    run, summary = catalogue_run(args, files, options, summary=True,
+                                 keep_entries=args.markers is not None)
     assert summary is not None  # there is a store
     emit_summary(summary, args.format, args.output)
+    write_markers_asked(args, run.entries)
     if summary.files == 0 or summary.verdicts["error"] == summary.files:
         return ExitStatus.USAGE  # no input could be analysed
     if args.fail_on is not None:

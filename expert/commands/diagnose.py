@@ -199,11 +199,16 @@ def run(args: argparse.Namespace) -> int:
         emit(report, args.format, args.output, quiet=args.quiet,
              rulebase_digest=session.rulebase.digest())
         reports = report.reports
+    write_markers_asked(args, reports)
+    return exit_status(reports, args.fail_on)
+
+
+def write_markers_asked(args: argparse.Namespace, reports: Sequence[FileReport]) -> None:
+    """``--markers FILE``: the one file's time-located diagnoses, when it was judged."""
     if args.markers is not None and reports and reports[0].ok:
         from expert.report.markers import write_markers
 
         write_markers(args.markers, reports[0])
-    return exit_status(reports, args.fail_on)
 
 
 def exit_status(reports: Sequence[FileReport], fail_on: str | None,

@@ -136,6 +136,22 @@ def test_a_run_with_references_and_relative_paths_is_judged_with_absolute_ones(
     assert json.loads(row.entry_json or "")["references"]  # judged against the reference
 
 
+def test_markers_are_written_from_a_store_run_judged_or_skipped(capsys, tmp_path: Path
+                                                                ) -> None:
+    files = make_catalogue(tmp_path / "mixes", 3)
+    loud = str(files[2])  # clipped: time-located diagnoses
+    assert main(["diagnose", loud, "--markers", str(tmp_path / "plain.txt"), "-q"]) == 0
+    capsys.readouterr()
+    expected = (tmp_path / "plain.txt").read_text()
+    assert expected.strip()
+    for run in ("judged", "skipped"):
+        markers = tmp_path / f"{run}.txt"
+        status, doc, _ = store_run(capsys, loud, "--store", str(tmp_path / "s.sqlite"),
+                                   "--markers", str(markers))
+        assert status == 0 and doc["run"][run] == 1
+        assert markers.read_text() == expected
+
+
 @pytest.mark.parametrize("command", [["album", "{dir}"],
                                      ["profiles", "learn", "{dir}", "--name", "house"]])
 @pytest.mark.parametrize(("argv", "message"), [
