@@ -11,8 +11,10 @@ from expert.commands._common import add_input_options, input_files
 from expert.commands.diagnose import (
     add_report_options,
     add_session_options,
+    check_outputs,
     exit_status,
     options_from,
+    write_markers_asked,
 )
 
 
@@ -32,10 +34,12 @@ def run(args: argparse.Namespace) -> int:
     from expert.report.collection import emit_collection
 
     files = input_files(args.paths)
+    check_outputs(args, files)
     options = options_from(args)
     members = local_members
     if wants_catalogue(args):  # the session a worker will load: absolute paths
         options, members = portable(options), catalogue_members(args)
     report = run_album(files, Session(options), members)
     emit_collection(report, args.format, args.output)
+    write_markers_asked(args, report.reports)
     return exit_status(report.reports, args.fail_on, report.collection.diagnoses)

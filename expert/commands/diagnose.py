@@ -161,17 +161,23 @@ def _check_markers(path: str, files: list[str]) -> None:
         raise UsageError(f"--markers places marks in one song; {len(files)} files were given")
 
 
+def check_outputs(args: argparse.Namespace, files: list[str]) -> None:
+    """Before any analysis: ``--output`` and ``--markers`` overwrite no input, and markers
+    are for one song (shared with ``album``)."""
+    inputs = [*files, *args.reference]
+    refuse_overwriting_inputs(args.output, inputs)
+    refuse_overwriting_inputs(args.markers, inputs)
+    if args.markers is not None:
+        _check_markers(args.markers, files)
+
+
 def run(args: argparse.Namespace) -> int:
     from expert.pipeline import Session, iter_batch, run_batch
     from expert.report.models import Report
     from expert.report.output import emit
 
     files = input_files(args.paths)
-    inputs = [*files, *args.reference]
-    refuse_overwriting_inputs(args.output, inputs)
-    refuse_overwriting_inputs(args.markers, inputs)
-    if args.markers is not None:
-        _check_markers(args.markers, files)
+    check_outputs(args, files)
     if args.format == "html":
         from expert.report.html import require_plotting
 
