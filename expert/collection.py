@@ -6,11 +6,15 @@ that read them are judged: rules on ``album.track_*`` names once per track, with
 track's descriptors (their diagnoses name the track in ``members``), rules on the other
 ``album.*`` names once for the album. Which rule is which follows from the names its
 condition reads, so an engineer's own YAML rule on ``album.*`` joins without code.
+
+How the members are diagnosed is the caller's: ``local_members`` (the process pool of
+``--jobs``), or the catalogue runner's executors and store (``--executor``, ``--store``);
+the album itself is judged here, from the members' entries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from expert.descriptors.album import TRACK_PREFIX
 from expert.engine import Engine, Facts
@@ -20,11 +24,20 @@ from expert.report.models import (
     Collection,
     CollectionDiagnosis,
     CollectionReport,
+    FileReport,
     verdict_of,
 )
 from expert.severity import SEVERITY_RANK
 
 ALBUM_PREFIX = "album."
+
+#: The member stage: (paths, session) -> every member's report entry, in album order.
+Members = Callable[[Sequence[str], Session], list[FileReport]]
+
+
+def local_members(paths: Sequence[str], session: Session) -> list[FileReport]:
+    """The members diagnosed on this machine (``--jobs``), as ``diagnose`` does."""
+    return run_batch(paths, session).reports
 
 
 def _album_rules(session: Session) -> tuple[set[str], set[str]]:
@@ -43,10 +56,12 @@ def _album_rules(session: Session) -> tuple[set[str], set[str]]:
     return per_track, whole
 
 
-def run_album(paths: Sequence[str], session: Session) -> CollectionReport:
-    """Diagnose every track, then the album as one release (files in album order)."""
-    report = run_batch(paths, session)
-    numbered = [(i + 1, entry) for i, entry in enumerate(report.reports) if entry.ok]
+def run_album(paths: Sequence[str], session: Session, members: Members = local_members
+              ) -> CollectionReport:
+    """Diagnose every track with ``members``, then the album as one release (files in album
+    order)."""
+    reports = members(paths, session)
+    numbered = [(i + 1, entry) for i, entry in enumerate(reports) if entry.ok]
     album, tracks = album_facts([e.descriptors for _, e in numbered],
                                 [n for n, _ in numbered])
     per_track, whole = _album_rules(session)
@@ -70,11 +85,10 @@ def run_album(paths: Sequence[str], session: Session) -> CollectionReport:
     diagnoses.sort(key=lambda d: (-SEVERITY_RANK[d.severity],
                                   order.get(d.members[0], 0) if d.members else 0, d.rule_id))
     collection = Collection(
-        kind="album", paths=[e.path for e in report.reports], verdict=verdict_of(diagnoses),
+        kind="album", paths=[e.path for e in reports], verdict=verdict_of(diagnoses),
         descriptors=album, members={e.path: f for (_, e), f in zip(numbered, tracks,
                                                                     strict=True)},
         diagnoses=diagnoses,
-        notes=[f"{e.path}: {e.error} (left out of the album)" for e in report.reports
-               if not e.ok])
-    return CollectionReport(profile=report.profile, reports=report.reports,
+        notes=[f"{e.path}: {e.error} (left out of the album)" for e in reports if not e.ok])
+    return CollectionReport(profile=session.profile_summary(), reports=reports,
                             collection=collection)

@@ -24,7 +24,8 @@ from expert.store.summary import RunTally
 
 @dataclass
 class CatalogueRun:
-    """What a run did; ``entries`` (input order) only when there was no store to write."""
+    """What a run did; ``entries`` (input order) only when there was no store to write, or
+    they were asked for (``keep_entries``)."""
 
     session: Session
     tally: RunTally
@@ -34,23 +35,29 @@ class CatalogueRun:
 def portable(options: RunOptions) -> RunOptions:
     """``options`` with absolute paths, so that a worker started elsewhere reads the same
     rule files and project settings."""
-    def absolute(path: str | None) -> str | None:
-        return os.path.abspath(path) if path else path
-
     return dataclasses.replace(
         options, project_dir=os.path.abspath(options.project_dir),
         rule_paths=tuple(os.path.abspath(p) for p in options.rule_paths),
-        reference=absolute(options.reference), cache_dir=absolute(options.cache_dir))
+        reference=tuple(os.path.abspath(p) for p in options.reference),
+        config=options.config and os.path.abspath(options.config),
+        cache_dir=options.cache_dir and os.path.abspath(options.cache_dir))
 
 
-def to_judge(paths: Sequence[str], index: StoreIndex, *, retry_failed: bool
-             ) -> tuple[list[str], int]:
+@dataclass
+class Pending:
+    """What a store leaves to judge of a batch."""
+
+    paths: list[str]  # the files it has no result for
+    skipped: dict[str, str]  # path -> content hash, of the files it holds a result for
+    failures_skipped: int  # of those, the files whose result is a failure
+
+
+def to_judge(paths: Sequence[str], index: StoreIndex, *, retry_failed: bool) -> Pending:
     """The files of ``paths`` the store has no result for (nor a failure, unless
-    ``retry_failed``), and how many failures were skipped. An unchanged file (same path,
-    size and mtime) is recognised without reading it; another file is read to hash it only
-    if a file of its size was judged."""
-    pending = []
-    failures_skipped = 0
+    ``retry_failed``), and those it skips. An unchanged file (same path, size and mtime) is
+    recognised without reading it; another file is read to hash it only if a file of its
+    size was judged."""
+    pending = Pending(paths=[], skipped={}, failures_skipped=0)
     for path in paths:
         try:
             info = os.stat(path)
@@ -67,10 +74,11 @@ def to_judge(paths: Sequence[str], index: StoreIndex, *, retry_failed: bool
                 known = None
         ok = index.judged.get(known) if known is not None else None
         if ok is None or (not ok and retry_failed):
-            pending.append(path)
-        elif not ok:
-            failures_skipped += 1
-    return pending, failures_skipped
+            pending.paths.append(path)
+        else:
+            pending.skipped[path] = known  # type: ignore[assignment] - known when ok is not None
+            pending.failures_skipped += not ok
+    return pending
 
 
 def run_catalogue(
@@ -80,25 +88,32 @@ def run_catalogue(
     executor: Executor,
     store: ResultStore | None = None,
     retry_failed: bool = False,
+    keep_entries: bool = False,
+    session: Session | None = None,
     progress_stream: TextIO | None = None,
 ) -> CatalogueRun:
     """Judge ``paths`` on ``executor``; with a ``store``, write every result there as it
-    finishes (and skip what it already holds), else collect the entries."""
+    finishes (and skip what it already holds), else collect the entries. ``keep_entries``
+    collects them with a store too, those it skipped read back from it (``album`` and
+    ``profiles learn`` need every member's). ``session``: one already loaded for
+    ``portable(options)``."""
     options = portable(options)
     files = [os.path.abspath(p) for p in paths]
-    session = Session(options)  # loaded afresh: checks the rules before any task is sent
+    if session is None:
+        session = Session(options)  # loaded afresh: checks the rules before any task is sent
+    elif session.options != options:
+        raise ValueError("the session was loaded for other options than portable(options)")
     keep_session(session)
     digest, profile = session.digest, session.profile.name
-    pending, failures_skipped = files, 0
+    pending = Pending(paths=files, skipped={}, failures_skipped=0)
     stream = progress_stream or sys.stderr
     if store is not None:
-        pending, failures_skipped = to_judge(files, store.index(digest, profile),
-                                             retry_failed=retry_failed)
-    if store is not None and (skipped := len(files) - len(pending)):
-        failures = (f" ({failures_skipped} of them failed: --retry-failed tries them again)"
-                    if failures_skipped else "")
-        stream.write(f"mixexpert: {skipped} of {len(files)} files already judged in "
-                     f"{store.path} with the same content, rules and profile, "
+        pending = to_judge(files, store.index(digest, profile), retry_failed=retry_failed)
+    if store is not None and pending.skipped:
+        failures = (f" ({pending.failures_skipped} of them failed: --retry-failed tries them "
+                    "again)" if pending.failures_skipped else "")
+        stream.write(f"mixexpert: {len(pending.skipped)} of {len(files)} files already judged "
+                     f"in {store.path} with the same content, rules and profile, "
                      f"skipped{failures}\n")
     base = {"profile": profile, "rulebase_digest": digest, "tool_version": __version__,
             "worker": executor.name}
@@ -113,13 +128,17 @@ def run_catalogue(
                       f"(digest {row.rulebase_digest[:12]}, here {digest[:12]}): give every "
                       "worker the same mixexpert, rule files and project settings")
 
-    tally = RunTally(files=len(files), skipped=len(files) - len(pending), judged=0, errors=0,
+    tally = RunTally(files=len(files), skipped=len(pending.skipped), judged=0, errors=0,
                      executor=executor.name)
     collected: dict[str, FileReport] = {}
+    if store is not None and keep_entries and pending.skipped:
+        stored = store.entries(digest, profile, set(pending.skipped.values()))
+        collected = {path: FileReport.model_validate_json(stored[known])
+                     for path, known in pending.skipped.items()}
     buffer: list[ResultRow] = []
     written_s = time.monotonic()
-    progress = Progress(len(pending), stream=stream)
-    batches = executor.batches(pending, options, digest, failed)
+    progress = Progress(len(pending.paths), stream=stream)
+    batches = executor.batches(pending.paths, options, digest, failed)
 
     def flush() -> None:
         nonlocal written_s, buffer
@@ -132,10 +151,10 @@ def run_catalogue(
             rows = [checked(row) for row in batch]
             tally.judged += len(rows)
             tally.errors += sum(not row.ok for row in rows)
-            if store is None:
+            if store is None or keep_entries:
                 collected.update((r.path, FileReport.model_validate_json(r.entry_json or ""))
                                  for r in rows)
-            else:
+            if store is not None:
                 buffer.extend(rows)
                 if (len(buffer) >= store.batch_rows
                         or time.monotonic() - written_s >= store.batch_s):

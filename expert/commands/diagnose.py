@@ -161,17 +161,23 @@ def _check_markers(path: str, files: list[str]) -> None:
         raise UsageError(f"--markers places marks in one song; {len(files)} files were given")
 
 
+def check_outputs(args: argparse.Namespace, files: list[str]) -> None:
+    """Before any analysis: ``--output`` and ``--markers`` overwrite no input, and markers
+    are for one song (shared with ``album``)."""
+    inputs = [*files, *args.reference]
+    refuse_overwriting_inputs(args.output, inputs)
+    refuse_overwriting_inputs(args.markers, inputs)
+    if args.markers is not None:
+        _check_markers(args.markers, files)
+
+
 def run(args: argparse.Namespace) -> int:
     from expert.pipeline import Session, iter_batch, run_batch
     from expert.report.models import Report
     from expert.report.output import emit
 
     files = input_files(args.paths)
-    inputs = [*files, *args.reference]
-    refuse_overwriting_inputs(args.output, inputs)
-    refuse_overwriting_inputs(args.markers, inputs)
-    if args.markers is not None:
-        _check_markers(args.markers, files)
+    check_outputs(args, files)
     if args.format == "html":
         from expert.report.html import require_plotting
 
@@ -199,11 +205,16 @@ def run(args: argparse.Namespace) -> int:
         emit(report, args.format, args.output, quiet=args.quiet,
              rulebase_digest=session.rulebase.digest())
         reports = report.reports
+    write_markers_asked(args, reports)
+    return exit_status(reports, args.fail_on)
+
+
+def write_markers_asked(args: argparse.Namespace, reports: Sequence[FileReport]) -> None:
+    """``--markers FILE``: the one file's time-located diagnoses, when it was judged."""
     if args.markers is not None and reports and reports[0].ok:
         from expert.report.markers import write_markers
 
         write_markers(args.markers, reports[0])
-    return exit_status(reports, args.fail_on)
 
 
 def exit_status(reports: Sequence[FileReport], fail_on: str | None,

@@ -1,5 +1,11 @@
 """``mixexpert profiles``: destinations and genres with their targets and sources;
-``mixexpert profiles learn DIR --name NAME``: a profile learned from approved masters."""
+``mixexpert profiles learn DIR --name NAME``: a profile learned from approved masters.
+
+``learn`` measures the folder locally (``--jobs``), or with ``--executor dask`` / ``--store``
+through the catalogue runner: each master is then judged like ``diagnose`` judges it (the
+default profile and the project's rules), its row (the entry holds the descriptors) goes to
+the store, and a rerun reads the stored entries instead of measuring again. The profile
+itself is built here, on the client, from the entries' descriptors."""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import argparse
 import json
 import sys
 
+from expert.commands._catalogue import add_catalogue_options, catalogue_run, wants_catalogue
 from expert.commands._common import add_format_option, add_jobs_option
 from expert.errors import ExitStatus
 from expert.report.formats import FORMATS
@@ -26,6 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     learn.add_argument("-o", "--output", metavar="FILE",
                        help="where to write it (default: profiles/NAME.yaml)")
     add_jobs_option(learn)
+    add_catalogue_options(learn)
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -57,8 +65,11 @@ def learn(args: argparse.Namespace) -> int:
         raise UsageError(f"{folder}: not a folder")
     files = input_files([str(folder)])
     options = RunOptions(jobs=args.jobs)
-    reports = map_files(lambda p, par: features_report(p, options, parallel=par), files,
-                        args.jobs)
+    if wants_catalogue(args):
+        reports = catalogue_run(args, files, options, keep_entries=True)[0].entries
+    else:
+        reports = map_files(lambda p, par: features_report(p, options, parallel=par), files,
+                            args.jobs)
     rows, unreadable = [], []
     for rep in reports:
         label = Path(rep.path).relative_to(folder).as_posix()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,15 @@ class ParquetStore:
         records = self._latest(INDEX_COLUMNS)
         return build_index(([r[c] for c in INDEX_COLUMNS] for r in records),  # type: ignore[misc]
                            rulebase_digest, profile)
+
+    def entries(self, rulebase_digest: str, profile: str, content_hashes: Iterable[str]
+                ) -> dict[str, str]:
+        wanted = set(content_hashes)
+        records = [r for r in self._latest(["content_hash", "ok", "entry_json"])
+                   if r["rulebase_digest"] == rulebase_digest and r["profile"] == profile
+                   and r["content_hash"] in wanted]
+        # failures first: a success replaces them
+        return {r["content_hash"]: r["entry_json"] for r in sorted(records, key=lambda r: r["ok"])}
 
     def close(self) -> None:
         """Nothing is held open between batches."""

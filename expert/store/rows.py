@@ -72,6 +72,12 @@ class ResultStore(Protocol):
 
     def index(self, rulebase_digest: str, profile: str) -> StoreIndex: ...
 
+    def entries(self, rulebase_digest: str, profile: str, content_hashes: Iterable[str]
+                ) -> dict[str, str]:
+        """content hash -> the stored report entry (JSON) of that content judged with this
+        rulebase digest and profile, for those of ``content_hashes`` the store holds (a
+        success before a failure, as ``build_index`` counts them)."""
+
     def close(self) -> None: ...
 
 

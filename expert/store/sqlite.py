@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from expert.errors import UsageError
 from expert.store.rows import COLUMNS, INDEX_COLUMNS, ResultRow, StoreIndex, build_index
 
 SCHEMA_VERSION = 1
+_HASHES_PER_QUERY = 500  # SQLite's default limit is 999 bound parameters a statement
 _TYPES = {"size_bytes": "INTEGER", "mtime_ns": "INTEGER", "ok": "INTEGER",
           "duration_s": "REAL", "measure_s": "REAL", "judge_s": "REAL",
           "features_cached": "INTEGER", "finished_at_s": "REAL"}
@@ -61,6 +62,19 @@ class SqliteStore:
     def index(self, rulebase_digest: str, profile: str) -> StoreIndex:
         cursor = self._db.execute(f"SELECT {', '.join(INDEX_COLUMNS)} FROM results")
         return build_index(cursor, rulebase_digest, profile)
+
+    def entries(self, rulebase_digest: str, profile: str, content_hashes: Iterable[str]
+                ) -> dict[str, str]:
+        wanted = list(content_hashes)
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), _HASHES_PER_QUERY):
+            chunk = wanted[start:start + _HASHES_PER_QUERY]
+            cursor = self._db.execute(
+                "SELECT content_hash, entry_json FROM results WHERE rulebase_digest = ? AND "
+                f"profile = ? AND content_hash IN ({', '.join('?' for _ in chunk)}) ORDER BY ok",
+                [rulebase_digest, profile, *chunk])
+            found.update(cursor)  # failures (ok 0) first: a success replaces them
+        return found
 
     def close(self) -> None:
         self._db.close()

@@ -85,16 +85,21 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
 
 
 @contextmanager
-def running_cluster(folder: Path, *, workers: int = 2, allowed_failures: int | None = None
-                    ) -> Iterator[Cluster]:
+def running_cluster(folder: Path, *, workers: int = 2, allowed_failures: int | None = None,
+                    one_task_a_worker: bool = False) -> Iterator[Cluster]:
     """A scheduler and ``workers`` single-threaded worker processes (no nanny, so a killed
     worker stays dead), logs in ``folder/logs``; everything is killed on exit.
-    ``allowed_failures``: the scheduler's deaths a task may cause before it is failed."""
+    ``allowed_failures``: the scheduler's deaths a task may cause before it is failed;
+    ``one_task_a_worker``: a worker is given a task only when idle (worker-saturation 1.0,
+    where 1.1 queues a second one behind the running one), so a worker's death counts
+    against the task it was running alone."""
     from distributed import Client
 
     cache_dir = folder / "worker-cache"
     extra = ({"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": str(allowed_failures)}
              if allowed_failures is not None else {})
+    if one_task_a_worker:
+        extra["DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"] = "1.0"
     env = worktree_env(cache_dir, **extra)
     scheduler_file = folder / "scheduler.json"
     logs = folder / "logs"

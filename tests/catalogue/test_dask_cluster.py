@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from expert.catalogue.executors import DaskExecutor
 from expert.cli import main
@@ -31,6 +32,7 @@ from tests.catalogue.conftest import (
     wait_for,
     write_house_rule,
 )
+from tests.conftest import music_like
 
 pytest.importorskip(
     "distributed", reason="the Dask executor needs dask[distributed]: pip install -e '.[dask]'")
@@ -137,26 +139,42 @@ def test_a_catalogue_on_a_cluster(cluster: Cluster, tmp_path: Path, capsys) -> N
     assert sum("over_house_limit" in r["problems"] for r in new_rows) == FILES
 
 
-def test_a_file_whose_workers_keep_dying_is_an_error_and_the_batch_goes_on(
+def test_a_file_that_takes_down_every_worker_trying_it_is_an_error_after_bounded_tries(
         tmp_path: Path) -> None:
-    files = make_catalogue(tmp_path / "mixes", 7, seconds=1.0)
+    """The poisoned file's worker is SIGKILLed whenever it is running that file; with
+    allowed-failures 1 the scheduler gives it a second worker, then fails it: an error row,
+    while every other file is judged, once. Without the killing, --retry-failed judges it."""
+    from distributed import Client
+
+    files = make_catalogue(tmp_path / "mixes", 6, seconds=1.0)
+    poison = tmp_path / "mixes" / "000-poison.wav"  # first in path order: task index 0
+    sf.write(poison, music_like(20.0, seed=99) * 0.3, 44100, subtype="PCM_16")
     store = tmp_path / "results.sqlite"
     argv = [str(tmp_path / "mixes"), "--store", str(store), "--format", "json"]
-    # allowed-failures 0: the first worker death under a task fails it (3 by default)
-    with running_cluster(tmp_path / "cluster", allowed_failures=0) as cluster:
+    with running_cluster(tmp_path / "cluster", workers=3, allowed_failures=1,
+                         one_task_a_worker=True) as cluster, \
+            Client(cluster.address, timeout="30s") as watcher:
+        pids = watcher.run(os.getpid)
         client = dask_run(cluster, argv)
-        wait_for(lambda: row_count(store) >= 2 or client.poll() is not None, 240,
-                 "the first results")
-        assert client.poll() is None, "the run ended before a worker could be killed"
-        os.kill(cluster.workers[0].pid, signal.SIGKILL)
+        killed: list[str] = []
+        while client.poll() is None:
+            running = watcher.run(lambda dask_worker: [str(task.key) for task in
+                                                       dask_worker.state.executing])
+            for address, keys in running.items():
+                if any(key.endswith("-0") for key in keys) and address not in killed:
+                    os.kill(pids[address], signal.SIGKILL)
+                    killed.append(address)
+                    wait_for(lambda a=address: a not in watcher.scheduler_info()["workers"],
+                             60, "the scheduler to notice the death")
         run = finished(client)
-        rows = store_rows(store)
-        assert run["judged"] == len(files) == len(rows)
-        # what the dead worker was judging (its running task, and the one queued behind it)
-        lost = [r for r in rows if not r["ok"] and r["path"] != str(files[-1])]
-        assert 1 <= len(lost) <= 2 and run["errors"] == 1 + len(lost)
-        assert all("workers judging this file died" in r["error"] for r in lost)
+        assert len(killed) == 2  # tried on two workers (allowed-failures + 1), then failed
+        rows = {r["path"]: r for r in store_rows(store)}
+        assert run["judged"] == len(rows) == len(files) + 1
+        assert run["errors"] == 2
+        assert "workers judging this file died" in rows[str(poison)]["error"]
+        assert "empty file" in rows[str(files[-1])]["error"]
+        assert all(r["ok"] for p, r in rows.items() if p not in (str(poison), str(files[-1])))
 
         retried = finished(dask_run(cluster, [*argv, "--retry-failed"]))
-        assert retried["judged"] == 1 + len(lost) and retried["errors"] == 1
+        assert retried["judged"] == 2 and retried["errors"] == 1  # bad.wav stays bad
         assert [r["path"] for r in store_rows(store) if not r["ok"]] == [str(files[-1])]

@@ -1,5 +1,6 @@
 """A catalogue run stopped half-way (Ctrl-C, or the client killed) keeps every finished
-file in the store, whole, and the rerun judges only the rest."""
+file in the store, whole, and the rerun judges only the rest: on the local process pool
+and on a Dask cluster on loopback (the client stopped, the workers left running)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.catalogue.conftest import make_catalogue
+from tests.catalogue.conftest import ROOT, Cluster, make_catalogue, running_cluster
 
-ROOT = Path(__file__).resolve().parents[2]
 FILES = 12
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    pytest.importorskip("distributed", reason="the Dask executor needs dask[distributed]")
+    with running_cluster(tmp_path_factory.mktemp("cluster")) as running:
+        yield running
 
 
 def finished_rows(store: Path) -> list[tuple[str, str]]:
@@ -28,14 +36,20 @@ def finished_rows(store: Path) -> list[tuple[str, str]]:
         return []
 
 
+@pytest.mark.parametrize("executor", ["local", "dask"])
 @pytest.mark.parametrize(("stop", "status"), [(signal.SIGINT, 130), (signal.SIGKILL, -9)])
-def test_a_stopped_run_keeps_what_finished(tmp_path: Path, stop: signal.Signals,
-                                           status: int) -> None:
+def test_a_stopped_run_keeps_what_finished(request: pytest.FixtureRequest, tmp_path: Path,
+                                           stop: signal.Signals, status: int, executor: str
+                                           ) -> None:
     make_catalogue(tmp_path / "mixes", FILES - 1, seconds=1.5)
     store = tmp_path / "results.sqlite"
     command = [sys.executable, "-m", "expert", "diagnose", str(tmp_path / "mixes"),
                "--store", str(store), "--jobs", "2", "--format", "json"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if executor == "dask":
+        cluster: Cluster = request.getfixturevalue("cluster")
+        command += ["--executor", "dask", "--scheduler", cluster.address]
+        env = cluster.env
     client = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -58,3 +72,4 @@ def test_a_stopped_run_keeps_what_finished(tmp_path: Path, stop: signal.Signals,
     run = json.loads(rerun.stdout)["run"]
     assert run["skipped"] == len(kept) and run["judged"] == FILES - len(kept)
     assert len(finished_rows(store)) == FILES
+    assert run["executor"] == executor

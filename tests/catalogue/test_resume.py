@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from expert.catalogue.runner import portable
 from expert.cli import main
 from expert.pipeline import RunOptions, Session
 from expert.store import ResultRow, open_store
@@ -114,6 +115,58 @@ def test_impossible_catalogue_options_are_one_line(capsys, tmp_path: Path, argv:
     status = main(["diagnose", str(mix), *[a.format(tmp=tmp_path) for a in argv]])
     err = capsys.readouterr().err
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_run_with_references_and_relative_paths_is_judged_with_absolute_ones(
+        capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (mix, reference, *_) = make_catalogue(tmp_path / "mixes", 2)
+    (tmp_path / "settings.yaml").write_text("ignore: [AR]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    options = portable(RunOptions(reference=("mixes/mix001.wav",), config="settings.yaml",
+                                  rule_paths=("rules",), cache_dir="cache"))
+    assert options.reference == (str(reference),)
+    assert options.config == str(tmp_path / "settings.yaml")
+    assert options.rule_paths == (str(tmp_path / "rules"),)
+    assert options.cache_dir == str(tmp_path / "cache")
+    assert options.project_dir == str(tmp_path)
+    status, doc, _ = store_run(capsys, str(mix), "--reference", "mixes/mix001.wav",
+                               "--config", "settings.yaml", "--store", "results.sqlite")
+    assert status == 0 and doc["run"]["judged"] == 1 and doc["verdicts"]["error"] == 0
+    (row,) = rows(tmp_path / "results.sqlite")
+    assert json.loads(row.entry_json or "")["references"]  # judged against the reference
+
+
+def test_markers_are_written_from_a_store_run_judged_or_skipped(capsys, tmp_path: Path
+                                                                ) -> None:
+    files = make_catalogue(tmp_path / "mixes", 3)
+    loud = str(files[2])  # clipped: time-located diagnoses
+    assert main(["diagnose", loud, "--markers", str(tmp_path / "plain.txt"), "-q"]) == 0
+    capsys.readouterr()
+    expected = (tmp_path / "plain.txt").read_text()
+    assert expected.strip()
+    for run in ("judged", "skipped"):
+        markers = tmp_path / f"{run}.txt"
+        status, doc, _ = store_run(capsys, loud, "--store", str(tmp_path / "s.sqlite"),
+                                   "--markers", str(markers))
+        assert status == 0 and doc["run"][run] == 1
+        assert markers.read_text() == expected
+
+
+@pytest.mark.parametrize("command", [["album", "{dir}"],
+                                     ["profiles", "learn", "{dir}", "--name", "house"]])
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
+    (["--retry-failed"], "--retry-failed needs --store FILE"),
+])
+def test_album_and_learn_refuse_impossible_catalogue_options_in_one_line(
+        capsys, tmp_path: Path, command: list[str], argv: list[str], message: str) -> None:
+    make_catalogue(tmp_path / "mixes", 1)
+    folder = str(tmp_path / "mixes")
+    status = main([*[a.format(dir=folder) for a in command], *argv,
+                   "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_store_summary_reads_what_diagnose_wrote(capsys, tmp_path: Path) -> None:

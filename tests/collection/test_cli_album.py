@@ -131,3 +131,13 @@ rules:
     diagnoses = json.loads(capsys.readouterr().out)["collection"]["diagnoses"]
     assert {d["rule_id"] for d in diagnoses} == {"MY001"}
     assert all(d["members"] and "louder than the album" in d["explanation"] for d in diagnoses)
+
+
+def test_album_refuses_markers_for_several_tracks_and_an_output_over_a_track(album, capsys):
+    track = album / "01 one.wav"
+    before = track.read_bytes()
+    assert main(["album", str(album), "--markers", str(album / "marks.txt")]) == 2
+    assert "--markers places marks in one song; 5 files" in capsys.readouterr().err
+    assert main(["album", str(album), "--format", "json", "-o", str(track)]) == 2
+    assert "is one of the input files" in capsys.readouterr().err
+    assert track.read_bytes() == before and not (album / "marks.txt").exists()

@@ -48,6 +48,19 @@ def test_rows_round_trip_and_a_key_keeps_its_latest_row(tmp_path: Path, name: st
     store.close()
 
 
+@pytest.mark.parametrize("name", STORE_NAMES)
+def test_entries_are_found_by_content_a_success_before_a_failure(tmp_path: Path, name: str
+                                                                 ) -> None:
+    store = open_store(tmp_path / name)
+    failed_copy = dataclasses.replace(row("/copy.wav", ok=False), content_hash="hash-/a.wav",
+                                      entry_json=json.dumps({"path": "/copy.wav"}))
+    store.write([row("/a.wav"), failed_copy, row("/b.wav", digest="d2")])
+    found = store.entries("d1", "streaming", ["hash-/a.wav", "hash-/b.wav", "hash-/none"])
+    assert found == {"hash-/a.wav": json.dumps({"path": "/a.wav"})}  # /b.wav: other rules
+    assert store.entries("d1", "other-profile", ["hash-/a.wav"]) == {}
+    store.close()
+
+
 def test_a_sqlite_batch_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     store = open_store(tmp_path / "results.sqlite")
     unstorable = dataclasses.replace(row("/c.wav"), error={"not": "a string"})  # type: ignore[arg-type]
