@@ -88,11 +88,7 @@ class Session:
         from expert.engine import Engine
         from expert.rules import Selector, load_project_config, load_rulebase, resolve_profile
         from expert.rules.model import DEFAULT_PROFILE
-        from expert.rules.profiles import (
-            average_references,
-            playback_destinations,
-            profiles_home,
-        )
+        from expert.rules.profiles import average_references, playback_destinations
 
         self.options = options
         project = load_project_config(options.project_dir, config_file=options.config,
@@ -100,15 +96,12 @@ class Session:
         self.rulebase = load_rulebase(extra_paths=options.rule_paths, project=project)
         self.rulebase.raise_for_errors()
         self.references = self._measure_references()
-        # --profile NAME may name a profile in profiles/ of the project (profiles_home).
-        project_dir = profiles_home(project.source)
         self.profile = resolve_profile(
             options.profile or project.profile or DEFAULT_PROFILE,
             genre=options.genre or project.genre,
             reference_descriptors=average_references([d for _, d in self.references])
             if self.references else None,
             reference_paths=[p for p, _ in self.references],
-            project_dir=project_dir,
             extra=project.profiles,
         )
         self.destinations = playback_destinations(self.profile, extra=project.profiles)

@@ -163,3 +163,19 @@ def test_a_learned_profile_beside_project_settings_loads(capsys, project, learne
     diagnoses = _diagnose(capsys, project, "quiet.wav", "--profile", "house")
     assert "loudness_too_quiet" in {d["problem"] for d in diagnoses}
     (project / "mixexpert.yaml").unlink()
+
+
+def test_a_learned_profile_listed_in_the_settings_brings_its_envelope(capsys, project, learned,
+                                                                     tmp_path, monkeypatch):
+    # One table of project profiles: a learned file listed under `profiles:` from another
+    # folder is selected by name with its envelope, as one in profiles/ is.
+    shared = tmp_path / "studio-profiles"
+    shared.mkdir()
+    shared.joinpath("house.yaml").write_bytes(learned[0].read_bytes())
+    settings = tmp_path / "mixexpert.yaml"
+    settings.write_text(f"profiles: [{shared}]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["diagnose", str(project / "test" / "clean7.wav"), "--profile", "house",
+                 "--config", str(settings), "--format", "json"]) == 0
+    profile = json.loads(capsys.readouterr().out)["profile"]
+    assert profile["family"] == "house" and profile["learned"]["n_files"] == 5

@@ -56,7 +56,8 @@ def learn(args: argparse.Namespace) -> int:
     from expert.pipeline import RunOptions, features_report, map_files
     from expert.rules.builtin import rulebase_digest
     from expert.rules.model import KEY_PATTERN
-    from expert.rules.profiles import PROJECT_PROFILES, learning_settings
+    from expert.rules.profiles import learning_settings
+    from expert.rules.project import PROFILES_FOLDER
 
     if not re.match(KEY_PATTERN, args.name):
         raise UsageError(f"--name {args.name!r}: use lower-case letters, digits and _")
@@ -96,7 +97,7 @@ def learn(args: argparse.Namespace) -> int:
     for o in learned.outliers:
         print(f"mixexpert: warning: {o.file} is an outlier, left out: {o.entry} {o.value:g} "
               f"is {o.deviation:+.1f} from the folder's median {o.median:g}", file=sys.stderr)
-    output = Path(args.output) if args.output else Path(PROJECT_PROFILES) / f"{args.name}.yaml"
+    output = Path(args.output) if args.output else Path(PROFILES_FOLDER) / f"{args.name}.yaml"
     text = (f"# Learned by `mixexpert profiles learn {folder.as_posix()} --name {args.name}`;\n"
             f"# use it with --profile {output} (or --profile {args.name} from this project).\n")
     text += yaml.safe_dump(profile.model_dump(mode="json", exclude_none=True), sort_keys=False,
@@ -110,15 +111,10 @@ def run(args: argparse.Namespace) -> int:
     if args.profiles_command == "learn":
         return learn(args)
     from expert.rules.model import DEFAULT_PROFILE
-    from expert.rules.profiles import DEFAULT_GENRE, PROJECT_PROFILES, profiles, profiles_home
+    from expert.rules.profiles import DEFAULT_GENRE, profiles
     from expert.rules.project import load_project_config
 
-    project = load_project_config(".")
-    extra = list(project.profiles)  # the project's own (its profiles/ folder included)
-    here = profiles_home(project.source) / PROJECT_PROFILES
-    if project.source is None and here.is_dir():  # no settings: the working folder's
-        extra.append(str(here.resolve()))
-    table = profiles(extra=extra)
+    table = profiles(extra=load_project_config(".").profiles)  # its profiles/ folder included
     if args.format == "json":
         json.dump({"default": DEFAULT_PROFILE,
                    "profiles": [p.model_dump(mode="json") for p in table.values()]},

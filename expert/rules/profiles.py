@@ -267,33 +267,9 @@ def learning_settings(folder: Path | None = None) -> LearningSpec:
     return _profile_files(folder or builtin_rules_dir())[2]
 
 
-#: Where a project keeps its own profiles (learned ones among them), beside its settings.
-PROJECT_PROFILES = "profiles"
-
-
-def profiles_home(settings_file: str | None) -> Path:
-    """The folder whose ``profiles/`` holds the project's profiles: the settings file's, or
-    without one the working folder (where `profiles learn` writes by default)."""
-    return Path(settings_file).parent if settings_file else Path.cwd()
-
-
-def custom_profile_file(name: str, project_dir: Path | None = None) -> Path | None:
-    """The profile file ``name`` refers to: a path to a ``.yaml`` file, or a profile of that
-    name in the project's ``profiles/`` folder; None for a built-in profile name."""
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise RuleError(f"{name}: no such profile file")
-        return path
-    folder = (project_dir or Path(".")) / PROJECT_PROFILES
-    for candidate in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
-        if any(p.name == name for p in load_profile_file(candidate).profiles):
-            return candidate
-    return None
-
-
 def load_custom_profile(path: Path) -> ProfileFileSpec:
-    """A profile file of one destination (a learned profile: with its envelope)."""
+    """A profile file of one destination (a learned profile: with its envelope), named by
+    ``--profile FILE`` or by the name of a learned profile among the project's."""
     spec_file = load_profile_file(path)
     dests = [p for p in spec_file.profiles if p.kind != "genre"]
     if len(dests) != 1:
@@ -322,9 +298,12 @@ def project_profile_files(paths: Iterable[str | Path]) -> tuple[Path, ...]:
 
 
 @lru_cache(maxsize=8)
-def _project_profiles(files: tuple[Path, ...], folder: Path) -> dict[str, ProfileSpec]:
+def _project_profiles(files: tuple[Path, ...], folder: Path
+                      ) -> tuple[dict[str, ProfileSpec], dict[str, Path]]:
+    """The project's profiles by name, and the learned files by the name of their profile."""
     built = _profiles(folder)
     out: dict[str, ProfileSpec] = {}
+    learned: dict[str, Path] = {}
     for path in files:
         data, pos = load_yaml_file(path)
         try:
@@ -337,14 +316,14 @@ def _project_profiles(files: tuple[Path, ...], folder: Path) -> dict[str, Profil
         if spec_file.envelopes is not None and spec_file.learned is None:
             raise RuleError(f"{path}:1:1: 'envelopes:' belong in a learned profile "
                             "(`mixexpert profiles learn`), which also records how it was made")
-        # A learned profile's envelope is applied when --profile selects it
-        # (custom_profile_file); here it is one more destination by name.
         for i, spec in enumerate(spec_file.profiles):
             if spec.name in built or spec.name in out:
                 raise RuleError(f"{pos.where(('profiles', i, 'name'))}: profile "
                                 f"{spec.name!r} is already defined; give yours another name")
             out[spec.name] = spec
-    return out
+            if spec_file.learned is not None:
+                learned[spec.name] = path
+    return out, learned
 
 
 def profiles(folder: Path | None = None, extra: Iterable[str | Path] = ()
@@ -353,8 +332,23 @@ def profiles(folder: Path | None = None, extra: Iterable[str | Path] = ()
     project's profile files or folders ``extra``."""
     folder = folder or builtin_rules_dir()
     files = project_profile_files(extra)
-    return {**_profiles(folder), **_project_profiles(files, folder)} if files else \
+    return {**_profiles(folder), **_project_profiles(files, folder)[0]} if files else \
         _profiles(folder)
+
+
+def profile_file(name: str, *, folder: Path | None = None, extra: Iterable[str | Path] = ()
+                 ) -> Path | None:
+    """The file whose envelope a profile ``name`` brings: ``name`` itself when it is a path
+    to a ``.yaml`` file, else the learned profile file of that name among the project's
+    (``extra``); None for a profile without its own envelope."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise RuleError(f"{name}: no such profile file")
+        return path
+    files = project_profile_files(extra)
+    return _project_profiles(files, folder or builtin_rules_dir())[1].get(name) if files \
+        else None
 
 
 def _pick(name: str, kinds: tuple[str, ...], table: Mapping[str, ProfileSpec]) -> ProfileSpec:
@@ -411,13 +405,12 @@ def resolve_profile(
     *,
     folder: Path | None = None,
     extra: Iterable[str | Path] = (),
-    project_dir: Path | None = None,
     reference_paths: Sequence[str] = (),
 ) -> Profile:
     """Merge destination ``name``, ``genre`` and a reference track into one ``Profile``.
 
-    ``name`` is a built-in destination, a profile file (``.yaml``) or the name of a profile
-    in the project's ``profiles/`` folder (``custom_profile_file``); a learned profile
+    ``name`` is a built-in destination, a profile file (``.yaml``) or the name of one of the
+    project's profiles (``extra``: its profile files and folders); a learned profile
     brings its own envelope (the engineer's masters), which replaces the envelopes of
     released music, and its dynamics and tonal targets are not overridden by a genre.
     Precedence: reference track > genre > destination for the targets each sets; the
@@ -425,15 +418,13 @@ def resolve_profile(
     with taste. A reference sets the integrated loudness, the tonal curve (its band levels)
     and minimum loudness range / crest / PLR (its own values minus the slack that
     ``rules/profiles/reference.yaml`` sets); ``reference_descriptors`` of several
-    references are their average (``average_references``). ``extra``: the project's profile
-    files or folders (``profiles``); ``project_dir``: where ``--profile NAME`` may name a
-    learned profile (``profiles/NAME.yaml``).
+    references are their average (``average_references``).
     """
     table = profiles(folder, extra)
     env_spec = envelopes(folder)
     learned = None
     dest_name = name
-    custom = custom_profile_file(name, project_dir)
+    custom = profile_file(name, folder=folder, extra=extra)
     if custom is not None:
         spec_file = load_custom_profile(custom)
         dest = next(p for p in spec_file.profiles if p.kind != "genre")

@@ -31,7 +31,8 @@ from expert.rules.model import ProjectConfig, pydantic_errors
 from expert.rules.yamlpos import MAX_FILE_BYTES, Positions, load_yaml_file
 
 CONFIG_FILE = "mixexpert.yaml"
-#: A folder of project profiles beside the settings file, read without being listed.
+#: A folder of project profiles (learned ones among them) beside the settings file, or in
+#: the working folder when there is none; read without being listed.
 PROFILES_FOLDER = "profiles"
 
 
@@ -225,4 +226,6 @@ def load_project_config(start_dir: str | Path = ".", *, config_file: str | Path 
     for folder in (start_dir, fallback_dir):
         if folder is not None and (config := find_project_config(folder)) is not None:
             return config
-    return ProjectConfig()
+    # No settings: the working folder's profiles/ (where `profiles learn` writes by default).
+    here = Path.cwd() / PROFILES_FOLDER
+    return ProjectConfig(profiles=[str(here)] if here.is_dir() else [])
