@@ -219,6 +219,18 @@ SPECS: tuple[DescriptorSpec, ...] = (
         ),
     ),
     DescriptorSpec(
+        name="spectrum.cutoff_slope_db", unit="dB",
+        meaning="How steeply the spectrum falls at spectrum.cutoff_hz: a filter's cliff (an "
+                "encoder's or resampler's low-pass) against a dark recording's roll-off (null "
+                "without a cutoff).",
+        method=(
+            "Mean density of the grid cells from a quarter to a twelfth of an octave below the "
+            "cutoff minus that of the cells from a twelfth to a quarter of an octave above it, "
+            f"capped at {CUTOFF_MAX_DROP_DB:g} dB: the fall across a third of an octave, the "
+            "transition band left out."
+        ),
+    ),
+    DescriptorSpec(
         name="spectrum.sibilance_db", unit="dB", scope="both",
         meaning=(
             f"How far the loudest short {_hz(SIBILANCE_BAND_HZ[0])}-{_hz(SIBILANCE_BAND_HZ[1])} "

@@ -186,6 +186,17 @@ def test_cutoff_of_band_limited_sources(make, rate: int, expected_hz: float) -> 
     assert v["spectrum.cutoff_hz"] == pytest.approx(expected_hz, rel=0.04)
     # The abrupt first and last samples splatter a little above the cutoff (-60 dB or so).
     assert v["spectrum.cutoff_drop_db"] >= 45.0
+    assert v["spectrum.cutoff_slope_db"] >= 40.0  # a filter's cliff
+
+
+def test_a_gentle_low_pass_is_a_slope_not_a_cliff() -> None:
+    """A 4th-order low-pass (24 dB per octave: a tone control, a dark synth) falls far
+    enough to have a cutoff, but not as steeply as an encoder's (TB009 wants 20 dB)."""
+    sos = signal.butter(4, 8000.0, fs=44100, output="sos")
+    x = signal.sosfilt(sos, coloured_noise(6.0, 44100, 0.5), axis=0).astype(np.float32)
+    v = analyse(x, 44100).values
+    assert v["spectrum.cutoff_hz"] is not None
+    assert v["spectrum.cutoff_slope_db"] < 20.0
 
 
 @pytest.mark.parametrize(
@@ -196,6 +207,7 @@ def test_no_cutoff_when_the_spectrum_reaches_nyquist(rate: int, exponent: float)
     v = analyse(coloured_noise(6.0, rate, exponent), rate).values
     assert v["spectrum.cutoff_hz"] is None
     assert v["spectrum.cutoff_drop_db"] is None
+    assert v["spectrum.cutoff_slope_db"] is None
 
 
 def test_tilt_ignores_the_bands_above_a_cutoff() -> None:

@@ -337,9 +337,11 @@ class SpectralAnalyzer(Analyzer):
             )
         long_term = self._long_term_mean()
         cut_power = np.asarray(long_term @ lay.cut) / np.diff(lay.cut_edges)
-        cut_hz, drop_db = cutoff(cut_power, lay.cut_centres, lay.cut_edges, self.nyquist_hz)
+        cut_hz, drop_db, slope_db = cutoff(cut_power, lay.cut_centres, lay.cut_edges,
+                                           self.nyquist_hz)
         values["spectrum.cutoff_hz"] = cut_hz
         values["spectrum.cutoff_drop_db"] = drop_db
+        values["spectrum.cutoff_slope_db"] = slope_db
         shape = self._shape(track[None, :], cut_hz)
         third = level_db(track[lay.third], total)
         values["spectrum.third_octave_db"] = [

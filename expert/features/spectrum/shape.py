@@ -120,17 +120,21 @@ def rolloff_hz(
 
 def cutoff(
     psd: np.ndarray, centres_hz: np.ndarray, edges_hz: np.ndarray, nyquist_hz: float
-) -> tuple[float | None, float | None]:
-    """Effective bandwidth (Hz) and the depth of the fall above it (dB), or (None, None).
+) -> tuple[float | None, float | None, float | None]:
+    """Effective bandwidth (Hz), the depth of the fall above it and the steepness of the fall
+    at it (dB), or (None, None, None).
 
     ``psd`` is the power density of the cells of a log grid (``centres_hz``, ``edges_hz``)
     reaching the Nyquist frequency. The cutoff is the lower edge of the lowest cell, between
     CUTOFF_MIN_HZ and CUTOFF_MAX_NYQUIST * Nyquist, from which every cell up to Nyquist lies
     CUTOFF_DROP_DB or more below the mean density of the half octave around half its frequency.
+    The steepness is the mean density of the sixth of an octave below the cutoff's twelfth-
+    octave neighbourhood over that of the sixth above it (what a third of an octave around
+    the cutoff falls, the transition band itself left out).
     """
     psd = np.asarray(psd, dtype=np.float64)
     if not np.any(psd > 0):
-        return None, None
+        return None, None, None
     floor = psd.max() * 10.0 ** (-(CUTOFF_MAX_DROP_DB + 30.0) / 10.0)
     level = 10.0 * np.log10(np.maximum(psd, floor))
     # Mean density over the half octave around f/2, from cumulative sums over the cells.
@@ -150,10 +154,17 @@ def cutoff(
     with np.errstate(invalid="ignore"):
         steep = candidate & (reference - tail_max >= CUTOFF_DROP_DB)
     if not steep.any():
-        return None, None
+        return None, None, None
     i = int(np.argmax(steep))
     drop = min(float(reference[i] - np.median(level[i:])), CUTOFF_MAX_DROP_DB)
-    return float(edges_hz[i]), drop
+    cut_hz = float(edges_hz[i])
+    below = (centres_hz >= cut_hz * 2.0 ** -0.25) & (centres_hz < cut_hz * 2.0 ** (-1 / 12))
+    above = (centres_hz > cut_hz * 2.0 ** (1 / 12)) & (centres_hz <= cut_hz * 2.0 ** 0.25)
+    slope = None
+    if below.any() and above.any():
+        fall = 10.0 * np.log10(psd[below].mean() / max(psd[above].mean(), floor))
+        slope = round(min(float(fall), CUTOFF_MAX_DROP_DB), 2)
+    return cut_hz, drop, slope
 
 
 def peak_excess_db(level: np.ndarray, per_octave: int) -> np.ndarray:
