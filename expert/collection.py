@@ -144,10 +144,6 @@ def run_stems(paths: Sequence[str], session: Session, mix: str | None = None
     pair (masking), per pair (low end, phase), per stem, and once for the set. Raises
     ``StemMismatchError`` when the stems differ in length or rate."""
     m = _stem_set(paths, mix, session)
-    reports = [FileReport(path=p, ok=False, error=m.errors[p]) if p in m.errors else
-               FileReport(path=p, ok=True, audio=m.audio[p],
-                          descriptors={**m.stem_descriptors[p], **m.stems[p]})
-               for p in paths]
     (masking, pairs, per_stem), whole = _rules_by_prefix(
         session, (MASKING_PREFIX, PAIR_PREFIX, STEM_PREFIX), STEMS_PREFIX)
     duration = {"audio.duration_s": next(iter(m.audio.values())).duration_s} if m.audio else {}
@@ -162,6 +158,13 @@ def run_stems(paths: Sequence[str], session: Session, mix: str | None = None
         for p in m.paths])
     diagnoses += _judge(session, whole, [(Facts(descriptors=dict(m.whole)), [])])
     diagnoses = _ordered(diagnoses, m.paths)
+    # A stem is not a master: its entry holds its meters, and the verdict of the diagnoses
+    # that name it.
+    reports = [FileReport(path=p, ok=False, error=m.errors[p]) if p in m.errors else
+               FileReport(path=p, ok=True, audio=m.audio[p],
+                          descriptors={**m.stem_descriptors[p], **m.stems[p]},
+                          verdict=verdict_of([d for d in diagnoses if p in d.members]))
+               for p in paths]
     collection = Collection(
         kind="stems", paths=list(paths), mix=mix, verdict=verdict_of(diagnoses),
         descriptors=_named_facts(m), members=dict(m.stems),

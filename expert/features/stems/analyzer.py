@@ -10,12 +10,15 @@ time) is made at the end from those (``expert.features.stems.masking``).
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations, permutations
 from pathlib import Path
 
 import numpy as np
+import scipy.fft
 
 from expert.audio.reader import AudioSource, open_audio
 from expert.descriptors.stems import (
@@ -79,6 +82,11 @@ def _exact_blocks(source: AudioSource | None, size: int, channels: int, total: i
         pending, have = ([rest], rest.shape[0]) if rest.shape[0] else ([], 0)
         made += want
         yield out
+
+
+def _mid(block: np.ndarray) -> np.ndarray:
+    """(L + R) / 2 of a stereo block, the channel of a mono one."""
+    return block[:, 0] if block.shape[1] == 1 else (block[:, 0] + block[:, 1]) * np.float32(0.5)
 
 
 def _open(paths: Sequence[str], errors: dict[str, str]) -> dict[str, AudioSource]:
@@ -148,24 +156,25 @@ class _Frames:
         self.low_spectrum = np.zeros((n, self.low.size))
         self.total_energy = np.zeros(n)
         self.with_mix = with_mix
-        bins = freqs.size
-        self.mix_cross = np.zeros((n, bins), dtype=np.complex128)  # sum X_mix X_i*
-        self.gram = np.zeros((n, n, bins), dtype=np.complex128)  # sum X_i X_j*
+        self.mix_cross = np.zeros((n, freqs.size), dtype=np.complex128)  # sum X_mix X_i*
+        self.gram = np.zeros((n, n))  # Re sum X_i X_j* over frames and bins
         self.mix_energy = 0.0
 
     def _spectra(self, mids: np.ndarray) -> np.ndarray:
-        """(rows, n_frames, bins) spectra of (rows, frames x nfft) signals."""
+        """(rows, n_frames, bins) complex64 spectra of (rows, frames x nfft) signals."""
         rows, length = mids.shape
         frames = mids.reshape(rows, length // self.nfft, self.nfft) * self.window
-        self.level.append((frames.astype(np.float64) ** 2).sum(-1)[:rows] / self.window_power)
-        return np.fft.rfft(frames, axis=-1)
+        self.level.append(np.einsum("rtn,rtn->rt", frames, frames, dtype=np.float64)
+                          / self.window_power)
+        return scipy.fft.rfft(frames, axis=-1)
 
     def add(self, mids: np.ndarray, mix_mid: np.ndarray | None) -> None:
         x = self._spectra(mids)
-        power = (x.real ** 2 + x.imag ** 2)
+        power = x.real ** 2 + x.imag ** 2
         self.band.append(power @ self.bands)
-        audible = power[..., self.audible] + 1e-30
-        self.sfm_db.append(10.0 * (np.log10(audible).mean(-1) - np.log10(audible.mean(-1))))
+        audible = power[..., self.audible] + np.float32(1e-30)
+        self.sfm_db.append(10.0 * (np.log10(audible).mean(-1, dtype=np.float64)
+                                   - np.log10(audible.mean(-1, dtype=np.float64))))
         low = power[..., self.low]
         # mean square of the band (one-sided spectrum, Parseval): comparable with dBFS
         self.low_energy.append(low.sum(-1) * (2.0 / (self.nfft * self.window_power)))
@@ -175,10 +184,11 @@ class _Frames:
         self.phase_cross.append(np.einsum("itf,jtf->ijt", xp, xp.conj()).real)
         if mix_mid is not None:
             frames = mix_mid.reshape(-1, self.nfft) * self.window
-            xm = np.fft.rfft(frames, axis=-1)
+            xm = scipy.fft.rfft(frames, axis=-1)
             self.mix_cross += np.einsum("tf,itf->if", xm, x.conj())
-            self.gram += np.einsum("itf,jtf->ijf", x, x.conj())
-            self.mix_energy += float((xm.real ** 2 + xm.imag ** 2).sum())
+            flat = x.reshape(x.shape[0], -1).astype(np.complex128)
+            self.gram += (flat @ flat.conj().T).real
+            self.mix_energy += float((xm.real.astype(np.float64) ** 2 + xm.imag ** 2).sum())
 
 
 def _measure(sources: dict[str, AudioSource], mix: AudioSource | None,
@@ -192,29 +202,32 @@ def _measure(sources: dict[str, AudioSource], mix: AudioSource | None,
     nfft = 2 ** round(math.log2(FRAME_S * rate))
     block = nfft * FRAMES_PER_BLOCK
     channels = max(s.info.channels for s in sources.values())
-    meters = [LoudnessAnalyzer(AnalysisContext(rate, s.info.channels, total))
+    meters = [LoudnessAnalyzer(AnalysisContext(rate, s.info.channels, total), true_peak=False)
               for s in sources.values()]
-    sum_meter = LoudnessAnalyzer(AnalysisContext(rate, channels, total))
+    sum_meter = LoudnessAnalyzer(AnalysisContext(rate, channels, total), true_peak=False)
     acc = _Frames(len(paths), nfft, rate, mix is not None)
     readers = [_exact_blocks(s, block, s.info.channels, total) for s in sources.values()]
     mix_reader = _exact_blocks(mix, block, mix.info.channels, total) if mix else None
-    for blocks in zip(*readers, strict=True):
-        length = blocks[0].shape[0]
-        summed = np.zeros((length, channels), dtype=np.float32)
-        for meter, b in zip(meters, blocks, strict=True):
-            meter.process(b)
-            summed += b if b.shape[1] == channels else np.repeat(b, channels, axis=1)
-        sum_meter.process(summed)
-        padded = -(-length // nfft) * nfft
-        mids = np.zeros((len(blocks), padded), dtype=np.float32)
-        for i, b in enumerate(blocks):
-            mids[i, :length] = b.mean(axis=1)
-        mix_mid = None
-        if mix_reader is not None:
-            m = next(mix_reader)
-            mix_mid = np.zeros(padded, dtype=np.float32)
-            mix_mid[:length] = m.mean(axis=1)
-        acc.add(mids, mix_mid)
+    # The meters and the frame analysis of a block run side by side: their work is in
+    # numpy and BLAS, which release the GIL.
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        for blocks in zip(*readers, strict=True):
+            length = blocks[0].shape[0]
+            padded = -(-length // nfft) * nfft
+            mids = np.zeros((len(blocks), padded), dtype=np.float32)
+            summed = np.zeros((length, channels), dtype=np.float32)
+            for i, b in enumerate(blocks):
+                mids[i, :length] = _mid(b)
+                summed += b if b.shape[1] == channels else np.repeat(b, channels, axis=1)
+            mix_mid = None
+            if mix_reader is not None:
+                mix_mid = np.zeros(padded, dtype=np.float32)
+                mix_mid[:length] = _mid(next(mix_reader))
+            jobs = [pool.submit(meter.process, b) for meter, b in
+                    zip([*meters, sum_meter], [*blocks, summed], strict=True)]
+            jobs.append(pool.submit(acc.add, mids, mix_mid))
+            for job in jobs:
+                job.result()
     out.audio = {p: s.info for p, s in sources.items()}
     for path, meter in zip(paths, meters, strict=True):
         out.stem_descriptors[path] = {k: finite_or_none(v) for k, v in meter.finish().values.items()
@@ -338,7 +351,7 @@ def _fit_mix(out: StemSetFacts, acc: _Frames, rate: int) -> None:
     lag = index if index < acc.nfft // 2 else index - acc.nfft
     k = np.arange(acc.mix_cross.shape[1])
     aligned = (acc.mix_cross * np.exp(2j * np.pi * k * lag / acc.nfft)).sum(axis=1).real
-    gram = acc.gram.sum(axis=2).real
+    gram = acc.gram
     energy = acc.mix_energy
     if energy <= 0 or gram.trace() <= 0:
         return
