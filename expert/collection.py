@@ -113,7 +113,7 @@ def _stem_set(paths: Sequence[str], mix: str | None, session: Session) -> StemSe
     if options.use_cache and (hit := cache.get_stems(files, mix)) is not None:
         return hit
     measured = measure_stems(files, mix)
-    if options.use_cache and not measured.errors:
+    if options.use_cache:
         cache.put_stems(files, mix, measured)
     return measured
 

@@ -38,6 +38,9 @@ TONE_MASKER_OFFSET_DB = 14.5
 NOISE_MASKER_OFFSET_DB = 5.5
 #: Johnston 1988: tonality a = min(SFM_dB / -60, 1); an SFM of -60 dB is a pure tone.
 SFM_TONE_DB = -60.0
+#: The flatness is taken over the bins within this of the frame's strongest (Johnston's
+#: whole spectrum would count the empty bins of a band-limited stem as a tone's valleys).
+SFM_RANGE_DB = 60.0
 #: A stem plays in a frame when its level is within this of its own loud frames (its 95th
 #: percentile frame level) and above ``SILENCE_DBFS``: reverb tails and bleed far below its
 #: playing level do not count as "the stem" being masked.
@@ -46,10 +49,12 @@ SILENCE_DBFS = -70.0  # the absolute gate of ITU-R BS.1770-4 (eq. 5), in dBFS pe
 #: A band is part of what a stem plays in a frame when its energy is within this of the
 #: stem's strongest band in that frame (the spectrum's top 20 dB: its audible character).
 BAND_RANGE_DB = 20.0
-#: Masking regions are looked for from this band edge up: below it lies the low end, where
-#: kick, bass and the low strings of guitars always overlap and engineers high-pass instead
-#: (the low-end check, ``LOW_END_HZ``, judges it).
-MASKING_FROM_HZ = 200.0
+#: Masking regions are looked for from this band edge up: below it lie the low end and
+#: the low mids, where kick, bass and the low strings of every band instrument overlap in
+#: released music (untouched Frets on Fire guitars lie under their band at 200-510 Hz
+#: 30-58 % of their time); engineers high-pass and carve the bus there instead (the
+#: low-end check, ``LOW_END_HZ``, judges kick against bass).
+MASKING_FROM_HZ = 510.0
 #: The worst masking region of a pair: the worst band and its neighbours masked at least
 #: half as often (the width a remedy's bell covers).
 REGION_SHARE = 0.5
@@ -157,11 +162,12 @@ SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(name="stems.pair_b_name", unit="", kind="text",
                    meaning="The second stem of the pair.", method="See stems.stem_name."),
     DescriptorSpec(name="stems.pair_low_end_overlap_pct", unit="%",
-                   meaning="Share of the low end's time (40-150 Hz) in which both stems sound "
-                           "there at close levels: neither leaves room for the other.",
+                   meaning="Share of the sparser stem's low-end time (40-150 Hz: the kick's "
+                           "hits) in which the other sounds there at a close level: neither "
+                           "leaves room for the other.",
                    method="Frames where both stems' 40-150 Hz levels are within 10 dB of "
                           "their own 90th percentile and within 6 dB of each other, over "
-                          "frames where either sounds there."),
+                          "the frames where the sparser of the two sounds there."),
     DescriptorSpec(name="stems.pair_low_end_share_min_pct", unit="%",
                    meaning="How much of the lighter of the two stems lies in 40-150 Hz (both "
                            "must be low-end instruments for a conflict to matter).",

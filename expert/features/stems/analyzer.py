@@ -28,6 +28,7 @@ from expert.descriptors.stems import (
     LOW_END_SOUNDING_DB,
     PHASE_BAND_HZ,
     PLAYING_RANGE_DB,
+    SFM_RANGE_DB,
     SILENCE_DBFS,
     Facts,
     StemPairFacts,
@@ -87,6 +88,20 @@ def _exact_blocks(source: AudioSource | None, size: int, channels: int, total: i
 def _mid(block: np.ndarray) -> np.ndarray:
     """(L + R) / 2 of a stereo block, the channel of a mono one."""
     return block[:, 0] if block.shape[1] == 1 else (block[:, 0] + block[:, 1]) * np.float32(0.5)
+
+
+def _flatness_db(power: np.ndarray) -> np.ndarray:
+    """Spectral flatness (dB, <= 0) per frame of (..., bins) powers, over the bins within
+    SFM_RANGE_DB of the frame's strongest: a stem is band-limited (a bass has nothing above
+    5 kHz), and its empty bins would make any noise read as a tone."""
+    top = power.max(axis=-1, keepdims=True)
+    counted = power >= top * np.float32(10.0 ** (-SFM_RANGE_DB / 10.0))
+    n = np.maximum(counted.sum(-1), 1)
+    logs = np.where(counted, np.log10(np.maximum(power, np.float32(1e-30))), 0.0)
+    geometric = logs.sum(-1, dtype=np.float64) / n
+    arithmetic = np.where(counted, power, 0.0).sum(-1, dtype=np.float64) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(arithmetic > 0, 10.0 * (geometric - np.log10(arithmetic)), 0.0)
 
 
 def _open(paths: Sequence[str], errors: dict[str, str]) -> dict[str, AudioSource]:
@@ -172,9 +187,7 @@ class _Frames:
         x = self._spectra(mids)
         power = x.real ** 2 + x.imag ** 2
         self.band.append(power @ self.bands)
-        audible = power[..., self.audible] + np.float32(1e-30)
-        self.sfm_db.append(10.0 * (np.log10(audible).mean(-1, dtype=np.float64)
-                                   - np.log10(audible.mean(-1, dtype=np.float64))))
+        self.sfm_db.append(_flatness_db(power[..., self.audible]))
         low = power[..., self.low]
         # mean square of the band (one-sided spectrum, Parseval): comparable with dBFS
         self.low_energy.append(low.sum(-1) * (2.0 / (self.nfft * self.window_power)))
@@ -314,10 +327,11 @@ def _judge(out: StemSetFacts, acc: _Frames, names: dict[str, str], rate: int, to
     low_share = 100.0 * acc.low_spectrum.sum(axis=1) / np.maximum(acc.total_energy, 1e-30)
     low_freqs = acc.freqs_hz[acc.low]
     for i, j in combinations(range(len(paths)), 2):
-        either = sounding[i] | sounding[j]
+        # over the frames where the sparser of the two sounds (the kick's hits)
+        sparser = min(int(sounding[i].sum()), int(sounding[j].sum()))
         close = np.abs(low_db[i] - low_db[j]) <= LOW_END_CLOSE_DB
         both_low = sounding[i] & sounding[j] & close
-        overlap = 100.0 * both_low.sum() / either.sum() if either.any() else None
+        overlap = 100.0 * both_low.sum() / sparser if sparser else None
         both = playing[i] & playing[j]
         e_i, e_j, c_ij = (float(cross[i, i][both].sum()), float(cross[j, j][both].sum()),
                           float(cross[i, j][both].sum()))
@@ -345,7 +359,10 @@ def _fit_mix(out: StemSetFacts, acc: _Frames, rate: int) -> None:
     (least squares over every frame and bin), and what of the mix is left unexplained."""
     cross_sum = acc.mix_cross.sum(axis=0)
     magnitude = np.abs(cross_sum)
-    phat = np.fft.irfft(np.where(magnitude > 0, cross_sum / np.maximum(magnitude, 1e-30), 0),
+    # Phase transform on the bins that hold the music (60 dB): whitened, the empty bins'
+    # rounding noise would outvote it.
+    held = magnitude > magnitude.max(initial=0.0) * 1e-6
+    phat = np.fft.irfft(np.where(held, cross_sum / np.maximum(magnitude, 1e-300), 0),
                         n=acc.nfft)
     index = int(np.argmax(np.abs(phat)))
     lag = index if index < acc.nfft // 2 else index - acc.nfft
