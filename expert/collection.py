@@ -1,24 +1,27 @@
 """Collections judged as one: ``mixexpert album`` and ``mixexpert stems``.
 
-Every member is diagnosed as ``diagnose`` would (its own entry in ``reports``); then the
-album facts (``expert.engine.album``) are added to what the engine knows, and the rules
+Album: every member is diagnosed as ``diagnose`` would (its own entry in ``reports``); then
+the album facts (``expert.engine.album``) are added to what the engine knows, and the rules
 that read them are judged: rules on ``album.track_*`` names once per track, with that
 track's descriptors (their diagnoses name the track in ``members``), rules on the other
 ``album.*`` names once for the album. Which rule is which follows from the names its
-condition reads, so an engineer's own YAML rule on ``album.*`` joins without code. ``stems`` works the same way on the facts the stems are
-measured for together (``expert.descriptors.stems``: per ordered pair, pair, stem, set).
+condition reads, so an engineer's own YAML rule on ``album.*`` joins without code.
+
+Stems: the stems are measured together (``expert.descriptors.stems``); a stem is not a
+master, so its entry holds its meters and no single-file diagnosis. Rules on
+``stems.masking_*`` are judged once per ordered pair, on ``stems.pair_*`` once per pair, on
+``stems.stem_*`` once per stem, on the other ``stems.*`` names once for the set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from expert.descriptors.album import TRACK_PREFIX
 from expert.descriptors.stems import MASKING_PREFIX, PAIR_PREFIX, STEM_PREFIX, StemSetFacts
 from expert.engine import Engine, Facts
 from expert.engine.album import album_facts
-from expert.pipeline import Session, run_batch
+from expert.pipeline import Session, measure_stem_set, run_batch
 from expert.report.models import (
     Collection,
     CollectionDiagnosis,
@@ -102,22 +105,6 @@ def run_album(paths: Sequence[str], session: Session) -> CollectionReport:
                             collection=collection)
 
 
-def _stem_set(paths: Sequence[str], mix: str | None, session: Session) -> StemSetFacts:
-    """The stems measured together, from the cache when no file changed."""
-    from expert.features.cache import FeatureCache
-    from expert.features.stems.analyzer import measure_stems
-
-    options = session.options
-    cache = FeatureCache(Path(options.cache_dir) if options.cache_dir else None)
-    files = list(paths)
-    if options.use_cache and (hit := cache.get_stems(files, mix)) is not None:
-        return hit
-    measured = measure_stems(files, mix)
-    if options.use_cache:
-        cache.put_stems(files, mix, measured)
-    return measured
-
-
 def _named_facts(m: StemSetFacts) -> dict[str, float | str | None]:
     """The set's facts, with the per-pair summaries under names that say which stems:
     ``stems.masking.<masked>.<masker>.<low>_<high>hz`` (share of time, %) and ``.margin_db``,
@@ -143,7 +130,7 @@ def run_stems(paths: Sequence[str], session: Session, mix: str | None = None
     """Measure the stems of one song together and judge the ``stems.*`` rules: per ordered
     pair (masking), per pair (low end, phase), per stem, and once for the set. Raises
     ``StemMismatchError`` when the stems differ in length or rate."""
-    m = _stem_set(paths, mix, session)
+    m = measure_stem_set(paths, mix, session.options)
     (masking, pairs, per_stem), whole = _rules_by_prefix(
         session, (MASKING_PREFIX, PAIR_PREFIX, STEM_PREFIX), STEMS_PREFIX)
     duration = {"audio.duration_s": next(iter(m.audio.values())).duration_s} if m.audio else {}

@@ -30,7 +30,6 @@ from expert.descriptors.stems import (
     PLAYING_RANGE_DB,
     SFM_RANGE_DB,
     SILENCE_DBFS,
-    Facts,
     StemPairFacts,
     StemSetFacts,
 )
@@ -292,11 +291,12 @@ def _judge(out: StemSetFacts, acc: _Frames, names: dict[str, str], rate: int, to
     out.whole = {"stems.n_stems": float(len(paths)), "stems.sum_lufs": _r(sum_lufs),
                  "stems.mix_offset_ms": None, "stems.mix_gain_db": None,
                  "stems.mix_polarity": None, "stems.mix_residual_db": None}
-    for i, path in enumerate(paths):
+    for path in paths:
         lufs = out.stem_descriptors[path].get("loudness.integrated_lufs")
         vs = None if lufs is None or sum_lufs is None else lufs - sum_lufs
+        share = None if vs is None else 100 * 10 ** (vs / 10)
         out.stems[path] = {"stems.stem_name": names[path], "stems.stem_vs_sum_lu": _r(vs),
-                           "stems.stem_share_pct": _r(None if vs is None else 100 * 10 ** (vs / 10)),
+                           "stems.stem_share_pct": _r(share),
                            "stems.stem_mix_gain_db": None, "stems.stem_mix_polarity": None}
     thresholds = [threshold(bands[j], tonality(sfm[j])) for j in range(len(paths))]
     for i, j in permutations(range(len(paths)), 2):
