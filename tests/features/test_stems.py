@@ -235,3 +235,12 @@ def test_cli_reuses_the_cache(fighting, tmp_path, capsys, monkeypatch):
     (fighting / "kick.wav").touch()  # a changed stem is measured again
     with pytest.raises(AssertionError, match="measured again"):
         _cli(["stems", str(fighting), "--format", "json"], tmp_path, capsys)
+
+
+def test_an_engineers_rule_on_a_stem_name_validates_and_runs(capsys):
+    """docs/RULES.md's example: a text comparison (its near miss is not a distance)."""
+    rule = Path(__file__).with_name("stems_own_rule.yaml")
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "RULES.md").read_text()
+    assert 'stems.masking_masked_name == "vocals" and stems.masking_time_pct > 40' in docs
+    assert main(["rules", "test", str(rule)]) == 0
+    assert "2 passed, 0 failed" in capsys.readouterr().out
