@@ -23,8 +23,8 @@ def shortfall(node: Node, record: Any) -> Any:
     For ``a > b`` the shortfall is ``|a - b| / scale`` where scale is 6 dB for level units
     (a level's zero is arbitrary, so a gap in dB is judged on its own: 0.6 dB short is
     0.1) and ``max(|b|, 1)`` otherwise (relative for Hz and counts). A failed ``!=``, true/false
-    condition, ``in`` or comparison of texts (a stem's name) cannot be near (inf). Unknown gives NaN. Works on
-    scalars and on per-window arrays.
+    condition, ``in`` or comparison of texts (a stem's name) cannot be near (inf). Unknown
+    gives NaN. Works on scalars and on per-window arrays.
     """
     observed, threshold, outcome = record
     np = numpy_module()

@@ -22,6 +22,7 @@ import scipy.fft
 
 from expert.audio.reader import AudioSource, open_audio
 from expert.descriptors.stems import (
+    BARK_EDGES_HZ,
     FRAME_S,
     LOW_END_CLOSE_DB,
     LOW_END_HZ,
@@ -151,15 +152,15 @@ def measure_stems(paths: Sequence[str], mix: str | None = None) -> StemSetFacts:
 class _Frames:
     """Per-frame accumulators of every stem (and the mix)."""
 
-    def __init__(self, n: int, nfft: int, rate: int, with_mix: bool) -> None:
+    def __init__(self, n: int, nfft: int, rate: int) -> None:
         self.nfft = nfft
         self.window = np.hanning(nfft + 1)[:-1].astype(np.float32)
         self.window_power = float((self.window ** 2).sum())
         freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
         self.freqs_hz = freqs
         self.bands = band_matrix(freqs)
-        audible = (freqs >= 20.0) & (freqs <= 15500.0)
-        self.audible = np.flatnonzero(audible)
+        # the flatness is Johnston's over the critical bands' span
+        self.audible = np.flatnonzero((freqs >= BARK_EDGES_HZ[0]) & (freqs <= BARK_EDGES_HZ[-1]))
         self.low = np.flatnonzero((freqs >= LOW_END_HZ[0]) & (freqs < LOW_END_HZ[1]))
         self.phase = np.flatnonzero((freqs >= PHASE_BAND_HZ[0]) & (freqs < PHASE_BAND_HZ[1]))
         self.level: list[np.ndarray] = []  # (n, t) mean square of the frame
@@ -169,7 +170,6 @@ class _Frames:
         self.phase_cross: list[np.ndarray] = []  # (n, n, t): Re sum X_i X_j*, 20-1000 Hz
         self.low_spectrum = np.zeros((n, self.low.size))
         self.total_energy = np.zeros(n)
-        self.with_mix = with_mix
         self.mix_cross = np.zeros((n, freqs.size), dtype=np.complex128)  # sum X_mix X_i*
         self.gram = np.zeros((n, n))  # Re sum X_i X_j* over frames and bins
         self.mix_energy = 0.0
@@ -217,7 +217,7 @@ def _measure(sources: dict[str, AudioSource], mix: AudioSource | None,
     meters = [LoudnessAnalyzer(AnalysisContext(rate, s.info.channels, total), true_peak=False)
               for s in sources.values()]
     sum_meter = LoudnessAnalyzer(AnalysisContext(rate, channels, total), true_peak=False)
-    acc = _Frames(len(paths), nfft, rate, mix is not None)
+    acc = _Frames(len(paths), nfft, rate)
     readers = [_exact_blocks(s, block, s.info.channels, total) for s in sources.values()]
     mix_reader = _exact_blocks(mix, block, mix.info.channels, total) if mix else None
     # The meters and the frame analysis of a block run side by side: their work is in
