@@ -121,11 +121,15 @@ SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(name="stems.stem_mix_gain_db", unit="dB",
                    meaning="The stem's gain in the mix (0 dB: as the file is; very low: "
                            "missing from the mix).",
-                   method="Per-stem least-squares fit of the offset-aligned stems to the mix, "
-                          "|gain| in dB (floored at -100). Null without --mix."),
+                   method="Least-squares fit of the stems, each aligned by its own offset, "
+                          "to the mix; |gain| in dB (floored at -100). Null without --mix."),
     DescriptorSpec(name="stems.stem_mix_polarity", unit="",
                    meaning="+1 when the stem enters the mix as it is, -1 when inverted.",
                    method="Sign of the stem's least-squares gain. Null without --mix."),
+    DescriptorSpec(name="stems.stem_mix_offset_ms", unit="ms",
+                   meaning="How late (+) or early (-) the mix runs against this stem.",
+                   method="GCC-PHAT of the mix with the stem alone (the other stems are "
+                          "noise to it), within +-46 ms. Null without --mix."),
     DescriptorSpec(name="stems.masking_masked_name", unit="", kind="text",
                    meaning="The stem being masked.", method="See stems.stem_name."),
     DescriptorSpec(name="stems.masking_masker_name", unit="", kind="text",

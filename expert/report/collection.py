@@ -37,6 +37,7 @@ _MEMBER_COLUMNS = {
         "stems.stem_share_pct": "share %",
         "stems.stem_mix_gain_db": "in mix dB",
         "stems.stem_mix_polarity": "polarity",
+        "stems.stem_mix_offset_ms": "offset ms",
     },
 }
 #: Pair facts (stems): masking of one stem by another, then the pairs' low end and phase.

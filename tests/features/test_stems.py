@@ -123,9 +123,12 @@ def test_the_mix_fit_finds_offset_polarity_and_a_missing_stem(tmp_path):
     b = _band_noise(100, 4000, 0.1, seed=7)
     c = _band_noise(100, 4000, 0.1, seed=8)
     delay = int(0.005 * RATE)  # the mix runs 5 ms late; b is inverted; c is not in it
+    late = int(0.002 * RATE)  # d enters it 2 ms later still
+    d = _band_noise(100, 4000, 0.05, seed=9)
     mix = np.zeros_like(a)
     mix[delay:] = (2.0 * a - b)[:-delay]
-    paths = _write(tmp_path, {"a": a, "b": b, "c": c})
+    mix[delay + late:] += d[:-(delay + late)]
+    paths = _write(tmp_path, {"a": a, "b": b, "c": c, "d": d})
     sf.write(tmp_path / "mix.wav", mix, RATE, subtype="FLOAT")
     m = measure_stems(paths, str(tmp_path / "mix.wav"))
     assert m.whole["stems.mix_offset_ms"] == pytest.approx(5.0, abs=0.05)
@@ -134,6 +137,9 @@ def test_the_mix_fit_finds_offset_polarity_and_a_missing_stem(tmp_path):
     assert stem["a"]["stems.stem_mix_polarity"] == 1
     assert stem["b"]["stems.stem_mix_polarity"] == -1
     assert stem["c"]["stems.stem_mix_gain_db"] < -20
+    assert stem["a"]["stems.stem_mix_offset_ms"] == pytest.approx(5.0, abs=0.05)
+    assert stem["d"]["stems.stem_mix_offset_ms"] == pytest.approx(7.0, abs=0.05)
+    assert stem["d"]["stems.stem_mix_gain_db"] == pytest.approx(0.0, abs=0.5)
     assert m.whole["stems.mix_residual_db"] > -20  # the sum of a, b, c is not the mix
 
 

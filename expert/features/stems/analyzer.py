@@ -297,7 +297,8 @@ def _judge(out: StemSetFacts, acc: _Frames, names: dict[str, str], rate: int, to
         share = None if vs is None else 100 * 10 ** (vs / 10)
         out.stems[path] = {"stems.stem_name": names[path], "stems.stem_vs_sum_lu": _r(vs),
                            "stems.stem_share_pct": _r(share),
-                           "stems.stem_mix_gain_db": None, "stems.stem_mix_polarity": None}
+                           "stems.stem_mix_gain_db": None, "stems.stem_mix_polarity": None,
+                           "stems.stem_mix_offset_ms": None}
     thresholds = [threshold(bands[j], tonality(sfm[j])) for j in range(len(paths))]
     for i, j in permutations(range(len(paths)), 2):
         m = pair_masking(bands[i], playing[i], thresholds[j])
@@ -354,35 +355,54 @@ def _judge(out: StemSetFacts, acc: _Frames, names: dict[str, str], rate: int, to
         _fit_mix(out, acc, rate)
 
 
-def _fit_mix(out: StemSetFacts, acc: _Frames, rate: int) -> None:
-    """Offset (GCC-PHAT of the mix with the sum), one gain for the sum and one per stem
-    (least squares over every frame and bin), and what of the mix is left unexplained."""
-    cross_sum = acc.mix_cross.sum(axis=0)
-    magnitude = np.abs(cross_sum)
+def _lag(cross: np.ndarray, nfft: int) -> int:
+    """Samples by which the mix runs late against a signal, from their cross-spectrum
+    summed over frames (GCC-PHAT): within half a frame either way."""
+    magnitude = np.abs(cross)
     # Phase transform on the bins that hold the music (60 dB): whitened, the empty bins'
     # rounding noise would outvote it.
     held = magnitude > magnitude.max(initial=0.0) * 1e-6
-    phat = np.fft.irfft(np.where(held, cross_sum / np.maximum(magnitude, 1e-300), 0),
-                        n=acc.nfft)
+    phat = np.fft.irfft(np.where(held, cross / np.maximum(magnitude, 1e-300), 0), n=nfft)
     index = int(np.argmax(np.abs(phat)))
-    lag = index if index < acc.nfft // 2 else index - acc.nfft
-    k = np.arange(acc.mix_cross.shape[1])
-    aligned = (acc.mix_cross * np.exp(2j * np.pi * k * lag / acc.nfft)).sum(axis=1).real
-    gram = acc.gram
-    energy = acc.mix_energy
+    return index if index < nfft // 2 else index - nfft
+
+
+def _gain_db(gain: float) -> float | None:
+    return _r(max(20 * math.log10(abs(gain)), _FLOOR_DB) if gain else _FLOOR_DB)
+
+
+def _fit_mix(out: StemSetFacts, acc: _Frames, rate: int) -> None:
+    """Offset of the mix against the sum and against each stem (GCC-PHAT), one gain for
+    the aligned sum and one per aligned stem (least squares over every frame and bin), and
+    what of the mix the aligned sum leaves unexplained."""
+    energy, gram = acc.mix_energy, acc.gram
     if energy <= 0 or gram.trace() <= 0:
         return
-    g_sum = aligned.sum() / gram.sum()
-    residual = max(energy - g_sum * aligned.sum(), 0.0)
-    gains = np.linalg.lstsq(gram, aligned, rcond=None)[0]
+    k = np.arange(acc.mix_cross.shape[1])
+    lag = _lag(acc.mix_cross.sum(axis=0), acc.nfft)
+    lags = [_lag(row, acc.nfft) for row in acc.mix_cross]
+
+    def aligned(row: np.ndarray, samples: int) -> float:
+        """Cross-energy after undoing the lag; divided by the windows' overlap at that lag
+        (a frame of the mix holds only part of the stem's frame)."""
+        w = acc.window.astype(np.float64)
+        overlap = float(w[abs(samples):] @ w[:acc.nfft - abs(samples)]) / acc.window_power
+        phase = np.exp(2j * np.pi * k * samples / acc.nfft)
+        return float((row * phase).sum().real) / max(overlap, 1e-3)
+
+    together = sum(aligned(row, lag) for row in acc.mix_cross)
+    g_sum = together / gram.sum()
+    residual = max(energy - g_sum * together, 0.0)
+    gains = np.linalg.lstsq(gram, [aligned(row, n) for row, n in zip(acc.mix_cross, lags,
+                                                                    strict=True)],
+                            rcond=None)[0]
     out.whole.update({
         "stems.mix_offset_ms": _r(1000.0 * lag / rate, 2),
-        "stems.mix_gain_db": _r(max(20 * math.log10(abs(g_sum)), _FLOOR_DB) if g_sum else
-                                _FLOOR_DB),
+        "stems.mix_gain_db": _gain_db(g_sum),
         "stems.mix_polarity": 1.0 if g_sum >= 0 else -1.0,
         "stems.mix_residual_db": _r(max(float(db(residual / energy)), _FLOOR_DB)),
     })
-    for path, gain in zip(out.paths, gains, strict=True):
-        out.stems[path]["stems.stem_mix_gain_db"] = _r(
-            max(20 * math.log10(abs(gain)), _FLOOR_DB) if gain else _FLOOR_DB)
-        out.stems[path]["stems.stem_mix_polarity"] = 1.0 if gain >= 0 else -1.0
+    for path, gain, n in zip(out.paths, gains, lags, strict=True):
+        out.stems[path].update({"stems.stem_mix_gain_db": _gain_db(gain),
+                                "stems.stem_mix_polarity": 1.0 if gain >= 0 else -1.0,
+                                "stems.stem_mix_offset_ms": _r(1000.0 * n / rate, 2)})
