@@ -137,8 +137,10 @@ SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(name="stems.masking_time_pct", unit="%", scope="both",
                    meaning="Share of the time the masked stem plays in which its content in "
                            "the worst band region lies under the masker's threshold.",
-                   method=f"{_MASKING} Region: the band masked most often and its "
-                          f"neighbours masked at least half as often; a frame is masked "
+                   method=f"{_MASKING} Region: the band above {MASKING_FROM_HZ:.0f} Hz "
+                          f"masked most often and its neighbours masked at least half as "
+                          f"often (bands weighted by IEC 61672-1 A-weighting decide which "
+                          f"the stem plays in: its top {BAND_RANGE_DB:.0f} dB); a frame is masked "
                           f"when the mean margin over the region's bands the stem plays in "
                           f"is above 0 dB. Per window: the same share within the 3 s window.",
                    references=(_JOHNSTON, _SCHROEDER, _ZWICKER)),
