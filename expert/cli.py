@@ -23,7 +23,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 COMMANDS = (
-    "diagnose", "album", "features", "descriptors", "rules", "profiles", "compare", "eval",
+    "diagnose", "album", "stems", "features", "descriptors", "rules", "profiles", "compare", "eval",
     "store",
 )
 

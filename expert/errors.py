@@ -58,3 +58,7 @@ class UsageError(MixExpertError):
 
 class MixExpertWarning(UserWarning):
     """Something was skipped that the user should know of (printed as one line)."""
+
+
+class StemMismatchError(UsageError):
+    """The stems of one song (or the mix beside them) differ in length or sample rate."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from expert.descriptors.featureset import FeatureSet
+from expert.descriptors.stems import StemSetFacts
 from expert.errors import AudioError, Interrupted, MixExpertError
 from expert.features.cache import FeatureCache
 from expert.report.models import (
@@ -79,6 +80,22 @@ def measure_traced(
     if options.use_cache:
         cache.put(path, key, features)
     return features, False
+
+
+def measure_stem_set(paths: Sequence[str], mix: str | None, options: RunOptions
+                     ) -> StemSetFacts:
+    """The stems of one song measured together (or fetched from the cache when no file
+    changed); raises ``StemMismatchError`` as ``measure_stems`` does."""
+    from expert.features.stems.analyzer import measure_stems
+
+    cache = FeatureCache(Path(options.cache_dir) if options.cache_dir else None)
+    files = list(paths)
+    if options.use_cache and (hit := cache.get_stems(files, mix)) is not None:
+        return hit
+    measured = measure_stems(files, mix)
+    if options.use_cache:
+        cache.put_stems(files, mix, measured)
+    return measured
 
 
 class Session:

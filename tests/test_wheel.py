@@ -76,7 +76,8 @@ def test_installed_package_lists_the_full_rulebase(installed: tuple[Path, Path],
     out = run(bin_dir / "mixexpert", "rules", "list", "--format", "json", cwd=tmp_path)
     listed = json.loads(out.stdout)
     assert listed["errors"] == []
-    assert len(listed["rules"]) == len(load_rulebase().rules) == 50  # AR008, ST009, AL001-011
+    # AR008, ST009, AL001-011, SM001-009
+    assert len(listed["rules"]) == len(load_rulebase().rules) == 59
 
 
 def test_installed_package_diagnoses_a_file(installed: tuple[Path, Path], tmp_path: Path):

@@ -21,10 +21,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from expert.descriptors import CATALOGUE
     from expert.descriptors.album import CATALOGUE as ALBUM
+    from expert.descriptors.stems import CATALOGUE as STEMS
 
     if args.format == "json":
         json.dump({"descriptors": [spec.model_dump(mode="json") for spec in CATALOGUE.values()],
-                   "album": [spec.model_dump(mode="json") for spec in ALBUM.values()]},
+                   "album": [spec.model_dump(mode="json") for spec in ALBUM.values()],
+                   "stems": [spec.model_dump(mode="json") for spec in STEMS.values()]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
         return ExitStatus.OK
@@ -33,5 +35,8 @@ def run(args: argparse.Namespace) -> int:
     console().print(catalogue_table(CATALOGUE.values()))
     table = catalogue_table(ALBUM.values())
     table.title = "Album facts (mixexpert album; from the tracks' descriptors)"
+    console().print(table)
+    table = catalogue_table(STEMS.values())
+    table.title = "Stem facts (mixexpert stems; measured on the stems together)"
     console().print(table)
     return ExitStatus.OK

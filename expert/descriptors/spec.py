@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Kind = Literal["number", "bool", "list", "events"]
+Kind = Literal["number", "bool", "list", "events", "text"]
 Scope = Literal["track", "window", "both"]
 #: A duration measured from the start or from the end of the file.
 SpanFrom = Literal["start", "end"]

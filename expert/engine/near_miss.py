@@ -23,13 +23,14 @@ def shortfall(node: Node, record: Any) -> Any:
     For ``a > b`` the shortfall is ``|a - b| / scale`` where scale is 6 dB for level units
     (a level's zero is arbitrary, so a gap in dB is judged on its own: 0.6 dB short is
     0.1) and ``max(|b|, 1)`` otherwise (relative for Hz and counts). A failed ``!=``, true/false
-    condition or ``in`` cannot be near (inf). Unknown gives NaN. Works on
-    scalars and on per-window arrays.
+    condition, ``in`` or comparison of texts (a stem's name) cannot be near (inf). Unknown
+    gives NaN. Works on scalars and on per-window arrays.
     """
     observed, threshold, outcome = record
     np = numpy_module()
     outcome = np.asarray(outcome, dtype=float)
-    if isinstance(node, Compare) and node.op in ("<", "<=", ">", ">=", "==", "!="):
+    text = isinstance(observed, str) or isinstance(threshold, str)
+    if isinstance(node, Compare) and node.op in ("<", "<=", ">", ">=", "==", "!=") and not text:
         a = np.asarray(observed, dtype=float)
         b = np.asarray(threshold, dtype=float)
         if node.unit in _LEVEL_UNITS:

@@ -18,6 +18,7 @@ from pathlib import Path
 from expert import __version__
 from expert.descriptors import CATALOGUE
 from expert.descriptors.featureset import FeatureSet
+from expert.descriptors.stems import StemSetFacts
 from expert.features.detectors import detectors_path
 from expert.fileio import read_limited, write_atomic
 
@@ -100,11 +101,35 @@ class FeatureCache:
         return features if _well_formed(features) else None
 
     def put(self, path: str, options: dict[str, object], features: FeatureSet) -> None:
+        self._write(self._key(path, options), features.model_dump_json().encode())
+
+    def _write(self, key: str, data: bytes) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            entry = self.directory / f"{self._key(path, options)}.json"
+            entry = self.directory / f"{key}.json"
             if entry.is_symlink() or entry.exists() and not entry.is_file():
                 entry.unlink()  # a tampered entry: the folder is ours, the FIFO or link is not
-            write_atomic(entry, features.model_dump_json().encode())
+            write_atomic(entry, data)
         except OSError:
             pass  # a cache that cannot be written only costs time
+
+    def _set_key(self, paths: list[str], mix: str | None) -> str:
+        """A set of stems (and its mix): the keys of its files, in order."""
+        keys = [self._key(p, {"stems": True}) for p in [*paths, *([mix] if mix else [])]]
+        return hashlib.sha256(json.dumps([keys, mix is not None]).encode()).hexdigest()
+
+    def get_stems(self, paths: list[str], mix: str | None) -> StemSetFacts | None:
+        """The cached measurement of a stem set, or None (a file changed, or none yet)."""
+        try:
+            entry = self.directory / f"{self._set_key(paths, mix)}.json"
+            return StemSetFacts.model_validate_json(
+                read_limited(entry, MAX_ENTRY_BYTES, follow_links=False))
+        except (OSError, ValueError):
+            return None
+
+    def put_stems(self, paths: list[str], mix: str | None, facts: StemSetFacts) -> None:
+        try:
+            key = self._set_key(paths, mix)
+        except OSError:
+            return
+        self._write(key, facts.model_dump_json().encode())

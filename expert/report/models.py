@@ -151,6 +151,15 @@ class CollectionDiagnosis(Diagnosis):
         "Paths of the members the diagnosis is about; [] means the whole collection."))
 
 
+class CollectionPair(BaseModel):
+    """The facts of two members of a collection (``stems``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    members: list[str]
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
 class Collection(BaseModel):
     """A collection judged as one (contract 1.1: ``album`` or ``stems``)."""
 
@@ -162,7 +171,11 @@ class Collection(BaseModel):
     descriptors: dict[str, Any] = Field(default_factory=dict, description=(
         "Facts of the whole collection, e.g. album.loudness_spread_lu."))
     members: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
-        "Path -> that member's facts against the others (album.track_*)."))
+        "Path -> that member's facts against the others (album.track_*, stems.stem_*)."))
+    pairs: list[CollectionPair] = Field(default_factory=list, description=(
+        "Stems: the facts of two members, [masked, masker] (stems.masking_*) or a pair "
+        "in path order (stems.pair_*)."))
+    mix: str | None = Field(default=None, description="Stems: the mix they were fitted to.")
     diagnoses: list[CollectionDiagnosis] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description=(
         "Members that could not be judged, by path, with the reason."))

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from expert.descriptors import CATALOGUE
 from expert.descriptors.album import CATALOGUE as ALBUM_CATALOGUE
+from expert.descriptors.stems import CATALOGUE as STEMS_CATALOGUE
 from expert.errors import RuleError, UsageError
 from expert.rules.builtin import builtin_rules_dir
 from expert.rules.expr.nodes import Expression, NameInfo
@@ -234,7 +235,8 @@ def _expr_where(pos: Positions, lines: Sequence[str], path: tuple[Any, ...],
 
 
 def _descriptor_names(catalogue: Mapping[str, Any]) -> dict[str, NameInfo]:
-    kinds = {"number": "number", "bool": "bool", "list": "list", "events": "list"}
+    kinds = {"number": "number", "bool": "bool", "list": "list", "events": "list",
+             "text": "string"}
     return {
         name: NameInfo("descriptor", kinds.get(getattr(spec, "kind", "number"), "number"),  # type: ignore[arg-type]
                        getattr(spec, "unit", ""), getattr(spec, "scope", "track"),
@@ -247,6 +249,7 @@ def name_table(catalogue: Mapping[str, Any], findings: Iterable[str]) -> dict[st
     """Every dotted name an expression may use: descriptors, targets, findings, profile."""
     table = _descriptor_names(catalogue)
     table.update(_descriptor_names(ALBUM_CATALOGUE))  # facts of `mixexpert album`
+    table.update(_descriptor_names(STEMS_CATALOGUE))  # facts of `mixexpert stems`
     table.update({f"target.{t}": NameInfo("target", "number", u) for t, u in TARGET_UNITS.items()})
     table.update({n: NameInfo("target", "number", u) for n, u in envelope_names().items()})
     table.update({f"finding.{f}": NameInfo("finding", "bool") for f in findings})

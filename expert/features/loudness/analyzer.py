@@ -99,9 +99,12 @@ class LoudnessAnalyzer(Analyzer):
     """
 
 
-    def __init__(self, context: AnalysisContext) -> None:
+    def __init__(self, context: AnalysisContext, *, true_peak: bool = True) -> None:
+        """``true_peak=False``: no 4x oversampling (a third of the cost); the true-peak
+        values are None. For meters whose peaks nobody reads (the stems of a song)."""
         super().__init__(context)
         rate, channels = context.sample_rate_hz, context.channels
+        self._measure_true_peak = true_peak
         self._stereo = channels == 2
         self._channels = channels
         self._grid = TimeGrid(rate)
@@ -140,13 +143,15 @@ class LoudnessAnalyzer(Analyzer):
         wide = signal.astype(np.float64)
         self._squares.add(position, np.einsum("cn,cn->n", wide, wide)[None, :])
         self._sample_peak.add(position, np.abs(signal))
-        first = self._envelope.emitted
-        self._true_peak.add(first, self._envelope.push(signal))
+        if self._measure_true_peak:
+            first = self._envelope.emitted
+            self._true_peak.add(first, self._envelope.push(signal))
         self._frames += n
 
     def finish(self) -> Measurements:
-        first = self._envelope.emitted
-        self._true_peak.add(first, self._envelope.flush())
+        if self._measure_true_peak:
+            first = self._envelope.emitted
+            self._true_peak.add(first, self._envelope.flush())
         out = Measurements()
         self._loudness(out)
         self._peaks_and_dynamics(out)
@@ -255,7 +260,8 @@ class LoudnessAnalyzer(Analyzer):
             None if integrated is None or true_peak_db is None else true_peak_db - integrated
         )
         per_tick = self._true_peak.result(self._channels)[0].max(axis=0, initial=0.0)
-        values["loudness.true_peak_over_count"] = int(np.count_nonzero(per_tick > OVER_LEVEL))
+        values["loudness.true_peak_over_count"] = (
+            int(np.count_nonzero(per_tick > OVER_LEVEL)) if self._measure_true_peak else None)
         if sample_peak == 0.0:
             out.notes.append("peak and RMS levels undefined: every sample is zero")
 
