@@ -150,25 +150,26 @@ def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, import
     )
 
 
-def _check_markers(path: str, files: list[str]) -> None:
+def _check_markers(path: str, files: list[str], *, one_song: bool) -> None:
     """Before any analysis: markers belong to one song, in a format we write."""
     from expert.report.markers import marker_format
 
     if marker_format(path) is None:
         raise UsageError(f"--markers {path}: the file must end in .txt (Audacity labels) or "
                          ".csv (REAPER regions)")
-    if len(files) != 1:
+    if len(files) != 1 and not one_song:
         raise UsageError(f"--markers places marks in one song; {len(files)} files were given")
 
 
-def check_outputs(args: argparse.Namespace, files: list[str]) -> None:
+def check_outputs(args: argparse.Namespace, files: list[str], *,
+                  one_song: bool = False) -> None:
     """Before any analysis: ``--output`` and ``--markers`` overwrite no input, and markers
-    are for one song (shared with ``album``)."""
+    are for one song (shared with ``album``; ``one_song``: the files are one song's stems)."""
     inputs = [*files, *args.reference]
     refuse_overwriting_inputs(args.output, inputs)
     refuse_overwriting_inputs(args.markers, inputs)
     if args.markers is not None:
-        _check_markers(args.markers, files)
+        _check_markers(args.markers, files, one_song=one_song)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from expert.commands._common import add_input_options, input_files
 from expert.commands.diagnose import (
     add_report_options,
     add_session_options,
+    check_outputs,
     exit_status,
     options_from,
 )
@@ -39,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
              if mix is None or not os.path.samefile(f, mix)]
     if len(files) < 2:
         raise UsageError("stems: " + ", ".join(args.paths) + " holds fewer than two stems")
+    check_outputs(args, [*files, *([mix] if mix else [])], one_song=True)
     report = run_stems(files, Session(options_from(args)), mix)
     emit_collection(report, args.format, args.output)
+    if args.markers is not None:  # the passages where stems fight, on the song's timeline
+        from expert.report.collection import as_entry
+        from expert.report.markers import write_markers
+
+        write_markers(args.markers, as_entry(report.collection))
     return exit_status(report.reports, args.fail_on, report.collection.diagnoses)

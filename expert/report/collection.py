@@ -92,9 +92,9 @@ def _whom(d: Any, kind: str) -> str:
     return ", ".join(d.members) if d.members else _WHOLE[kind]
 
 
-def _as_entry(c: Collection) -> FileReport:
-    """The collection seen as one entry for the file renderers' diagnosis views (no time
-    ranges or held conditions of its own: its facts are in the tables)."""
+def as_entry(c: Collection) -> FileReport:
+    """The collection seen as one entry, for the file renderers' diagnosis views and for
+    markers (its facts are in the tables; its diagnoses keep their time ranges)."""
     return FileReport(path=f"the {c.kind}", ok=True, diagnoses=list(c.diagnoses))
 
 
@@ -140,7 +140,7 @@ def collection_html(c: Collection) -> str:
     members = _html_table(["file", *columns.values()], [
         [p, *(_value(k, f.get(k)) for k in columns)] for p, f in c.members.items()])
     pairs = "".join(_html_table(heads, rows) for heads, rows in _pair_tables(c))
-    entry = _as_entry(c)
+    entry = as_entry(c)
     diags = "".join(f"<p class=dim>about: {escape(_whom(d, c.kind))}</p>"
                     + _diagnosis((d, []), entry, "collection") for d in c.diagnoses
                     ) or f"<p>{escape(_QUIET[c.kind])}</p>"
@@ -176,7 +176,7 @@ class CollectionView:
             for row in rows:
                 table.add_row(*row)
             body.append(table)
-        entry = _as_entry(c)
+        entry = as_entry(c)
         for d in c.diagnoses:
             body += [Text(f"about: {_whom(d, c.kind)}", style="dim"), DiagnosisView(d, entry)]
         if not c.diagnoses:

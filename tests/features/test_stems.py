@@ -250,3 +250,21 @@ def test_an_engineers_rule_on_a_stem_name_validates_and_runs(capsys):
     assert 'stems.masking_masked_name == "vocals" and stems.masking_time_pct > 40' in docs
     assert main(["rules", "test", str(rule)]) == 0
     assert "2 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_cli_output_never_replaces_a_stem_or_the_mix(fighting, tmp_path, capsys):
+    before = (fighting / "lead.wav").read_bytes()
+    code, _, err = _cli(["stems", str(fighting), "--output", str(fighting / "lead.wav")],
+                        tmp_path, capsys)
+    assert code == 2 and "lead.wav" in err and len(err.strip().splitlines()) == 1
+    assert (fighting / "lead.wav").read_bytes() == before
+
+
+def test_cli_markers_place_the_fights_on_the_song(fighting, tmp_path, capsys):
+    labels = tmp_path / "fights.txt"
+    code, _, _ = _cli(["stems", str(fighting), "--markers", str(labels), "--format", "json"],
+                      tmp_path, capsys)
+    lines = labels.read_text().splitlines()
+    assert code == 0 and any("SM001" in line or "mask" in line.lower() for line in lines)
+    start, end, _ = lines[0].split("\t")
+    assert 0.0 <= float(start) < float(end)
