@@ -27,7 +27,7 @@ from expert.descriptors.featureset import FeatureSet, Timeline
 from expert.descriptors.values import finite_or_none
 from expert.errors import AudioError, MixExpertError
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
-from expert.features.registry import analyzers, process_groups
+from expert.features.registry import process_groups
 
 PARALLEL_MIN_S = 60.0
 # glibc mallopt(3) parameters and the values we set.
@@ -108,27 +108,25 @@ def extract(
         and (os.cpu_count() or 1) > 1
         and "fork" in multiprocessing.get_all_start_methods()
     )
-    measured: dict[str, Measurements] = {}
+    measurements: list[Measurements] = []
     if fork:
         ctx = multiprocessing.get_context("fork")
         receiver, sender = ctx.Pipe(duplex=False)
         child = ctx.Process(target=_child, args=(sender, source, groups[1]), daemon=True)
         child.start()
         sender.close()
-        measured.update(zip(groups[0], _run_group(source, groups[0]), strict=True))
+        measurements += _run_group(source, groups[0])
         status, payload = pickle.loads(receiver.recv_bytes())
         child.join()
         if status == "error":
             raise payload
         if status == "crash":
             raise RuntimeError(f"analysis worker failed:\n{payload}")
-        measured.update(zip(groups[1], payload, strict=True))
+        measurements += payload
     else:
-        ordered = analyzers(codec_check=codec_check)
-        measured.update(zip(ordered, _run_group(source, ordered), strict=True))
+        measurements += _run_group(source, [p for g in groups for p in g])
     # After the decode: a lossy file's length is what was decoded, not what it announced.
-    return assemble(source.info, [measured[p] for p in analyzers(codec_check=codec_check)],
-                    notes=source.notes)
+    return assemble(source.info, measurements, notes=source.notes)
 
 
 def assemble(info: AudioInfo, measurements: Sequence[Measurements],
