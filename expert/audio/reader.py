@@ -368,6 +368,26 @@ def check_input(path: str) -> tuple[int, bytes]:
     return size, head
 
 
+def decoder_versions(path: str) -> dict[str, Any]:
+    """The versions of the libraries that decode ``path``: a decoder upgrade may change the
+    samples, so what was measured with it is keyed by them (``expert.features.cache``).
+
+    libsndfile reads files with its magic; the rest (and a RIFF file whose codec libsndfile
+    lacks) go to FFmpeg, whose libraries are imported only when such a file is keyed.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions: dict[str, Any] = {"libsndfile": sf.__libsndfile_version__}
+    try:
+        versions["pyav"] = version("av")
+    except PackageNotFoundError:
+        versions["pyav"] = None
+    _size, head = check_input(path)
+    if not head.startswith(_SNDFILE_MAGIC) and versions["pyav"] is not None:
+        versions["ffmpeg"] = _pyav().library_versions
+    return versions
+
+
 def open_audio(path: str | os.PathLike[str], *, downmix: bool = False) -> AudioSource:
     """Open ``path`` for block-wise analysis; raises ``AudioError`` with a one-line reason."""
     return AudioSource(path, downmix=downmix)

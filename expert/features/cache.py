@@ -2,7 +2,8 @@
 
 The key covers the file's identity (absolute path, size, modification time), the tool
 version, a digest of the extractor's own source code (so a changed analyzer never serves
-stale descriptors) and the extraction options; any change misses. Entries are written to a temporary
+stale descriptors), the versions of the decoding libraries (an upgraded decoder may decode
+other samples) and the extraction options; any change misses. Entries are written to a temporary
 file and renamed, so a crash never leaves half an entry.
 """
 
@@ -76,6 +77,8 @@ class FeatureCache:
         self.directory = directory or default_cache_dir()
 
     def _key(self, path: str, options: dict[str, object]) -> str:
+        from expert.audio.reader import decoder_versions  # numpy: not for every importer
+
         stat = os.stat(path)
         identity = {
             "path": os.path.abspath(path),
@@ -83,6 +86,7 @@ class FeatureCache:
             "mtime_ns": stat.st_mtime_ns,
             "version": __version__,
             "extractor": extractor_digest(),
+            "decoders": decoder_versions(path),
             "options": options,
         }
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()

@@ -285,3 +285,25 @@ def test_libsndfile_mp3_block_reading_is_unreliable(tmp_path: Path) -> None:
     assert np.abs(blocks - whole).max() > 0.1
     data, info = _read_all(path)
     assert np.abs(data - whole).max() < 1e-3
+
+
+def test_codec_without_a_decoder_leaves_the_batch_going(tmp_path: Path, capsys) -> None:
+    """In a batch, the file no library decodes gets its one-line entry; the others are
+    diagnosed and the run exits 0 (CONTRACT: one unreadable file does not stop the others)."""
+    import json
+
+    from expert.cli import main
+
+    odd, good = tmp_path / "odd.wav", tmp_path / "good.wav"
+    sf.write(odd, _tone(0.5), RATE, subtype="PCM_16")
+    raw = bytearray(odd.read_bytes())
+    at = raw.index(b"fmt ") + 8
+    raw[at : at + 2] = struct.pack("<H", 0x1234)
+    odd.write_bytes(bytes(raw))
+    sf.write(good, _tone(1.0), RATE, subtype="PCM_16")
+    status = main(["diagnose", str(odd), str(good), "--format", "json", "--no-cache"])
+    entries = {Path(r["path"]).name: r for r in json.loads(capsys.readouterr().out)["reports"]}
+    assert status == 0
+    assert not entries["odd.wav"]["ok"] and entries["good.wav"]["ok"]
+    assert entries["odd.wav"]["error"].startswith("its audio codec has no decoder")
+    assert "\n" not in entries["odd.wav"]["error"]

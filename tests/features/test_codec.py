@@ -156,3 +156,22 @@ def test_ld009_judges_the_destinations_codecs_end_to_end(tmp_path, capsys, profi
     assert name in ld009["explanation"]
     ceiling = ld009["remedies"][0]["parameters"]["ceiling_dbtp"]
     assert ceiling == pytest.approx(d["loudness.true_peak_dbtp"] - (after - -1.0), abs=0.01)
+
+
+def test_missing_encoder_is_one_line_in_the_report_and_the_run_works(
+        tmp_path, capsys, monkeypatch) -> None:
+    """End to end: an encoder the installed FFmpeg lacks leaves its figures null and one line
+    in the file's notes; the other codecs are measured and the run exits 0."""
+    monkeypatch.setitem(codec._ENCODERS, "opus_160",
+                        codec._Encoder("libopus_not_here", "opus", 160_000))
+    path = tmp_path / "master.wav"
+    sf.write(path, limited_master(44100, seconds=6.0), 44100, subtype="PCM_16")
+    status = main(["diagnose", str(path), "--codec-check", "--format", "json", "--no-cache"])
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert status == 0 and report["ok"]
+    (note,) = [n for n in report["notes"] if "not measured" in n]
+    assert note.startswith("codec check: Opus") and "libopus_not_here" in note
+    assert "\n" not in note
+    d = report["descriptors"]
+    assert d["codec.opus_160.true_peak_dbtp"] is None
+    assert d["codec.aac_256.true_peak_dbtp"] is not None

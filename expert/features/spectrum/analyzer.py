@@ -27,6 +27,7 @@ sample and after the last, so every sample is weighted alike (Hann at 50 % overl
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -147,6 +148,12 @@ class _Layout:
         self.cut = overlap_weights(bins_hz, self.cut_edges[:-1], self.cut_edges[1:])
 
 
+@lru_cache(maxsize=4)
+def _layout_for(rate_hz: int) -> _Layout:
+    """The (read-only) layout of a sample rate: 30 ms to build, so a batch builds it once."""
+    return _Layout(np.fft.rfftfreq(frame_length(rate_hz), 1.0 / rate_hz), rate_hz / 2)
+
+
 def _hstack_column(matrix: Any, column: np.ndarray) -> Any:
     from scipy import sparse
 
@@ -168,7 +175,7 @@ class SpectralAnalyzer(Analyzer):
         self.window = (0.5 - 0.5 * np.cos(2 * np.pi * n / self.n_fft)).astype(np.float32)
         self.bins_hz = np.fft.rfftfreq(self.n_fft, 1.0 / rate)
         self.nyquist_hz = rate / 2
-        self.layout = _Layout(self.bins_hz, self.nyquist_hz)
+        self.layout = _layout_for(rate)
         self.opening_bins = max(round(PARTIAL_WIDTH_HZ / self.bins_hz[1]), 2)
         # One-sided power normalised so a frame's bins sum to its window-weighted mean square.
         scale = np.full(len(self.bins_hz), 2.0)
