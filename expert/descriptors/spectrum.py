@@ -318,6 +318,16 @@ SPECS: tuple[DescriptorSpec, ...] = (
         ),
     ),
     DescriptorSpec(
+        name="spectrum.resonance_suboctave_db", unit="dB",
+        meaning="How far the spectrum stands out an octave below the strongest resonance: a "
+                "held note whose second partial made the peak shows its fundamental there; an "
+                "EQ bump or a ringing body does not (null without a resonance, or when the "
+                "octave below is off the grid).",
+        method="The long-term spectrum on the same 1/48-octave grid, its lines kept (the "
+               "resonance search removes them), in dB over its one-octave running median; the "
+               "largest value within 1/24 octave of half the resonance's frequency.",
+    ),
+    DescriptorSpec(
         name="spectrum.resonances", unit="[Hz, dB]", kind="list",
         meaning=(
             f"Up to {RESONANCE_MAX_COUNT} resonances as [frequency Hz, prominence dB], strongest "

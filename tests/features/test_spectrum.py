@@ -20,6 +20,7 @@ from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.features.base import AnalysisContext, Measurements, TimeGrid
 from expert.features.registry import family
 from expert.features.spectrum.analyzer import SpectralAnalyzer, frame_length
+from expert.features.spectrum.shape import resonances
 
 
 def analyse(x: np.ndarray, rate: int = 44100, block: int = 65536) -> Measurements:
@@ -228,6 +229,23 @@ def test_resonance_in_music_is_found(f0_hz: float, q: float) -> None:
     assert q / 1.5 <= v["spectrum.resonance_q"] <= q * 1.6
     assert v["spectrum.resonance_persistence_pct"] >= 90.0
     assert v["spectrum.resonances"][0][0] == pytest.approx(v["spectrum.resonance_hz"])
+    # An EQ bump has no note an octave below it (TB010 reads this: under 10 dB).
+    assert v["spectrum.resonance_suboctave_db"] < 10.0
+
+
+def test_a_peak_on_a_held_note_s_second_partial_reads_the_note_below() -> None:
+    """The octave below a peak is read from the spectrum with its lines kept."""
+    centres = 100.0 * 2.0 ** (np.arange(4 * 48) / 48)
+    excess = np.zeros(centres.size)
+    excess[150] = 12.0  # the peak the search finds
+    partials = np.zeros(centres.size)
+    partials[102] = 18.0  # a line 1/48 octave off half its frequency (cell 102 = 150 - 48)
+    (found,) = resonances(excess, centres, np.full(centres.size, 100.0), (100.0, 2000.0),
+                          partials_db=partials, cells_per_octave=48)
+    assert found.suboctave_db == 18.0
+    (low,) = resonances(np.roll(excess, -120), centres, np.full(centres.size, 100.0),
+                        (100.0, 2000.0), partials_db=partials, cells_per_octave=48)
+    assert low.suboctave_db is None  # the octave below lies off the grid
 
 
 @pytest.mark.parametrize("seed", [5, 6])

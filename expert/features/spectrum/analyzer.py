@@ -360,13 +360,16 @@ class SpectralAnalyzer(Analyzer):
         active = max(self._active_groups, 1)
         found = resonances(
             self._excess_sum / active, lay.cell_centres, 100.0 * self._stand_out / active,
-            RESONANCE_RANGE_HZ,
+            RESONANCE_RANGE_HZ, cells_per_octave=CELLS_PER_OCTAVE,
+            partials_db=peak_excess_db(_db(np.asarray(long_term @ lay.cells) / lay.cell_width),
+                                       CELLS_PER_OCTAVE),
         )
         strongest = found[0] if found else None
         values["spectrum.resonance_hz"] = strongest and round(strongest.frequency_hz, 1)
         values["spectrum.resonance_prominence_db"] = strongest and strongest.prominence_db
         values["spectrum.resonance_q"] = strongest and strongest.q
         values["spectrum.resonance_persistence_pct"] = strongest and strongest.persistence_pct
+        values["spectrum.resonance_suboctave_db"] = strongest and strongest.suboctave_db
         values["spectrum.resonances"] = [
             [round(r.frequency_hz, 1), round(r.prominence_db, 2)] for r in found
         ]

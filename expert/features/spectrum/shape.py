@@ -190,6 +190,9 @@ class Resonance:
     prominence_db: float
     q: float | None
     persistence_pct: float
+    #: The excess an octave below (None off the grid): a held note's fundamental shows
+    #: there when the peak is its second partial; an EQ bump or a ringing body does not.
+    suboctave_db: float | None
 
 
 def resonances(
@@ -197,12 +200,17 @@ def resonances(
     centres_hz: np.ndarray,
     persistence_pct: np.ndarray,
     range_hz: tuple[float, float],
+    *,
+    partials_db: np.ndarray,
+    cells_per_octave: int,
 ) -> list[Resonance]:
     """Qualifying peaks of a log-grid excess curve (dB above the running median), strongest first.
 
     A local maximum qualifies when it reaches RESONANCE_MIN_PROMINENCE_DB and
     ``persistence_pct`` (per cell: share of segments in which the spectrum stood out there)
-    reaches RESONANCE_MIN_PERSISTENCE_PCT within one cell of it.
+    reaches RESONANCE_MIN_PERSISTENCE_PCT within one cell of it. ``partials_db``: the same
+    excess of the long-term spectrum with its lines kept (the partials of held notes), read
+    an octave below each peak.
     """
     found: list[Resonance] = []
     for i in _local_maxima(excess_db, RESONANCE_MIN_PROMINENCE_DB):
@@ -212,12 +220,15 @@ def resonances(
         if persistence < RESONANCE_MIN_PERSISTENCE_PCT:
             continue
         position = i + _parabolic_offset(excess_db, i)
+        below = i - cells_per_octave  # within 1/24 octave of half the frequency
         found.append(
             Resonance(
                 frequency_hz=_cell_frequency(centres_hz, position),
                 prominence_db=float(excess_db[i]),
                 q=_q_factor(excess_db, i, centres_hz),
                 persistence_pct=persistence,
+                suboctave_db=float(np.max(partials_db[below - 2:below + 3])) if below >= 2
+                else None,
             )
         )
     found.sort(key=lambda r: -r.prominence_db)
