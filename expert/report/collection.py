@@ -185,11 +185,19 @@ class CollectionView:
         yield Group(*body)
 
 
+def _members(report: CollectionReport) -> CollectionReport:
+    """The members as the file views show them: a stem is not a master, so its meters are
+    not read against the destination's delivery targets."""
+    if report.collection.kind != "stems":
+        return report
+    return report.model_copy(update={"profile": {**report.profile, "targets": {}}})
+
+
 def render_collection(report: CollectionReport, fmt: str) -> str:
     """The whole document: the members' report, then the collection (JSON: one document)."""
-    text = render(report, fmt)
     if fmt == "json":
-        return text
+        return render(report, fmt)
+    text = render(_members(report), fmt)
     if fmt == "markdown":
         return text + "\n" + collection_markdown(report.collection)
     if fmt == "html":
@@ -209,7 +217,7 @@ def emit_collection(report: CollectionReport, fmt: str, output: str | None) -> N
         from expert.report.terminal import ReportView, console
 
         out = console()
-        out.print(ReportView(report))
+        out.print(ReportView(_members(report)))
         out.print(CollectionView(report.collection))
         return
     sys.stdout.write(render_collection(report, fmt))

@@ -282,11 +282,14 @@ def meters(entry: FileReport, profile: Mapping[str, Any]) -> tuple[Meter, ...]:
         if name not in entry.descriptors or (name.startswith("codec.") and value is None):
             continue
         kind, key = _METER_TARGETS.get(name, (None, ""))
+        target = number_or_none(targets.get(key)) if kind else None
+        if value is None and target is None and stats.get(name) is None:
+            continue  # not measured, and nothing to read it against: it says nothing
         judged = [d for d in entry.diagnoses if _judges(d, name)]
         out.append(Meter(
             descriptor=name, label=label, value=value,
             unit=CATALOGUE[name].unit if name in CATALOGUE else "",
-            target=number_or_none(targets.get(key)) if kind else None, target_kind=kind,
+            target=target, target_kind=kind,
             spread=None if kind else stats.get(name), severity=_worst(judged),
             rule_ids=tuple(dict.fromkeys(d.rule_id for d in judged))))
     return tuple(out)

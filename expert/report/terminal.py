@@ -325,7 +325,11 @@ class FileDiagnosisView:
                                 scale=_CORRELATION_SCALE)
         yield Text("")
         explain = report.trace is not None
-        if not report.diagnoses:
+        if not report.diagnoses and report.verdict in ("warn", "fail"):
+            # a stem's verdict comes from the diagnoses of the set that name it
+            yield Text("its problems with the other members are listed below, with the set's "
+                       "diagnoses", style=VERDICT_STYLE[report.verdict])
+        elif not report.diagnoses:
             yield Text("✓ no problems found for this profile", style="green")
         for diagnosis, symptoms in nest_symptoms(report.diagnoses):
             yield DiagnosisView(diagnosis, report, symptoms, explain=explain)

@@ -268,3 +268,14 @@ def test_cli_markers_place_the_fights_on_the_song(fighting, tmp_path, capsys):
     assert code == 0 and any("SM001" in line or "mask" in line.lower() for line in lines)
     start, end, _ = lines[0].split("\t")
     assert 0.0 <= float(start) < float(end)
+
+
+def test_cli_stems_are_not_held_against_delivery_targets(fighting, tmp_path, capsys):
+    # A stem is not a master: no "target -14 LUFS" beside its loudness, no meter it lacks,
+    # and a stem the set's diagnoses name does not say "no problems found".
+    out = tmp_path / "report.txt"
+    _cli(["stems", str(fighting), "--output", str(out)], tmp_path, capsys)
+    members = out.read_text().split("Stems:")[0].split("summary:")[0]
+    assert "target -14" not in members and "true peak" not in members
+    assert "no problems found" not in members.split("lead.wav")[1].split("pad.wav")[0]
+    assert "listed below" in members
