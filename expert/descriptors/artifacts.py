@@ -108,9 +108,11 @@ SPECS: tuple[DescriptorSpec, ...] = (
     DescriptorSpec(
         name="artifacts.hum_frequency_hz", unit="Hz",
         meaning="The mains family (50 or 60 Hz) whose lines stand out more; whether that is hum "
-                "is for artifacts.hum_salience_db to say. Null when nothing is measurable.",
-        method="The family (50 or 60 Hz) with the higher salience (artifacts.hum_salience_db), "
-               "reported whatever that salience, so that the rule's threshold decides.",
+                "is for artifacts.hum_salience_db and artifacts.hum_family_salience_db to say. "
+                "Null when nothing is measurable.",
+        method="The family (50 or 60 Hz) with the higher of its two saliences "
+               "(artifacts.hum_salience_db, artifacts.hum_family_salience_db), reported "
+               "whatever they are, so that the rule's thresholds decide.",
         references=(_ESSENTIA,),
     ),
     DescriptorSpec(
