@@ -328,16 +328,6 @@ SPECS: tuple[DescriptorSpec, ...] = (
                "largest value within 1/24 octave of half the resonance's frequency.",
     ),
     DescriptorSpec(
-        name="spectrum.resonance_spread_db", unit="dB",
-        meaning="How much the strongest resonance's height changes from second to second: "
-                "a fixed filter (an EQ boost, a ringing body or room mode in the chain) lifts "
-                "every second that holds sound there by the same amount; a note or a line "
-                "stands out while it plays and not between (null without a resonance).",
-        method="Standard deviation over the non-silent 1 s segments of the excess (dB) of "
-               "the resonance's 1/48-octave cell over the segment's one-octave running "
-               "median, from the per-cell sums of the excess and of its square.",
-    ),
-    DescriptorSpec(
         name="spectrum.resonances", unit="[Hz, dB]", kind="list",
         meaning=(
             f"Up to {RESONANCE_MAX_COUNT} resonances as [frequency Hz, prominence dB], strongest "

@@ -203,7 +203,6 @@ class SpectralAnalyzer(Analyzer):
         self._long_cross = np.zeros(n_bins)
         self._stand_out = np.zeros(len(self.layout.cell_centres))
         self._excess_sum = np.zeros(len(self.layout.cell_centres))
-        self._excess_square_sum = np.zeros(len(self.layout.cell_centres))
         self._active_groups = 0
         self._sample_sums = np.zeros(3)
         self._sibilance = SibilanceMeter(rate, channels)
@@ -287,7 +286,6 @@ class SpectralAnalyzer(Analyzer):
             excess = peak_excess_db(_db(cells), CELLS_PER_OCTAVE)
             self._stand_out += (excess >= SEGMENT_EXCESS_DB).sum(axis=0)
             self._excess_sum += excess.sum(axis=0)
-            self._excess_square_sum += np.square(excess).sum(axis=0)
             self._active_groups += int(active.sum())
 
     # -- the end -------------------------------------------------------------------
@@ -358,15 +356,13 @@ class SpectralAnalyzer(Analyzer):
         ]
         values.update({name: finite_or_none(series[0]) for name, series in shape.items()})
         # Resonances: average over the seconds of each 1/48-octave cell's excess (dB) over
-        # the running median, its spread, and the share of seconds in which it stood out.
+        # the running median, and the share of seconds in which it stood out.
         active = max(self._active_groups, 1)
-        mean_excess = self._excess_sum / active
         found = resonances(
-            mean_excess, lay.cell_centres, 100.0 * self._stand_out / active,
+            self._excess_sum / active, lay.cell_centres, 100.0 * self._stand_out / active,
             RESONANCE_RANGE_HZ, cells_per_octave=CELLS_PER_OCTAVE,
             partials_db=peak_excess_db(_db(np.asarray(long_term @ lay.cells) / lay.cell_width),
                                        CELLS_PER_OCTAVE),
-            spread_db=np.sqrt(np.maximum(self._excess_square_sum / active - mean_excess**2, 0.0)),
         )
         strongest = found[0] if found else None
         values["spectrum.resonance_hz"] = strongest and round(strongest.frequency_hz, 1)
@@ -374,7 +370,6 @@ class SpectralAnalyzer(Analyzer):
         values["spectrum.resonance_q"] = strongest and strongest.q
         values["spectrum.resonance_persistence_pct"] = strongest and strongest.persistence_pct
         values["spectrum.resonance_suboctave_db"] = strongest and strongest.suboctave_db
-        values["spectrum.resonance_spread_db"] = strongest and round(strongest.spread_db, 2)
         values["spectrum.resonances"] = [
             [round(r.frequency_hz, 1), round(r.prominence_db, 2)] for r in found
         ]

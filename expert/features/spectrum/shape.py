@@ -193,9 +193,6 @@ class Resonance:
     #: The excess an octave below (None off the grid): a held note's fundamental shows
     #: there when the peak is its second partial; an EQ bump or a ringing body does not.
     suboctave_db: float | None
-    #: Standard deviation of the peak cell's excess over the segments: a fixed filter lifts
-    #: every second that holds sound there alike; a note or a line comes and goes.
-    spread_db: float
 
 
 def resonances(
@@ -205,7 +202,6 @@ def resonances(
     range_hz: tuple[float, float],
     *,
     partials_db: np.ndarray,
-    spread_db: np.ndarray,
     cells_per_octave: int,
 ) -> list[Resonance]:
     """Qualifying peaks of a log-grid excess curve (dB above the running median), strongest first.
@@ -214,8 +210,7 @@ def resonances(
     ``persistence_pct`` (per cell: share of segments in which the spectrum stood out there)
     reaches RESONANCE_MIN_PERSISTENCE_PCT within one cell of it. ``partials_db``: the same
     excess of the long-term spectrum with its lines kept (the partials of held notes), read
-    an octave below each peak; ``spread_db``: per cell, the standard deviation of the
-    segments' excess, read at the peak.
+    an octave below each peak.
     """
     found: list[Resonance] = []
     for i in _local_maxima(excess_db, RESONANCE_MIN_PROMINENCE_DB):
@@ -234,7 +229,6 @@ def resonances(
                 persistence_pct=persistence,
                 suboctave_db=float(np.max(partials_db[below - 2:below + 3])) if below >= 2
                 else None,
-                spread_db=float(spread_db[i]),
             )
         )
     found.sort(key=lambda r: -r.prominence_db)
