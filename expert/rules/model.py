@@ -167,6 +167,10 @@ class Targets(_Strict):
         "Turn-down from which the loudness thrown away is a warning (below: info), dB."))
     quiet_floor_lufs: float | None = Field(None, description=(
         "Playback level below which the destination is too quiet (after its turn-up), LUFS."))
+    family_margin: float | None = Field(None, ge=0, description=(
+        "Without a genre: how much nearer (mean per-band distance, see family_distances) "
+        "the nearest family must be than the runner-up to be judged against alone; "
+        "closer, each envelope entry takes the wider range of the two."))
     turn_up_ceiling_dbtp: float | None = Field(None, description=(
         "True peak a platform's turn-up of a quiet master may reach; undefined: no turn-up "
         "that keeps the peaks (turn-down only, or raised into a limiter), dBTP."))
@@ -452,7 +456,8 @@ class FileEnvelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     family: str = Field(description=(
-        "The genre family (``profile.family``); 'union' when judged against all families."))
+        "The genre family (``profile.family``); 'union' when judged against all families; "
+        "'A or B' when two fit about equally (each range the wider of the two)."))
     source: str | None = Field(None, description="How the envelope was made.")
     stats: dict[str, EnvelopeRange] = Field(default_factory=dict, description=(
         "Envelope entry (a descriptor or a contrast) -> its percentiles."))

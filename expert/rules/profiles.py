@@ -122,12 +122,20 @@ def family_distances(spec: EnvelopeFileSpec, third_octave_db: Any) -> dict[str, 
         {k: f.third_octave_db for k, f in spec.families.items()}, third_octave_db)
 
 
+#: Joins the two families of a judgment that could not choose between them.
+FAMILY_OR = " or "
+
+
 def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
     """The ``envelope.*`` and ``profile.family*`` names one file is judged with.
 
     A genre with a family fixes the envelope; without one, the family whose median curve
     lies nearest to the file's 1/3-octave spectrum (``family_distances``), or the union of the
-    families when the spectrum is not measured. ``profile.family_next`` and
+    families when the spectrum is not measured. When the runner-up is nearer than the
+    profile's ``family_margin`` to being as near, the choice is within what near-identical
+    files move it by: the file is judged against both ('A or B': the nearest family's
+    medians and, per entry, the wider of the two ranges), so that neither a family's edge nor
+    a flip between two families raises a finding. ``profile.family_next`` and
     ``envelope.family_distance`` / ``envelope.family_next_distance`` let an explanation
     say how clear the choice was.
     """
@@ -138,36 +146,73 @@ def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
         dist = family_distances_curves(profile.envelope_curves, third_octave_db)
         if dist:
             family = min(dist, key=lambda k: (dist[k], k))
-    chosen = profile.family_envelopes.get(family) if family else None
-    out.update({f"envelope.{k}": v for k, v in (chosen or profile.envelope).items()})
+    ranked = sorted(dist, key=lambda k: (dist[k], k))
+    margin = profile.targets.family_margin
+    judged = family
+    if family and len(ranked) > 1 and margin is not None and (
+            dist[ranked[1]] - dist[family] < margin):
+        judged = f"{family}{FAMILY_OR}{ranked[1]}"
+    out.update({f"envelope.{k}": v for k, v in family_values(profile, judged).items()})
     out.update({f"envelope.union.{k}": v for k, v in profile.envelope_union.items()})
     curve = profile.envelope_curves.get(family) if family else None
     for region, (lo_hz, hi_hz) in EXCESS_REGIONS_HZ.items():
         peak = peak_excess(third_octave_db, curve, lo_hz, hi_hz)
         for stat, value in zip(("hz", "db", "q"), peak, strict=True):
             out[f"envelope.excess.{region}.{stat}"] = value
-    ranked = sorted(dist, key=lambda k: (dist[k], k))
-    out["profile.family"] = family or "union"
+    out["profile.family"] = judged or "union"
     out["profile.family_next"] = ranked[1] if len(ranked) > 1 else ""
     out["envelope.family_distance"] = dist.get(family, math.nan) if family else math.nan
     out["envelope.family_next_distance"] = dist[ranked[1]] if len(ranked) > 1 else math.nan
     return out
 
 
+def family_values(profile: Profile, judged: str | None) -> dict[str, float]:
+    """``<entry>.<stat>`` of a judgment (``profile.family``): one family's envelope; for 'A
+    or B', A's medians with the lower p5 and higher p95 of the two; the union's when the
+    family is unknown."""
+    names = judged.split(FAMILY_OR) if judged else []
+    if not names or any(n not in profile.family_envelopes for n in names):
+        return dict(profile.envelope if judged is None else profile.envelope_union)
+    first, *others = (profile.family_envelopes[n] for n in names)
+    out = dict(first)
+    for other in others:
+        for key, value in other.items():
+            if key in out and key.endswith(".p5"):
+                out[key] = min(out[key], value)
+            elif key in out and key.endswith(".p95"):
+                out[key] = max(out[key], value)
+    return out
+
+
 def judged_envelope(profile: Profile, family: str | None) -> FileEnvelope | None:
     """The envelope a file was judged against (``family`` as ``file_envelope`` chose it:
     ``profile.family``), for the report; None when the rulebase has no envelopes."""
-    known = family is not None and family in profile.family_envelopes
-    flat = profile.family_envelopes[family] if known else profile.envelope_union
+    flat = family_values(profile, family) if family else profile.envelope_union
     if not flat:
         return None
+    known = family is not None and family.split(FAMILY_OR)[0] in profile.family_envelopes
     entries = sorted({k.rsplit(".", 1)[0] for k in flat})
     stats = {e: EnvelopeRange(**{s: flat[f"{e}.{s}"] for s in ENVELOPE_STATS}) for e in entries
              if all(f"{e}.{s}" in flat for s in ENVELOPE_STATS)}
-    curve = profile.envelope_curves.get(family, {}) if known and family else {}
+    curve = _curves_union(profile, family.split(FAMILY_OR)) if known and family else {}
     return FileEnvelope(family=family if known and family else "union",
                         source=profile.envelope_source, stats=stats,
-                        third_octave_db=dict(curve))
+                        third_octave_db=curve)
+
+
+def _curves_union(profile: Profile, names: Sequence[str]) -> dict[str, list[float | None]]:
+    """The first family's 1/3-octave curve, its p5/p95 widened by the others' (as
+    ``family_values`` does for the entries)."""
+    curves = [profile.envelope_curves.get(n, {}) for n in names]
+    out = {k: list(v) for k, v in curves[0].items()}
+    for other in curves[1:]:
+        for stat, pick in (("p5", min), ("p95", max)):
+            mine, theirs = out.get(stat), other.get(stat)
+            if mine is None or theirs is None:
+                continue
+            out[stat] = [a if b is None else b if a is None else pick(a, b)
+                         for a, b in zip(mine, theirs, strict=False)]
+    return out
 
 
 def peak_excess(third_octave_db: Any, curve: Mapping[str, list[float | None]] | None,

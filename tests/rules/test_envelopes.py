@@ -7,12 +7,19 @@ import math
 import pytest
 
 from corpus import envelopes as learner
-from expert.rules.model import ENVELOPE_CONTRASTS, EnvelopeFileSpec, envelope_names
+from expert.rules.model import (
+    ENVELOPE_CONTRASTS,
+    EnvelopeFileSpec,
+    Profile,
+    Targets,
+    envelope_names,
+)
 from expert.rules.profiles import (
     envelope_values,
     envelopes,
     family_distances,
     file_envelope,
+    judged_envelope,
     peak_excess,
     resolve_profile,
 )
@@ -64,6 +71,52 @@ def test_a_genre_fixes_the_family_and_no_genre_infers_it():
     env = file_envelope(general, None)  # no spectrum: the union, said so
     assert env["profile.family"] == "union"
     assert math.isnan(env["envelope.excess.bass.hz"])
+
+
+def _inferring(margin: float | None) -> Profile:
+    """A profile without a genre over SPEC's two families."""
+    return Profile(name="t", title="t", kind="genre", targets=Targets(family_margin=margin),
+                   family_envelopes={k: envelope_values(SPEC, k) for k in SPEC.families},
+                   envelope_curves={k: f.third_octave_db for k, f in SPEC.families.items()},
+                   envelope_union=envelope_values(SPEC, None))
+
+
+def _level_between() -> float:
+    """A flat spectrum about as near to 'dark' as to 'bright' (dark nearer, by < 0.05)."""
+    levels = [-20.0 + 0.01 * i for i in range(1000)]
+    gaps = [(d["bright"] - d["dark"], x) for x in levels
+            if (d := family_distances(SPEC, [x] * len(CENTERS)))["bright"] >= d["dark"]]
+    gap, level = min(gaps)
+    assert gap < 0.05
+    return level
+
+
+def test_two_families_about_as_near_are_both_judged_against():
+    level = _level_between()
+    env = file_envelope(_inferring(0.2), [level] * len(CENTERS))
+    assert env["profile.family"] == "dark or bright"
+    # The nearest family's median, the wider range of the two on either side.
+    assert env["envelope.bass_vs_mid_db.p50"] == -20.0
+    assert env["envelope.bass_vs_mid_db.p5"] == -22.0
+    assert env["envelope.bass_vs_mid_db.p95"] == -6.0
+    shown = judged_envelope(_inferring(0.2), env["profile.family"])
+    assert shown is not None and shown.family == "dark or bright"
+    assert shown.stats["bass_vs_mid_db"].p95 == -6.0
+    assert shown.third_octave_db["p95"] == [-6.0] * len(CENTERS)
+    assert shown.third_octave_db["p5"] == [-22.0] * len(CENTERS)
+
+
+def test_a_clear_choice_or_no_margin_judges_against_one_family():
+    level = _level_between()
+    assert file_envelope(_inferring(None), [level] * len(CENTERS))["profile.family"] == "dark"
+    clear = file_envelope(_inferring(0.2), [-20.5] * len(CENTERS))
+    assert clear["profile.family"] == "dark"
+    assert clear["envelope.bass_vs_mid_db.p95"] == -18.0
+    assert judged_envelope(_inferring(0.2), "dark").stats["bass_vs_mid_db"].p95 == -18.0
+
+
+def test_builtin_general_genre_sets_the_family_margin():
+    assert resolve_profile().targets.family_margin == pytest.approx(0.2)
 
 
 def test_peak_excess_finds_a_bell_between_bands_and_its_width():
