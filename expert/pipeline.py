@@ -200,7 +200,7 @@ class Session:
             path,
             features,
             playback=playback(features.descriptors, self.destinations),
-            envelope=judged_envelope(self.profile, result.family),
+            envelope=judged_envelope(self.profile, result.family, result.family_choice),
             references=reference_distances(features.descriptors, self.references),
             verdict=verdict_of(result.diagnoses),
             diagnoses=result.diagnoses,

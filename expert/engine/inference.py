@@ -60,7 +60,7 @@ from expert.rules.expr.nodes import Compare, Node
 from expert.rules.expr.template import format_value
 from expert.rules.loader import Rule, RuleBase
 from expert.rules.model import Profile
-from expert.rules.profiles import codec_facts, file_envelope
+from expert.rules.profiles import codec_facts, family_choice, file_envelope
 from expert.rules.project import Selector
 from expert.severity import SEVERITY_RANK
 
@@ -224,6 +224,8 @@ class Engine:
 
         result = self._report(fired, producers)
         result.family = env["profile.family"] if self.profile.envelope_union else None
+        if self.profile.envelope_union:
+            result.family_choice = family_choice(self.profile, env)
         result.findings = [
             DerivedFinding(name=name, certainty=round(combine_all(values), 4),
                            rules=producers[name],

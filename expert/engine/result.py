@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from expert.rules.model import FamilyChoice
 from expert.severity import Severity
 
 Status = Literal["fired", "not_fired", "not_applicable", "skipped"]
@@ -160,6 +161,8 @@ class EngineResult(BaseModel):
     family: str | None = Field(None, description=(
         "The genre family whose envelope the file was judged against ('union': all of "
         "them; None: no envelopes)."))
+    family_choice: FamilyChoice | None = Field(None, description=(
+        "How the family was chosen (None: no envelopes)."))
     diagnoses: list[Diagnosis] = Field(default_factory=list)
     explained: list[Explained] = Field(default_factory=list)
     findings: list[DerivedFinding] = Field(default_factory=list)

@@ -43,9 +43,9 @@ class MetersView:
     """The meters an engineer reads first, each with what it is read against and the mark
     and rule ids of the diagnoses that judged it."""
 
-    def __init__(self, meters: Sequence[Meter], family: str | None) -> None:
+    def __init__(self, meters: Sequence[Meter], *, family_note: str | None = None) -> None:
         self.meters = list(meters)
-        self.family = family
+        self.family_note = family_note
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
@@ -71,8 +71,8 @@ class MetersView:
                            style=PLACEMENT_STYLE[m.placement])
             table.add_row(m.label, Text(fmt_meter(m.value, m.unit), style=style), verdict, row)
         yield table
-        if self.family and any(m.spread is not None for m in self.meters):
-            yield Text(f"released: p5 to p95 of released {self.family} masters", style="dim")
+        if self.family_note and any(m.spread is not None for m in self.meters):
+            yield Text(f"released: p5 to p95. {self.family_note}", style="dim")
 
 
 #: Deviation from the family's median the tonal chart shows (dB; beyond it: the edge row).

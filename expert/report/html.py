@@ -27,6 +27,7 @@ from expert.report.format import (
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
+    family_sentence,
     margin_text,
     meter_outside,
     meter_state,
@@ -302,8 +303,10 @@ def _file(entry: FileReport, profile: dict[str, Any], anchor: str, diagnoses: bo
     found = (f"<h3>Diagnoses ({len(entry.diagnoses)})</h3>{body}" if body
              else "<h3>Diagnoses</h3><p class=ok>No problems found for this profile.</p>")
     notes = "".join(f"<p class=dim><small>note: {_e(n)}</small></p>" for n in entry.notes)
+    family = (f"<p class=dim><small>{_e(family_sentence(entry.envelope))}</small></p>"
+              if entry.envelope is not None else "")
     return (f"<section class=file id='{anchor}'>{head}{about}"
-            f"<div class=meters>{meters}</div>{_playback(entry)}{found}"
+            f"<div class=meters>{meters}</div>{family}{_playback(entry)}{found}"
             f"{_plots(entry, pics, anchor)}{notes}</section>")
 
 

@@ -24,6 +24,7 @@ from expert.report.format import (
 from expert.report.models import FileReport, Report
 from expert.report.phrases import (
     condition_unit,
+    family_sentence,
     margin_text,
     meter_outside,
     meter_state,
@@ -144,7 +145,10 @@ def _file_section(entry: FileReport, profile: dict[str, Any], diagnoses: bool) -
                  md(CATALOGUE[name].meaning if name in CATALOGUE else "")]
                 for name, value in entry.descriptors.items()]
         return lines + _table(["descriptor", "value", "meaning"], rows, {1})
-    lines += _meters(entry, profile) + _playback(entry)
+    lines += _meters(entry, profile)
+    if entry.envelope is not None:
+        lines += [f"*{md(family_sentence(entry.envelope))}*", ""]
+    lines += _playback(entry)
     if not entry.diagnoses:
         return lines + ["No problems found for this profile.", ""]
     lines += [f"### Diagnoses ({len(entry.diagnoses)})", ""]

@@ -12,6 +12,7 @@ from expert.report.format import fmt_ranges, fmt_time
 from expert.report.models import FileReport
 from expert.report.pictures import Meter, where
 from expert.rules.expr.template import format_value
+from expert.rules.model import FileEnvelope
 
 #: Units not written after a number (a coefficient or a count speaks for itself).
 UNITLESS = ("coefficient", "count", "bool")
@@ -27,6 +28,26 @@ def meter_unit(meter: Meter) -> str:
 
 def meter_value(meter: Meter) -> str:
     return format_value(meter.value, ".2f" if meter.unit == "coefficient" else ".1f")
+
+
+def family_sentence(envelope: FileEnvelope) -> str:
+    """Which released masters the file was read against, and how that family was chosen."""
+    chosen, families = envelope.chosen, envelope.families
+    if envelope.family == "union" or chosen is None or chosen.by == "none":
+        return ("Read against every family of released music together (the lowest p5 and "
+                "highest p95): there was no spectrum to choose one by.")
+    if chosen.by == "genre":
+        return f"Read against released {families[0]} masters: the genre's family."
+    distance = format_value(chosen.distance, ".2f")
+    following = (f"; next {chosen.next_family} at {format_value(chosen.next_distance, '.2f')}"
+                 if chosen.next_family else "")
+    if len(families) > 1:
+        return (f"Read against released {families[0]} and {families[1]} masters together: "
+                f"the two families nearest to this spectrum are about as near ({distance} "
+                f"and {format_value(chosen.next_distance, '.2f')}, mean band distance), so "
+                "each range is the wider of the two; --genre sets the family.")
+    return (f"Read against released {families[0]} masters: the family nearest to this "
+            f"spectrum (mean band distance {distance}{following}); --genre sets the family.")
 
 
 def meter_versus(meter: Meter) -> str:

@@ -39,6 +39,7 @@ from expert.report.format import (
     reference_line,
 )
 from expert.report.models import FileReport, Report
+from expert.report.phrases import family_sentence
 from expert.report.pictures import Pictures, pictures, where
 from expert.report.reasoning import ReasoningView
 from expert.rules.expr.template import format_value
@@ -269,8 +270,8 @@ class FileHeader:
         yield Rule(style="dim")
         yield title
         yield audio_line(entry)
-        family = entry.envelope.family if entry.envelope is not None else None
-        meters = MetersView(self.pictures.meters, family)
+        meters = MetersView(self.pictures.meters, family_note=family_sentence(entry.envelope)
+                            if entry.envelope is not None else None)
         if not entry.playback:
             yield meters
             return

@@ -449,6 +449,24 @@ class EnvelopeRange(BaseModel):
     p95: float
 
 
+#: Joins the families of a judgment that could not choose between two ('A or B').
+FAMILY_OR = " or "
+
+
+class FamilyChoice(BaseModel):
+    """How the family a file was judged against was chosen, and how clear the choice was."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: Literal["genre", "spectrum", "none"] = Field(description=(
+        "'genre': the genre's family; 'spectrum': the family nearest to the file's "
+        "1/3-octave spectrum; 'none': no spectrum to choose by (the union)."))
+    distance: float | None = Field(None, description=(
+        "Mean per-band distance of the spectrum to the chosen family (see family_distances)."))
+    next_family: str | None = Field(None, description="The runner-up family.")
+    next_distance: float | None = Field(None, description="Its distance.")
+
+
 class FileEnvelope(BaseModel):
     """The envelope of released music one file was judged against: what the report draws
     the file's tonal balance and meters against (it never looks the envelope up itself)."""
@@ -459,11 +477,17 @@ class FileEnvelope(BaseModel):
         "The genre family (``profile.family``); 'union' when judged against all families; "
         "'A or B' when two fit about equally (each range the wider of the two)."))
     source: str | None = Field(None, description="How the envelope was made.")
+    chosen: FamilyChoice | None = Field(None, description="How the family was chosen.")
     stats: dict[str, EnvelopeRange] = Field(default_factory=dict, description=(
         "Envelope entry (a descriptor or a contrast) -> its percentiles."))
     third_octave_db: dict[str, list[float | None]] = Field(default_factory=dict, description=(
         "centers_hz and p5/p50/p95 of spectrum.third_octave_db, band by band; empty for the "
         "union."))
+
+    @property
+    def families(self) -> list[str]:
+        """The families of ``family``, nearest first (one, or two for 'A or B')."""
+        return self.family.split(FAMILY_OR)
 
 
 class ProjectConfig(BaseModel):

@@ -24,8 +24,10 @@ from expert.rules.model import (
     DEFAULT_PROFILE,
     ENVELOPE_STATS,
     EXCESS_REGIONS_HZ,
+    FAMILY_OR,
     EnvelopeFileSpec,
     EnvelopeRange,
+    FamilyChoice,
     FileEnvelope,
     LearningSpec,
     Normalisation,
@@ -122,10 +124,6 @@ def family_distances(spec: EnvelopeFileSpec, third_octave_db: Any) -> dict[str, 
         {k: f.third_octave_db for k, f in spec.families.items()}, third_octave_db)
 
 
-#: Joins the two families of a judgment that could not choose between them.
-FAMILY_OR = " or "
-
-
 def file_envelope(profile: Profile, third_octave_db: Any) -> dict[str, Any]:
     """The ``envelope.*`` and ``profile.family*`` names one file is judged with.
 
@@ -184,9 +182,23 @@ def family_values(profile: Profile, judged: str | None) -> dict[str, float]:
     return out
 
 
-def judged_envelope(profile: Profile, family: str | None) -> FileEnvelope | None:
+def family_choice(profile: Profile, env: Mapping[str, Any]) -> FamilyChoice:
+    """How ``file_envelope`` (whose names ``env`` holds) chose the family."""
+    distance = number_or_none(env.get("envelope.family_distance"))
+    if profile.family is not None:
+        return FamilyChoice(by="genre")
+    if distance is None:
+        return FamilyChoice(by="none")
+    return FamilyChoice(by="spectrum", distance=distance,
+                        next_family=env.get("profile.family_next") or None,
+                        next_distance=number_or_none(env.get("envelope.family_next_distance")))
+
+
+def judged_envelope(profile: Profile, family: str | None,
+                    chosen: FamilyChoice | None = None) -> FileEnvelope | None:
     """The envelope a file was judged against (``family`` as ``file_envelope`` chose it:
-    ``profile.family``), for the report; None when the rulebase has no envelopes."""
+    ``profile.family``, and how: ``family_choice``), for the report; None when the
+    rulebase has no envelopes."""
     flat = family_values(profile, family) if family else profile.envelope_union
     if not flat:
         return None
@@ -196,7 +208,7 @@ def judged_envelope(profile: Profile, family: str | None) -> FileEnvelope | None
              if all(f"{e}.{s}" in flat for s in ENVELOPE_STATS)}
     curve = _curves_union(profile, family.split(FAMILY_OR)) if known and family else {}
     return FileEnvelope(family=family if known and family else "union",
-                        source=profile.envelope_source, stats=stats,
+                        source=profile.envelope_source, chosen=chosen, stats=stats,
                         third_octave_db=curve)
 
 
