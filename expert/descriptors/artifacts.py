@@ -170,15 +170,18 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.hiss_db", unit="dBFS",
-        meaning="Level of the steady broadband noise in 4-16 kHz (hiss); null when no band there "
-                "shows a steady floor.",
-        method="As artifacts.noise_floor_dbfs, summing the steady bands within 4-16 kHz only.",
+        meaning="Level of the steady white noise (hiss: thermal, preamp, tape) from 4 kHz to "
+                "Nyquist; null when the band with the least quiet floor per hertz there is not "
+                "steady (the music's own floor, which falls with frequency, is no hiss).",
+        method="As artifacts.noise_floor_dbfs, the 12.5th percentile of every half-octave band "
+               "from 4 kHz (steady or not: each bounds the white noise it can hold); the band "
+               "with the least of it per hertz, if steady, times the width of 4 kHz-Nyquist.",
         references=(_MARTIN,),
     ),
     DescriptorSpec(
         name="artifacts.hiss_snr_db", unit="dB",
-        meaning="Programme level over the steady hiss floor (4-16 kHz): how far under the "
-                "music the hiss sits; null when no band there shows a steady floor.",
+        meaning="Programme level over the steady hiss floor (4 kHz-Nyquist): how far under the "
+                "music the hiss sits; null when artifacts.hiss_db is.",
         method="The level of artifacts.snr_db's programme (dBFS) minus artifacts.hiss_db.",
         references=(_MARTIN,),
     ),

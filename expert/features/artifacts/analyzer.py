@@ -257,7 +257,8 @@ class ArtifactsAnalyzer(Analyzer):
                                 "artifacts.noise_bands")))
         if found is None or not np.any(active):
             return
-        floors, steady = found
+        quiet_floor, steady = found
+        floors = np.where(steady, quiet_floor, 0.0)
         v["artifacts.noise_bands"] = int(steady.sum())
         if not np.any(steady):
             m.notes.append("noise floor: no band shows a steady floor; any noise lies under "
@@ -267,10 +268,10 @@ class ArtifactsAnalyzer(Analyzer):
         floor_db = 10 * math.log10(float(floors.sum()))
         v["artifacts.noise_floor_dbfs"] = floor_db
         v["artifacts.snr_db"] = programme - floor_db
-        hiss = floors[self._spectra.hiss_bands()].sum()
-        v["artifacts.hiss_db"] = 10 * math.log10(float(hiss)) if hiss > 0 else None
-        if hiss > 0:
-            v["artifacts.hiss_snr_db"] = programme - 10 * math.log10(float(hiss))
+        hiss = self._spectra.hiss_power(quiet_floor, steady)
+        if hiss is not None:
+            v["artifacts.hiss_db"] = 10 * math.log10(hiss)
+            v["artifacts.hiss_snr_db"] = programme - v["artifacts.hiss_db"]
 
 
 def _steady_offset(tick_means: np.ndarray) -> float:
