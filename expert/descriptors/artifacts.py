@@ -27,7 +27,9 @@ SPECS: tuple[DescriptorSpec, ...] = (
         name="artifacts.dc_offset_dbfs", unit="dBFS",
         meaning="The DC offset held through the file (a converter's or plug-in's constant "
                 "offset), largest over channels, in dB re full scale; null when none is held.",
-        method="Mean sample value per second per channel; the 10th percentile of those means "
+        method="Mean sample value per second of sound per channel (ticks of digital silence "
+               "left out: an edited head or tail of zeros holds no offset); the 10th "
+               "percentile of those means "
                "on the side of their median (the offset every second keeps, quiet ones "
                "included), 20 log10 of the largest over channels. The mean that asymmetric "
                "clipping or limiting leaves in loud passages only comes and goes and reads "

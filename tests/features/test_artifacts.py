@@ -84,6 +84,13 @@ def test_dc_offset(song: np.ndarray, left: float, right: float) -> None:
     assert v["artifacts.dc_offset_dbfs"] == pytest.approx(20 * np.log10(want), abs=0.6)
 
 
+def test_an_offset_is_held_through_an_edited_tail_of_digital_silence(song: np.ndarray) -> None:
+    """Zeros appended after a programme that carries an offset (a quarter of the file) hold
+    no offset themselves: the offset the music holds is still read."""
+    shifted = sig.pad_silence(song + np.float32(0.01), RATE, 0.0, 6.0)
+    assert analyse(shifted).values["artifacts.dc_offset_dbfs"] == pytest.approx(-40.0, abs=0.6)
+
+
 def test_offset_from_asymmetric_clipping_is_not_a_steady_dc(breakdown_song: np.ndarray) -> None:
     """Clipping only the positive half-waves of the loud passages leaves a negative mean
     there, none in the quiet breakdown: the file's mean moves, but no DC offset is held."""
