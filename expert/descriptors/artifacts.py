@@ -27,7 +27,9 @@ SPECS: tuple[DescriptorSpec, ...] = (
         name="artifacts.dc_offset_dbfs", unit="dBFS",
         meaning="The DC offset held through the file (a converter's or plug-in's constant "
                 "offset), largest over channels, in dB re full scale; null when none is held.",
-        method="Mean sample value per second per channel; the 10th percentile of those means "
+        method="Mean sample value per second of sound per channel (ticks of digital silence "
+               "left out: an edited head or tail of zeros holds no offset); the 10th "
+               "percentile of those means "
                "on the side of their median (the offset every second keeps, quiet ones "
                "included), 20 log10 of the largest over channels. The mean that asymmetric "
                "clipping or limiting leaves in loud passages only comes and goes and reads "
@@ -170,15 +172,18 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.hiss_db", unit="dBFS",
-        meaning="Level of the steady broadband noise in 4-16 kHz (hiss); null when no band there "
-                "shows a steady floor.",
-        method="As artifacts.noise_floor_dbfs, summing the steady bands within 4-16 kHz only.",
+        meaning="Level of the steady white noise (hiss: thermal, preamp, tape) from 4 kHz to "
+                "Nyquist; null when the band with the least quiet floor per hertz there is not "
+                "steady (the music's own floor, which falls with frequency, is no hiss).",
+        method="As artifacts.noise_floor_dbfs, the 12.5th percentile of every half-octave band "
+               "from 4 kHz (steady or not: each bounds the white noise it can hold); the band "
+               "with the least of it per hertz, if steady, times the width of 4 kHz-Nyquist.",
         references=(_MARTIN,),
     ),
     DescriptorSpec(
         name="artifacts.hiss_snr_db", unit="dB",
-        meaning="Programme level over the steady hiss floor (4-16 kHz): how far under the "
-                "music the hiss sits; null when no band there shows a steady floor.",
+        meaning="Programme level over the steady hiss floor (4 kHz-Nyquist): how far under the "
+                "music the hiss sits; null when artifacts.hiss_db is.",
         method="The level of artifacts.snr_db's programme (dBFS) minus artifacts.hiss_db.",
         references=(_MARTIN,),
     ),

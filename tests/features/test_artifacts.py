@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.signal import butter, sosfilt
 
 from expert.descriptors import CATALOGUE
 from expert.features.artifacts.analyzer import ArtifactsAnalyzer
@@ -81,6 +82,13 @@ def test_dc_offset(song: np.ndarray, left: float, right: float) -> None:
                abs(base["artifacts.dc_offset_right"] + right))
     # The steady offset: what every second holds (the music's own per-second mean wanders).
     assert v["artifacts.dc_offset_dbfs"] == pytest.approx(20 * np.log10(want), abs=0.6)
+
+
+def test_an_offset_is_held_through_an_edited_tail_of_digital_silence(song: np.ndarray) -> None:
+    """Zeros appended after a programme that carries an offset (a quarter of the file) hold
+    no offset themselves: the offset the music holds is still read."""
+    shifted = sig.pad_silence(song + np.float32(0.01), RATE, 0.0, 6.0)
+    assert analyse(shifted).values["artifacts.dc_offset_dbfs"] == pytest.approx(-40.0, abs=0.6)
 
 
 def test_offset_from_asymmetric_clipping_is_not_a_steady_dc(breakdown_song: np.ndarray) -> None:
@@ -366,8 +374,24 @@ def test_hiss_shows_as_a_steady_broadband_floor(song: np.ndarray, level_dbfs: fl
     programme_dbfs = 10 * np.log10(np.mean(song.astype(np.float64) ** 2))
     assert v["artifacts.snr_db"] == pytest.approx(
         programme_dbfs - v["artifacts.noise_floor_dbfs"], abs=1.0)
-    # 12/22.05 of white noise power lies in 4-16 kHz.
-    assert v["artifacts.hiss_db"] == pytest.approx(level_dbfs - 2.6, abs=1.5)
+    # 18.05/22.05 of white noise power lies in 4 kHz-Nyquist (-0.9 dB), read ~1 dB low.
+    assert v["artifacts.hiss_db"] == pytest.approx(level_dbfs - 1.9, abs=1.0)
+
+
+def test_a_dense_mix_wash_is_no_hiss_but_hides_none(song: np.ndarray) -> None:
+    """The steady wash of a dense mix (distorted guitars, pads: broadband, falling with
+    frequency) leaves a steady floor in many bands that is not hiss; white hiss 30 dB under
+    the programme is still read under it, since the wash falls away towards the top."""
+    rng = np.random.default_rng(11)
+    sos = butter(2, 2000.0, fs=RATE, output="sos")  # -12 dB/octave above 2 kHz
+    wash = sosfilt(sos, rng.standard_normal(song.shape), axis=0)
+    washed = (song + 0.1 * wash / np.std(wash)).astype(np.float32)
+    programme_dbfs = 10 * np.log10(np.mean(washed.astype(np.float64) ** 2))
+    v = analyse(washed).values
+    assert v["artifacts.noise_bands"] >= 5  # a steady floor, most of the spectrum over
+    assert v["artifacts.hiss_snr_db"] is None or v["artifacts.hiss_snr_db"] > 50
+    hissy = analyse(sig.add_hiss(washed, programme_dbfs - 30.0)).values
+    assert hissy["artifacts.hiss_snr_db"] == pytest.approx(30.0 + 1.9, abs=1.5)
 
 
 @pytest.mark.parametrize("rate, channels", [(8000, 1), (22050, 2), (192000, 2)])

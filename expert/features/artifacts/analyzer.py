@@ -199,7 +199,9 @@ class ArtifactsAnalyzer(Analyzer):
         dc = self._sum / max(frames, 1)
         v["artifacts.dc_offset_left"] = float(dc[0]) if frames else None
         v["artifacts.dc_offset_right"] = float(dc[1]) if frames and self.channels > 1 else None
-        steady = _steady_offset(stats[1:])
+        with np.errstate(divide="ignore"):
+            sounding = 10 * np.log10(stats[0]) > SILENT_DBFS
+        steady = _steady_offset(stats[1:, sounding])
         v["artifacts.dc_offset_dbfs"] = 20 * math.log10(steady) if steady > 0 else None
 
         # Clipping: runs at each channel's positive and negative extreme.
@@ -257,7 +259,8 @@ class ArtifactsAnalyzer(Analyzer):
                                 "artifacts.noise_bands")))
         if found is None or not np.any(active):
             return
-        floors, steady = found
+        quiet_floor, steady = found
+        floors = np.where(steady, quiet_floor, 0.0)
         v["artifacts.noise_bands"] = int(steady.sum())
         if not np.any(steady):
             m.notes.append("noise floor: no band shows a steady floor; any noise lies under "
@@ -267,21 +270,22 @@ class ArtifactsAnalyzer(Analyzer):
         floor_db = 10 * math.log10(float(floors.sum()))
         v["artifacts.noise_floor_dbfs"] = floor_db
         v["artifacts.snr_db"] = programme - floor_db
-        hiss = floors[self._spectra.hiss_bands()].sum()
-        v["artifacts.hiss_db"] = 10 * math.log10(float(hiss)) if hiss > 0 else None
-        if hiss > 0:
-            v["artifacts.hiss_snr_db"] = programme - 10 * math.log10(float(hiss))
+        hiss = self._spectra.hiss_power(quiet_floor, steady)
+        if hiss is not None:
+            v["artifacts.hiss_db"] = 10 * math.log10(hiss)
+            v["artifacts.hiss_snr_db"] = programme - v["artifacts.hiss_db"]
 
 
 def _steady_offset(tick_means: np.ndarray) -> float:
     """The DC offset held through the file (full-scale units, >= 0), largest over channels.
 
-    ``tick_means``: (channels, ticks) mean sample value per 100 ms tick. Per second (10
-    ticks; the whole file if shorter) the channel's mean; the steady offset is the 10th
-    percentile of those means on the side of their median, or 0. A converter's offset is
-    the same in every second, quiet ones included; the mean that asymmetric clipping or
-    limiting of asymmetric waveforms (kick drums) leaves comes and goes with the loud
-    passages and reads near 0 here.
+    ``tick_means``: (channels, ticks) mean sample value per 100 ms tick, the ticks of
+    digital silence left out (an edited head or tail of zeros holds no offset, however much
+    of the file it takes). Per second (10 ticks; the whole file if shorter) the channel's
+    mean; the steady offset is the 10th percentile of those means on the side of their
+    median, or 0. A converter's offset is the same in every second, quiet ones included;
+    the mean that asymmetric clipping or limiting of asymmetric waveforms (kick drums)
+    leaves comes and goes with the loud passages and reads near 0 here.
     """
     ticks = tick_means.shape[1]
     if ticks == 0:
