@@ -231,6 +231,18 @@ SPECS: tuple[DescriptorSpec, ...] = (
         ),
     ),
     DescriptorSpec(
+        name="spectrum.cutoff_segments_pct", unit="%",
+        meaning="Share of the song whose own spectrum ends in a cliff: an encoder's or a "
+                "resampler's low-pass is in every passage, a synth's filter only while that "
+                "sound plays (null without a cutoff).",
+        method=(
+            "Non-overlapping 3 s windows (every third of the windows, silent ones left out), "
+            "each window's power on the cutoff's 1/48-octave grid put to the cutoff test of "
+            "spectrum.cutoff_hz; the percentage of windows in which it finds a cutoff, at any "
+            "frequency."
+        ),
+    ),
+    DescriptorSpec(
         name="spectrum.sibilance_db", unit="dB", scope="both",
         meaning=(
             f"How far the loudest short {_hz(SIBILANCE_BAND_HZ[0])}-{_hz(SIBILANCE_BAND_HZ[1])} "

@@ -211,6 +211,24 @@ def test_no_cutoff_when_the_spectrum_reaches_nyquist(rate: int, exponent: float)
     assert v["spectrum.cutoff_slope_db"] is None
 
 
+def test_a_low_pass_in_the_chain_cuts_every_passage() -> None:
+    v = analyse(coloured_noise(12.0, 44100, 1.0, top_hz=11000)).values
+    assert v["spectrum.cutoff_segments_pct"] == 100.0
+
+
+def test_a_cliff_in_some_passages_only_is_not_the_chain_s() -> None:
+    """Loud passages low-passed at 5 kHz (a synth's filter) between quiet full-band ones:
+    the long-term spectrum ends in the cliff, but half of the passages do not."""
+    rate = 44100
+    loud = coloured_noise(12.0, rate, 1.0, top_hz=5000, seed=2)
+    quiet = coloured_noise(12.0, rate, 1.0, seed=3) * 10 ** (-35 / 20)
+    second = np.arange(loud.size) / rate
+    x = np.where((second // 3) % 2 == 0, loud, quiet)
+    v = analyse(x).values
+    assert v["spectrum.cutoff_hz"] == pytest.approx(5000, rel=0.05)
+    assert v["spectrum.cutoff_segments_pct"] == 50.0
+
+
 def test_tilt_ignores_the_bands_above_a_cutoff() -> None:
     v = analyse(coloured_noise(6.0, 44100, 1.0, top_hz=11000)).values
     assert v["spectrum.cutoff_hz"] == pytest.approx(11000, rel=0.04)

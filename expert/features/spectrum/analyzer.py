@@ -70,6 +70,8 @@ from expert.features.spectrum.sibilance import SibilanceMeter
 
 #: Frame length at 44.1 kHz; other rates scale it to keep the same resolution in Hz.
 FRAME_AT_44K1 = 8192
+#: Every how many windows the cutoff's persistence is read: windows that do not overlap.
+WINDOWS_PER_SEGMENT = TimeGrid.WINDOW_TICKS // TimeGrid.HOP_TICKS
 #: Ticks per group: the largest unit of which every window is a whole number.
 GROUP_TICKS = math.gcd(TimeGrid.WINDOW_TICKS, TimeGrid.HOP_TICKS)
 #: Completed groups held before their per-group work is done in one vectorized batch.
@@ -193,9 +195,11 @@ class SpectralAnalyzer(Analyzer):
         self._open = (np.zeros((channels, n_bins)), np.zeros(n_bins))
         self._open_frames = 0
         self._pending: list[tuple[int, np.ndarray, np.ndarray, int]] = []
-        # Per group results: ids, band sums, stereo sums [M^2, S^2, Re(M S*)], frames.
+        # Per group results: ids, band sums, stereo sums [M^2, S^2, Re(M S*)], frames, and
+        # the power of the cutoff grid's cells (float32: some 1.2 kB per second).
         self._group_ids: list[np.ndarray] = []
         self._group_bands: list[np.ndarray] = []
+        self._group_cut: list[np.ndarray] = []
         self._group_stereo: list[np.ndarray] = []
         self._group_frames: list[np.ndarray] = []
         # Whole file: per-bin sums, resonance statistics, sample sums L^2, R^2, (L-R)^2.
@@ -277,6 +281,7 @@ class SpectralAnalyzer(Analyzer):
         stereo = np.column_stack([power[:, 0] @ audible, power[:, -1] @ audible, cross @ audible])
         self._group_ids.append(ids)
         self._group_bands.append(bands)
+        self._group_cut.append(np.asarray(mean @ self.layout.cut, dtype=np.float32))
         self._group_stereo.append(stereo)
         self._group_frames.append(frames)
         active = bands[:, self.layout.total] / frames >= _SILENCE_POWER
@@ -309,8 +314,10 @@ class SpectralAnalyzer(Analyzer):
             np.add.at(bands, ids, np.concatenate(self._group_bands))
             np.add.at(frames, ids, np.concatenate(self._group_frames))
         stereo = np.zeros((n_groups, 3))
+        cut = np.zeros((n_groups, len(self.layout.cut_centres)))
         if self._group_ids:
             np.add.at(stereo, ids, np.concatenate(self._group_stereo))
+            np.add.at(cut, ids, np.concatenate(self._group_cut))
         win_bands = _window_sums(bands, spans)
         with np.errstate(divide="ignore", invalid="ignore"):
             silent = ~(_window_sums(bands[:, [self.layout.total]], spans)[:, 0]
@@ -318,10 +325,23 @@ class SpectralAnalyzer(Analyzer):
 
         out = Measurements()
         cut_hz = self._spectrum_track(bands.sum(axis=0), out)
+        out.values["spectrum.cutoff_segments_pct"] = self._cutoff_segments_pct(
+            _window_sums(cut, spans), silent) if cut_hz is not None else None
         self._spectrum_windows(win_bands, silent, cut_hz, out)
         self._sibilance_values(silent, out)
         self._stereo(stereo.sum(axis=0), _window_sums(stereo, spans), silent, out)
         return out
+
+    def _cutoff_segments_pct(self, windows_cut: np.ndarray, silent: np.ndarray) -> float | None:
+        """Share of the non-silent, non-overlapping 3 s windows whose own spectrum ends in a
+        cliff (a cutoff by the track's test, at any frequency)."""
+        lay = self.layout
+        segments = [w for w in range(0, len(windows_cut), WINDOWS_PER_SEGMENT) if not silent[w]]
+        if not segments:
+            return None
+        cliffs = sum(cutoff(windows_cut[w] / np.diff(lay.cut_edges), lay.cut_centres,
+                            lay.cut_edges, self.nyquist_hz)[0] is not None for w in segments)
+        return round(100.0 * cliffs / len(segments), 1)
 
     def _long_term_mean(self) -> np.ndarray:
         """Long-term power per bin, the mean of L and R (|M|^2 + |S|^2)."""
