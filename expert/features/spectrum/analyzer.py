@@ -314,10 +314,11 @@ class SpectralAnalyzer(Analyzer):
             np.add.at(bands, ids, np.concatenate(self._group_bands))
             np.add.at(frames, ids, np.concatenate(self._group_frames))
         stereo = np.zeros((n_groups, 3))
-        cut = np.zeros((n_groups, len(self.layout.cut_centres)))
+        cut = np.zeros((n_groups, len(self.layout.cut_centres)), dtype=np.float32)
         if self._group_ids:
             np.add.at(stereo, ids, np.concatenate(self._group_stereo))
             np.add.at(cut, ids, np.concatenate(self._group_cut))
+            self._group_cut = []
         win_bands = _window_sums(bands, spans)
         with np.errstate(divide="ignore", invalid="ignore"):
             silent = ~(_window_sums(bands[:, [self.layout.total]], spans)[:, 0]
@@ -326,21 +327,24 @@ class SpectralAnalyzer(Analyzer):
         out = Measurements()
         cut_hz = self._spectrum_track(bands.sum(axis=0), out)
         out.values["spectrum.cutoff_segments_pct"] = self._cutoff_segments_pct(
-            _window_sums(cut, spans), silent) if cut_hz is not None else None
+            cut, spans, silent) if cut_hz is not None else None
         self._spectrum_windows(win_bands, silent, cut_hz, out)
         self._sibilance_values(silent, out)
         self._stereo(stereo.sum(axis=0), _window_sums(stereo, spans), silent, out)
         return out
 
-    def _cutoff_segments_pct(self, windows_cut: np.ndarray, silent: np.ndarray) -> float | None:
+    def _cutoff_segments_pct(self, groups_cut: np.ndarray, spans: list[tuple[int, int]],
+                             silent: np.ndarray) -> float | None:
         """Share of the non-silent, non-overlapping 3 s windows whose own spectrum ends in a
         cliff (a cutoff by the track's test, at any frequency)."""
         lay = self.layout
-        segments = [w for w in range(0, len(windows_cut), WINDOWS_PER_SEGMENT) if not silent[w]]
+        segments = [spans[w] for w in range(0, len(spans), WINDOWS_PER_SEGMENT) if not silent[w]]
         if not segments:
             return None
-        cliffs = sum(cutoff(windows_cut[w] / np.diff(lay.cut_edges), lay.cut_centres,
-                            lay.cut_edges, self.nyquist_hz)[0] is not None for w in segments)
+        width = np.diff(lay.cut_edges)
+        cliffs = sum(cutoff(groups_cut[a:b].sum(axis=0, dtype=np.float64) / width,
+                            lay.cut_centres, lay.cut_edges, self.nyquist_hz)[0] is not None
+                     for a, b in segments)
         return round(100.0 * cliffs / len(segments), 1)
 
     def _long_term_mean(self) -> np.ndarray:
