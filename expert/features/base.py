@@ -120,3 +120,15 @@ def db(power_ratio: float | np.ndarray, floor_db: float = -200.0) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = 10.0 * np.log10(np.maximum(power_ratio, 10.0 ** (floor_db / 10.0)))
     return float(out) if np.ndim(out) == 0 else out
+
+
+def running(ufunc: np.ufunc, x: np.ndarray, width: int, before: int) -> np.ndarray:
+    """Running ``ufunc`` (min or max) over ``width`` values along the last axis, ``before``
+    of them to the left; the edges repeat the first and last values."""
+    n = x.shape[-1]
+    pad = [(0, 0)] * (x.ndim - 1) + [(before, width - 1 - before)]
+    padded = np.pad(x, pad, mode="edge")
+    out = padded[..., :n].copy()
+    for k in range(1, width):
+        ufunc(out, padded[..., k : k + n], out=out)
+    return out
