@@ -40,6 +40,7 @@ def timed(tree: str | None, folder: Path, jobs: int) -> float:
     env = dict(os.environ)
     if tree:
         env["PYTHONPATH"] = tree
+        env["PYTHONSAFEPATH"] = "1"  # else ``-m`` puts the current folder (a checkout?) first
     cmd = [sys.executable, "-m", "expert.cli", "diagnose", str(folder), "--jobs", str(jobs),
            "--no-cache", "--format", "json", "--output", os.devnull]
     start = time.perf_counter()

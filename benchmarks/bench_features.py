@@ -239,10 +239,15 @@ def report(title: str, results: dict[str, Result]) -> None:
 
 def with_trees(trees: list[Path], name: str,
                cmd: list[str]) -> dict[str, tuple[list[str], dict[str, str] | None]]:
-    """``cmd`` once per checkout (``PYTHONPATH=TREE``), or as installed without ``--tree``."""
+    """``cmd`` once per checkout (``PYTHONPATH=TREE``), or as installed without ``--tree``.
+
+    ``PYTHONSAFEPATH``: ``python -m`` otherwise puts the current folder first on the path,
+    so a run started inside a checkout would time that checkout under every name.
+    """
     if not trees:
         return {name: (cmd, None)}
-    return {f"{name} [{tree.name}]": (cmd, {**os.environ, "PYTHONPATH": str(tree)})
+    return {f"{name} [{tree.name}]": (cmd, {**os.environ, "PYTHONPATH": str(tree),
+                                            "PYTHONSAFEPATH": "1"})
             for tree in trees}
 
 

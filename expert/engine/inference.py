@@ -520,9 +520,47 @@ class _Tracer:
         self.engine = engine
         self.notes = notes
         self._track: dict[str, Any] | None = None  # track values, made on first use
+        # A report needs the traces of its diagnoses and near misses only: each is built
+        # when first asked for (all of them cost ~20 ms a file).
+        self._raw_by_id = {raw.rule.id: raw for raw in raws}
+        self._built: dict[str, RuleTrace] = {}
+        self._nearest: dict[str, tuple[int | None, float]] = {}
 
     def traces(self) -> dict[str, RuleTrace]:
-        return {raw.rule.id: self._trace(raw) for raw in self.raws}
+        return {rule_id: self._record(raw) for rule_id, raw in self._raw_by_id.items()}
+
+    def trace(self, rule_id: str) -> RuleTrace | None:
+        """The record of one rule (None for an id the engine did not evaluate)."""
+        raw = self._raw_by_id.get(rule_id)
+        return None if raw is None else self._record(raw)
+
+    def _record(self, raw: _Raw) -> RuleTrace:
+        if raw.rule.id not in self._built:
+            self._built[raw.rule.id] = self._trace(raw)
+        return self._built[raw.rule.id]
+
+    def _nearest_window(self, raw: _Raw) -> tuple[int | None, float]:
+        """(window nearest to firing, or None for a track rule; its distance) of an
+        evaluated rule."""
+        if raw.rule.id not in self._nearest:
+            import numpy as np
+
+            dist = np.asarray(distance(raw.rule.when.root, raw.rec), dtype=float)
+            index: int | None = None
+            if dist.ndim and dist.size:
+                finite = np.where(np.isnan(dist), np.inf, dist)
+                index = int(np.argmin(finite))
+                best = float(finite[index])
+            else:
+                best = float(dist) if dist.size else _NAN
+            self._nearest[raw.rule.id] = (index, best)
+        return self._nearest[raw.rule.id]
+
+    def _distance(self, raw: _Raw) -> float | None:
+        """A rule trace's ``distance``: None when the rule was not evaluated."""
+        if raw.rec is None:
+            return None
+        return finite_or_none(self._nearest_window(raw)[1], ndigits=4)
 
     def _trace(self, raw: _Raw) -> RuleTrace:
         rule = raw.rule
@@ -537,15 +575,8 @@ class _Tracer:
             return trace
         import numpy as np
 
-        dist = np.asarray(distance(rule.when.root, raw.rec), dtype=float)
-        index: int | None = None
-        if dist.ndim and dist.size:
-            finite = np.where(np.isnan(dist), np.inf, dist)
-            index = int(np.argmin(finite))
-            best = float(finite[index])
-        else:
-            best = float(dist) if dist.size else _NAN
-        trace.distance = finite_or_none(best, ndigits=4)
+        index = self._nearest_window(raw)[0]
+        trace.distance = self._distance(raw)
         starts = self.facts.window_starts_s
         for node, names in zip(rule.when.conditions, rule.when.condition_descriptors,
                                strict=True):
@@ -574,14 +605,16 @@ class _Tracer:
             self._track = self.facts.track_env()
         return _plain(self._track.get(name, _NAN))
 
-    def near_misses(self, traces: Mapping[str, RuleTrace]) -> list[NearMiss]:
+    def near_misses(self) -> list[NearMiss]:
         out: list[NearMiss] = []
         limit = self.engine.near_miss_distance
         for raw in self.raws:
-            t = traces[raw.rule.id]
-            if (raw.status != "not_fired" or not raw.rule.reported or t.distance is None
-                    or t.distance > limit or not self.engine.selector.enabled(raw.rule)):
+            if raw.status != "not_fired" or not raw.rule.reported:
                 continue
+            gap = self._distance(raw)
+            if gap is None or gap > limit or not self.engine.selector.enabled(raw.rule):
+                continue
+            t = self._record(raw)
             out.append(NearMiss(rule_id=t.rule_id, problem=t.conclusion,
                                 title=raw.rule.spec.title, distance=t.distance,
                                 failed=[c for c in t.conditions if c.outcome is False]))

@@ -183,16 +183,22 @@ class EngineResult(BaseModel):
     def near_misses(self) -> list[NearMiss]:
         """Reported rules that did not fire but came close, nearest first."""
         if self._near is None:
-            self._near = self._tracer.near_misses(self.traces) if self._tracer else []
+            self._near = self._tracer.near_misses() if self._tracer else []
         return self._near
 
     def held_conditions(self) -> dict[str, list[Condition]]:
         """Per diagnosis (by rule id), the conditions that held in every rule behind it
         (``merged``): its evidence as observed value, threshold and margin."""
         return {d.rule_id: [c for rid in self.merged.get(d.rule_id, [d.rule_id])
-                            if rid in self.traces
-                            for c in self.traces[rid].conditions if c.outcome]
+                            if (trace := self._trace(rid)) is not None
+                            for c in trace.conditions if c.outcome]
                 for d in self.diagnoses}
+
+    def _trace(self, rule_id: str) -> RuleTrace | None:
+        """One rule's record, without building every other rule's when none is built yet."""
+        if self._traces is None and self._tracer is not None:
+            return self._tracer.trace(rule_id)
+        return self.traces.get(rule_id)
 
     def trace_dump(self) -> dict[str, Any]:
         """JSON-ready reasoning (traces, near misses, findings, merges, explained symptoms)."""

@@ -120,3 +120,21 @@ def db(power_ratio: float | np.ndarray, floor_db: float = -200.0) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = 10.0 * np.log10(np.maximum(power_ratio, 10.0 ** (floor_db / 10.0)))
     return float(out) if np.ndim(out) == 0 else out
+
+
+def running(ufunc: np.ufunc, x: np.ndarray, width: int, before: int) -> np.ndarray:
+    """Running ``ufunc`` (min or max) over ``width`` values along the last axis, ``before``
+    of them to the left; the edges repeat the first and last values.
+
+    By doubling: the extreme of spans of 1, 2, 4 ... values, then of the two largest spans
+    that together cover the window (they may overlap: min and max do not mind), in about
+    log2(width) array operations instead of width.
+    """
+    n = x.shape[-1]
+    pad = [(0, 0)] * (x.ndim - 1) + [(before, width - 1 - before)]
+    span = np.pad(x, pad, mode="edge")  # span[i]: the extreme of padded[i : i + size]
+    size = 1
+    while 2 * size <= width:
+        span = ufunc(span[..., :-size], span[..., size:])
+        size *= 2
+    return ufunc(span[..., :n], span[..., width - size:width - size + n])

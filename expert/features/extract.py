@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -84,6 +85,13 @@ def _child(conn: Any, source: AudioSource, paths: Sequence[str]) -> None:
     conn.close()
 
 
+def _receive(conn: Any, into: list[bytes]) -> None:
+    try:
+        into.append(conn.recv_bytes())
+    except EOFError:  # the child died before sending: reported by the caller
+        pass
+
+
 def extract(
     path: str | os.PathLike[str],
     *,
@@ -115,9 +123,18 @@ def extract(
         child = ctx.Process(target=_child, args=(sender, source, groups[1]), daemon=True)
         child.start()
         sender.close()
+        # Take the child's result as soon as it is sent: a pipe holds 64 KB, so otherwise the
+        # child waits, holding all of its memory, until the parent's group has finished.
+        received: list[bytes] = []
+        reader = threading.Thread(target=_receive, args=(receiver, received), daemon=True)
+        reader.start()
         measurements += _run_group(source, groups[0])
-        status, payload = pickle.loads(receiver.recv_bytes())
+        reader.join()
         child.join()
+        if not received:
+            raise RuntimeError(f"analysis worker ended without a result (exit code "
+                               f"{child.exitcode})")
+        status, payload = pickle.loads(received[0])
         if status == "error":
             raise payload
         if status == "crash":

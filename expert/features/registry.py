@@ -36,10 +36,10 @@ class Family:
 
 
 # Process groups of similar cost. Measured CPU on a 4-minute stereo file: loudness 0.28 s and
-# spectral 0.31 s (+ 0.2 s to import scipy.fft) against artifacts 0.40 s (+ 0.23 s to import
-# scipy.ndimage); each group also decodes (0.11 s). Extraction wall time, median of 7: this
-# split 1.22 s, loudness + artifacts | spectral 1.39 s, loudness | artifacts + spectral 1.36 s,
-# one process 1.57 s. Re-measure when an analyzer's cost changes much.
+# spectral 0.31 s (+ 0.2 s to import scipy.fft) against artifacts 0.40 s (no scipy: the child
+# of a long file stays small); each group also decodes (0.11 s). Extraction wall time, median
+# of 7: this split 1.22 s, loudness + artifacts | spectral 1.39 s, loudness | artifacts +
+# spectral 1.36 s, one process 1.57 s. Re-measure when an analyzer's cost changes much.
 FAMILIES: tuple[Family, ...] = (
     Family("loudness", "expert.features.loudness.analyzer:LoudnessAnalyzer", ("loudness",), 0),
     Family("spectrum", "expert.features.spectrum.analyzer:SpectralAnalyzer",

@@ -105,10 +105,17 @@ class SegmentReducer:
         return BlockSegments(starts, reduced)
 
     def result(self, rows: int = 1) -> list[np.ndarray]:
-        """Each quantity's reductions, (rows, segments); ``rows`` shapes the empty result."""
+        """Each quantity's reductions, (rows, segments); ``rows`` shapes the empty result.
+
+        The chunks are merged into the arrays returned, which the reducer keeps in their
+        place (a long file's per-step sums are held once, not twice): read them before the
+        next ``add``, which may extend their last segment.
+        """
         if not self._chunks:
             return [np.zeros((rows, 0)) for _ in self.reduces]
-        return [np.concatenate(chunks, axis=1) for chunks in self._chunks]
+        merged = [np.concatenate(chunks, axis=1) for chunks in self._chunks]
+        self._chunks = [[m] for m in merged]
+        return merged
 
     def take_complete(self, *, final: bool = False) -> tuple[int, list[np.ndarray]]:
         """(index of the first, reductions) of the segments not handed over yet that are

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy.signal import butter, sosfilt
@@ -405,3 +408,12 @@ def test_any_rate_and_channel_count(rate: int, channels: int) -> None:
     assert hissy["artifacts.noise_bands"] >= 3
     assert (hissy["artifacts.hiss_db"] is None) == (rate / 2 <= 4000)
     assert all(not isinstance(val, float) or np.isfinite(val) for val in v.values())
+
+
+def test_artifacts_do_not_import_scipy() -> None:
+    """The artifacts run in the child process of a long file: scipy.linalg and
+    scipy.ndimage would add some 26 MB to its memory (README, "Speed and memory")."""
+    code = "import sys, expert.features.artifacts.analyzer; print('scipy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"

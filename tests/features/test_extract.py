@@ -3,12 +3,16 @@ processes (``expert.features.extract``: files from ``PARALLEL_MIN_S`` on are spl
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from typing import Any
 
 import numpy as np
 import pytest
 
 from expert.features import extract as extract_module
+from expert.features.base import Measurements
 from expert.features.registry import process_groups
 from tests.conftest import music_like
 from tests.features.signals import add_clicks, music
@@ -64,3 +68,33 @@ def test_reported_values_lie_inside_their_declared_gates(write_wav: Any) -> None
             gate = CATALOGUE[key].gate
             assert gate is None or not any(
                 v is not None and outside_gate(v, gate) for v in values), key
+
+
+def test_child_exits_as_soon_as_its_result_is_sent(
+    write_wav: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child's result is read while the parent still analyses: a result larger than a
+    pipe holds (64 KB) must not keep the child, and all its memory, waiting."""
+    parent = os.getpid()
+    run_group = extract_module._run_group
+    child_alive_after_parent_group: list[bool] = []
+    others = set(multiprocessing.active_children())  # any left by other tests
+
+    def ours() -> set[Any]:
+        return set(multiprocessing.active_children()) - others
+
+    def run(source: Any, paths: Any) -> Any:
+        result = run_group(source, paths)
+        if os.getpid() != parent:
+            return [*result, Measurements(notes=["x" * 300_000])]  # a result over 64 KB
+        deadline = time.monotonic() + 20.0
+        while ours() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child_alive_after_parent_group.append(bool(ours()))
+        return result
+
+    monkeypatch.setattr(extract_module, "_run_group", run)
+    monkeypatch.setattr(extract_module, "PARALLEL_MIN_S", 1.0)
+    features = extract_module.extract(write_wav("song.wav", music_like(3.0)), parallel=True)
+    assert child_alive_after_parent_group == [False]
+    assert "x" * 300_000 in features.notes  # and its result still arrived

@@ -35,7 +35,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_toeplitz
 
 from expert.features.artifacts.events import CELLS_PER_TICK, EventLog
 from expert.features.detectors import ClickThresholds
@@ -63,6 +62,8 @@ class ClickVerifier:
         self.log = EventLog()
         self.window = int(round(self.WINDOW_MS * rate_hz / 1000))
         self.fit = int(round(self.LPC_FIT_MS * rate_hz / 1000))
+        order = np.arange(self.LPC_ORDER)
+        self._lags = np.abs(order[:, None] - order[None, :])  # the Toeplitz matrix's lags
         self._keep = max(int(self.HISTORY_S * rate_hz), self.window + self.fit + 64)
         self._tail = np.zeros((channels, 0), np.float32)
         self._tail_start = 0  # global sample index of the first carried sample
@@ -119,7 +120,8 @@ class ClickVerifier:
         fit = s[i - self.fit - 4:i - 4]
         r = np.array([fit[:fit.size - lag] @ fit[lag:] for lag in range(p + 1)])
         r[0] = r[0] * (1 + 1e-6) + 1e-12  # white-noise correction: a stable predictor
-        a = solve_toeplitz(r[:p], r[1:p + 1])
+        # The normal equations; numpy's solver spares this process importing scipy.linalg.
+        a = np.linalg.solve(r[self._lags], r[1:p + 1])
         seg = s[i - self.fit - 4 - p:hi - first]
         past = np.lib.stride_tricks.sliding_window_view(seg, p)[:-1, ::-1]
         err = seg[p:] - past @ a

@@ -12,8 +12,8 @@ from collections import defaultdict
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.ndimage import maximum_filter1d
 
+from expert.features.base import running
 from expert.features.detectors import ClickThresholds, ClipThresholds, DropoutThresholds
 
 #: The detectors' fine time grid: 1 ms cells, a hundred to each 100 ms tick of ``TimeGrid``
@@ -147,8 +147,8 @@ def _context_max(a: np.ndarray, w: int) -> np.ndarray:
     """For each column i of ``a`` (rows, n, values >= 0) with w columns on both sides: the
     largest value of columns i-w..i-2 and i+2..i+w. Shape (rows, n - 2w)."""
     n = a.shape[1]
-    # Running max over w - 1 columns, anchored at its last column (van Herk, O(n)).
-    run = maximum_filter1d(a, w - 1, axis=1, origin=(w - 2) // 2, mode="nearest")
+    # Running max over w - 1 columns, anchored at its last column.
+    run = running(np.maximum, a, w - 1, w - 2)
     # Columns i-w..i-2 end at i-2; columns i+2..i+w end at i+w.
     return np.maximum(run[:, w - 2:n - w - 2], run[:, 2 * w:])
 

@@ -54,7 +54,7 @@ from expert.descriptors.stereo import (
 )
 from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.descriptors.values import finite_or_none
-from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
+from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, running
 from expert.features.spectrum.shape import (
     SEGMENT_EXCESS_DB,
     cutoff,
@@ -524,19 +524,8 @@ def _opening(power: np.ndarray, width: int) -> np.ndarray:
     broader bumps such as resonances at their full height.
     """
     low = (width - 1) // 2
-    eroded = _running(np.minimum, power, width, low)
-    return _running(np.maximum, eroded, width, width - 1 - low)
-
-
-def _running(ufunc: np.ufunc, x: np.ndarray, width: int, before: int) -> np.ndarray:
-    """Running ``ufunc`` (min or max) over ``width`` values, ``before`` of them to the left."""
-    n = x.shape[-1]
-    pad = [(0, 0)] * (x.ndim - 1) + [(before, width - 1 - before)]
-    padded = np.pad(x, pad, mode="edge")
-    out = padded[..., :n].copy()
-    for k in range(1, width):
-        ufunc(out, padded[..., k : k + n], out=out)
-    return out
+    eroded = running(np.minimum, power, width, low)
+    return running(np.maximum, eroded, width, width - 1 - low)
 
 
 def _window_sums(per_group: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:

@@ -117,11 +117,13 @@ class SibilanceMeter:
         empty = np.full(len(spans), np.nan)
         if not self.defined or not self._frames:
             return None, None, empty
-        sums = np.concatenate(self._frames).astype(np.float64)
-        self._frames = []
         kernel = np.ones(SIBILANCE_SMOOTH_FRAMES) / SIBILANCE_SMOOTH_FRAMES
-        smooth = np.stack([np.convolve(c, kernel, mode="same") for c in sums.T], axis=1)
-        high_mid, band, air, weighted, total = smooth.T
+        # One column at a time: an hour of frames is 12 MB per float64 copy of all five.
+        high_mid, band, air, weighted, total = (
+            np.convolve(np.concatenate([f[:, j] for f in self._frames]).astype(np.float64),
+                        kernel, mode="same")
+            for j in range(self._frames[0].shape[1]))
+        self._frames = []
         reference = np.maximum(high_mid, SIBILANCE_AIR_WEIGHT * air)
         active = (total >= _SILENCE_POWER) & (band > 0) & (reference > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
