@@ -5,8 +5,9 @@ measurements of the file (``corpus.real.meter``), those of the source's ``norm``
 and the spread of the clean sources (``spread.yaml``). Each rule is written once here and
 explained, with its source, in ``corpus/README.md``. A label is the strongest of what the
 recipe says and what the meter says (present > unknown > absent), except that an injected
-tonal problem is present only when the meter sees it (a band-share change of at least
-``TONAL_PRESENT_DB``); otherwise it is unknown.
+problem the meter must see is present only when it does: a tonal one (a band-share change
+of at least ``TONAL_PRESENT_DB``), a true peak over the ceiling (``TP_CEILING_DBTP``);
+otherwise it is unknown.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ HOT_UNKNOWN_LUFS = -13.0  # 1 LU over: within meter and gating differences
 QUIET_PRESENT_LUFS = -20.0  # 6 LU under; also under AES TD1004's -16 LUFS maximum by 4 LU
 QUIET_UNKNOWN_LUFS = -16.0  # AES TD1004 recommends at most -16 LUFS for streaming: above it,
 #                              a quieter master is within practice; -16..-20 is a gray zone
+TP_CEILING_DBTP = -1.0  # contract: the streaming profile's true-peak ceiling (EBU R128)
 TP_PRESENT_DBTP = -0.5  # 0.5 dB over the -1 dBTP ceiling (EBU Tech 3341 TP tolerance +0.2/-0.4)
 TP_UNKNOWN_DBTP = -1.3
 CLIP_PRESENT_RUNS = 10  # runs of >= 3 samples at full scale
@@ -157,6 +159,11 @@ def label(
             if change < TONAL_PRESENT_DB:
                 lab.force(key, UNKNOWN, f"injected ({injected}) but the {band} share moved "
                           f"{change:+.1f} dB (< {TONAL_PRESENT_DB})")
+    # A limiter on sample peaks leaves the inter-sample peaks over only where the music
+    # reached it: an excerpt that did not stays under the ceiling, whatever was injected.
+    if "true_peak_over" in present and (tp is None or tp <= TP_CEILING_DBTP):
+        lab.force("true_peak_over", UNKNOWN, f"injected ({injected}) but the true peak is {tp} "
+                  f"dBTP, not over the {TP_CEILING_DBTP} dBTP ceiling")
     for key, why in NEVER_ASSERTED.items():
         if key in lab.state:
             lab.force(key, UNKNOWN, why)

@@ -113,6 +113,16 @@ def test_a_tonal_injection_the_meter_cannot_see_is_unknown() -> None:
     assert state["muddy"] == labels.PRESENT
 
 
+def test_an_injected_true_peak_the_meter_reads_under_the_ceiling_is_unknown() -> None:
+    quiet = dict(meter.measure(inject.normalise(_music())[0]))
+    assert quiet["true_peak_dbtp"] <= labels.TP_CEILING_DBTP
+    assert _labels(quiet, present=["true_peak_over"], clean=False)["true_peak_over"] == \
+        labels.UNKNOWN
+    over = {**quiet, "true_peak_dbtp": -0.8}  # over the ceiling, under the meter's own line
+    assert _labels(over, present=["true_peak_over"], clean=False)["true_peak_over"] == \
+        labels.PRESENT
+
+
 def test_cutoff_of_a_low_passed_signal() -> None:
     x = inject.lowpass(_music(), np.random.default_rng(0), 11000)
     freqs, power, _ = meter.spectra(x)
