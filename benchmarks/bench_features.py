@@ -91,18 +91,12 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _rss_kb(pid: int) -> int:
+def _proc_kb(pid: int, name: str, field: str) -> int:
+    """A kB figure of /proc/PID/NAME (``VmRSS:`` of status, ``Pss:`` of smaps_rollup); 0
+    once the process is gone."""
     try:
-        with open(f"/proc/{pid}/status") as f:
-            return next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return 0
-
-
-def _pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+        with open(f"/proc/{pid}/{name}") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith(field)), 0)
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return 0
 
@@ -125,8 +119,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, f
                 break
             if sample % 5 == 0:
                 pids = _tree(proc.pid)
-                peak_pss = max(peak_pss, sum(_pss_kb(p) for p in pids))
-            peak_rss = max(peak_rss, sum(_rss_kb(p) for p in pids))
+                peak_pss = max(peak_pss, sum(_proc_kb(p, "smaps_rollup", "Pss:") for p in pids))
+            peak_rss = max(peak_rss, sum(_proc_kb(p, "status", "VmRSS:") for p in pids))
             time.sleep(0.01)
         wall = time.perf_counter() - start
         if proc.returncode != 0:

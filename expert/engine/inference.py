@@ -223,8 +223,8 @@ class Engine:
                 fired.append((raw, self._diagnosis(raw, env, wenv)))
 
         result = self._report(fired, producers)
-        result.family = env["profile.family"] if self.profile.envelope_union else None
         if self.profile.envelope_union:
+            result.family = env["profile.family"]
             result.family_choice = family_choice(self.profile, env)
         result.findings = [
             DerivedFinding(name=name, certainty=round(combine_all(values), 4),

@@ -202,11 +202,12 @@ def judged_envelope(profile: Profile, family: str | None,
     flat = family_values(profile, family) if family else profile.envelope_union
     if not flat:
         return None
-    known = family is not None and family.split(FAMILY_OR)[0] in profile.family_envelopes
+    names = family.split(FAMILY_OR) if family else []
+    known = bool(names) and names[0] in profile.family_envelopes
     entries = sorted({k.rsplit(".", 1)[0] for k in flat})
     stats = {e: EnvelopeRange(**{s: flat[f"{e}.{s}"] for s in ENVELOPE_STATS}) for e in entries
              if all(f"{e}.{s}" in flat for s in ENVELOPE_STATS)}
-    curve = _curves_union(profile, family.split(FAMILY_OR)) if known and family else {}
+    curve = _curves_union(profile, names) if known else {}
     return FileEnvelope(family=family if known and family else "union",
                         source=profile.envelope_source, chosen=chosen, stats=stats,
                         third_octave_db=curve)

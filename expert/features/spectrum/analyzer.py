@@ -148,6 +148,7 @@ class _Layout:
         # 1/48-octave cells from 250 Hz to Nyquist for the cutoff search.
         self.cut_edges, self.cut_centres = log_grid(250.0, nyquist_hz, CELLS_PER_OCTAVE)
         self.cut = overlap_weights(bins_hz, self.cut_edges[:-1], self.cut_edges[1:])
+        self.cut_width = np.diff(self.cut_edges)
 
 
 @lru_cache(maxsize=4)
@@ -341,8 +342,7 @@ class SpectralAnalyzer(Analyzer):
         segments = [spans[w] for w in range(0, len(spans), WINDOWS_PER_SEGMENT) if not silent[w]]
         if not segments:
             return None
-        width = np.diff(lay.cut_edges)
-        cliffs = sum(cutoff(groups_cut[a:b].sum(axis=0, dtype=np.float64) / width,
+        cliffs = sum(cutoff(groups_cut[a:b].sum(axis=0, dtype=np.float64) / lay.cut_width,
                             lay.cut_centres, lay.cut_edges, self.nyquist_hz)[0] is not None
                      for a, b in segments)
         return round(100.0 * cliffs / len(segments), 1)
@@ -367,7 +367,7 @@ class SpectralAnalyzer(Analyzer):
                 f"spectrum: bands above the Nyquist frequency ({self.nyquist_hz:g} Hz) are null"
             )
         long_term = self._long_term_mean()
-        cut_power = np.asarray(long_term @ lay.cut) / np.diff(lay.cut_edges)
+        cut_power = np.asarray(long_term @ lay.cut) / lay.cut_width
         cut_hz, drop_db, slope_db = cutoff(cut_power, lay.cut_centres, lay.cut_edges,
                                            self.nyquist_hz)
         values["spectrum.cutoff_hz"] = cut_hz
