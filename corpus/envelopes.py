@@ -42,7 +42,8 @@ def clean_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
             if e.get("case") in CLEAN_CASES and e.get("strength", "clean") == "clean"]
 
 
-def _measure_rows(manifest_path: Path, jobs: int) -> list[dict[str, Any]]:
+def measure_rows(manifest_path: Path, jobs: int) -> list[dict[str, Any]]:
+    """The learner's rows (with ``family`` and ``source``) of a manifest's clean controls."""
     from expert.pipeline import RunOptions, features_report, map_files
 
     manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
@@ -83,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if head.get("set") in FORBIDDEN_SETS:
         print("error: real-check is the held-out test of the envelopes", file=sys.stderr)
         return 2
-    rows = _measure_rows(manifest, args.jobs)
+    rows = measure_rows(manifest, args.jobs)
     doc = {
         "version": 1,
         "envelopes": {

@@ -2,15 +2,20 @@
 released music (``python -m corpus.envelopes``) and ``mixexpert profiles learn``.
 
 A row is one measured file: ``{"name", "values", "third", "centers"}`` where ``values`` are
-``values_of(descriptors)``. ``learn_family`` gives the 5th, 50th and 95th percentiles of
+``values_of(descriptors)``, and ``source`` where several files are cut from one master
+(else each file is its own). ``learn_family`` gives the 5th, 50th and 95th percentiles of
 every entry (``ENVELOPE_DESCRIPTORS`` and the contrasts ``ENVELOPE_CONTRASTS``) and of every
 band of ``spectrum.third_octave_db``, in the shape of ``rules.model.EnvelopeFamily``, so the
 rules judge a learned profile exactly as they judge the envelopes of released music.
-Percentiles are numpy's default (linear interpolation between order statistics).
+Percentiles are numpy's default (linear interpolation between order statistics). The
+entries' 5th and 95th are what the rules' thresholds stand on, so they are where a master
+of a new source is expected (prediction bounds, at least the sample's own percentiles);
+the 1/3-octave curves, which choose the family and locate an excess, are the sample's.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -56,11 +61,31 @@ def row_of(name: str, descriptors: Mapping[str, Any]) -> dict[str, Any]:
             "centers": descriptors.get("spectrum.third_octave_centers_hz")}
 
 
-def _stats(values: Sequence[float]) -> dict[str, float | int]:
+def _stats(values: Sequence[float], sources: int) -> dict[str, float | int]:
+    """p5/p50/p95 of ``values`` measured on ``sources`` independent masters: the outer two
+    widened to where a master of a new source falls (``_prediction_bounds``)."""
     arr = np.asarray(values, dtype=float)
-    p = np.percentile(arr, PERCENTILES)
-    pct = {f"p{q}": round(float(v), 2) for q, v in zip(PERCENTILES, p, strict=True)}
-    return {"n": int(arr.size), **pct}
+    p5, p50, p95 = (float(v) for v in np.percentile(arr, PERCENTILES))
+    if sources >= 2:
+        low, high = _prediction_bounds(arr, p50, sources)
+        p5, p95 = min(p5, low), max(p95, high)
+    return {"n": int(arr.size), "p5": round(p5, 2), "p50": round(p50, 2), "p95": round(p95, 2)}
+
+
+def _prediction_bounds(arr: np.ndarray, median: float, sources: int) -> tuple[float, float]:
+    """Normal-theory 90 % prediction bounds for one master of a source not in the sample
+    (Hahn & Meeker, "Statistical Intervals", Wiley 1991, ch. 4: mean +- t(0.95, n - 1)
+    s sqrt(1 + 1/n), n the sources), taken about the median with each side's own spread
+    (the RMS deviation of the values above, or below, it) so a skewed entry keeps its
+    shape. A sample's own 5th/95th percentiles are where its masters lie, and a new source
+    falls outside them far more often than 1 in 10: on 6 sources the interpolated 95th
+    percentile of a normal sample averages 1.1 sigma, not 1.645."""
+    from scipy.stats import t
+
+    k = float(t.ppf(0.95, sources - 1)) * math.sqrt(1.0 + 1.0 / sources)
+    above, below = arr[arr >= median] - median, median - arr[arr <= median]
+    return (median - k * float(np.sqrt(np.mean(below ** 2))),
+            median + k * float(np.sqrt(np.mean(above ** 2))))
 
 
 def learn_family(rows: Sequence[Mapping[str, Any]], family: str, sources: Sequence[str],
@@ -69,9 +94,10 @@ def learn_family(rows: Sequence[Mapping[str, Any]], family: str, sources: Sequen
     (or band) defined on fewer than ``min_values`` rows is left out."""
     stats: dict[str, Any] = {}
     for name in (*ENVELOPE_DESCRIPTORS, *ENVELOPE_CONTRASTS):
-        vals = [r["values"][name] for r in rows if r["values"].get(name) is not None]
-        if len(vals) >= min_values:
-            stats[name] = _stats(vals)
+        have = [r for r in rows if r["values"].get(name) is not None]
+        if len(have) >= min_values:
+            stats[name] = _stats([r["values"][name] for r in have],
+                                 len({r.get("source", r["name"]) for r in have}))
     thirds = [r["third"] for r in rows if r.get("third")]
     third: dict[str, Any] = {}
     if thirds:
@@ -191,7 +217,8 @@ def learned_profile(rows: Sequence[Mapping[str, Any]], name: str, folder: str,
     targets = learned_targets(stats, spec)
     small = len(kept) < spec.min_files
     notes = [f"{len(kept)} masters" + (f", a small sample (fewer than {spec.min_files}): the "
-                                       "5th and 95th percentiles are the extreme masters"
+                                       "5th and 95th percentiles are where a new master "
+                                       "is expected, wide for so few"
                                        if small else "")]
     if found:
         notes.append("left out as outliers: " + "; ".join(

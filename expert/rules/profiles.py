@@ -507,31 +507,49 @@ def resolve_profile(
         sources.append("reference tracks: " + ", ".join(reference_paths)
                        if reference_paths else "reference track")
     family = dest.family or gen.family
-    env: dict[str, float] = {}
-    fam_env: dict[str, dict[str, float]] = {}
-    curves: dict[str, dict[str, list[float | None]]] = {}
-    env_source = None
-    if env_spec is not None:
-        if family is not None and family not in env_spec.families:
-            raise RuleError(f"genre {gen.name!r}: no envelope for family {family!r}; known: "
-                            + ", ".join(sorted(env_spec.families)))
-        env = envelope_values(env_spec, family)
-        fam_env = {k: envelope_values(env_spec, k) for k in env_spec.families}
-        curves = {k: f.third_octave_db for k, f in env_spec.families.items()
-                  if f.third_octave_db}
-        fams = [family] if family else sorted(env_spec.families)
-        env_source = (f"{env_spec.source}; judged against "
-                      + (f"family {family}" if family else "the family nearest to each "
-                         "file's 1/3-octave spectrum, of " + ", ".join(fams)))
-        sources.append(env_source)
+    if env_spec is not None and family is not None and family not in env_spec.families:
+        raise RuleError(f"genre {gen.name!r}: no envelope for family {family!r}; known: "
+                        + ", ".join(sorted(env_spec.families)))
+    fields = _envelope_fields(env_spec, family)
+    if fields["envelope_source"]:
+        sources.append(fields["envelope_source"])
     if dest.codecs:
         sources.append(dest.codecs_source)
     return Profile(name=dest.name, title=dest.title, kind=dest.kind, codecs=dest.codecs,
                    genre=genre, reference=bool(reference_descriptors),
                    references=list(reference_paths), learned=learned, sources=sources,
-                   targets=targets, family=family, envelope_source=env_source,
-                   envelope=env, family_envelopes=fam_env, envelope_curves=curves,
-                   envelope_union=envelope_values(env_spec, None) if env_spec else {})
+                   targets=targets, family=family, **fields)
+
+
+def _envelope_fields(env_spec: EnvelopeFileSpec | None, family: str | None) -> dict[str, Any]:
+    """A ``Profile``'s envelope fields: ``family``'s envelope (or the union), every
+    family's, their curves, and where they come from."""
+    if env_spec is None:
+        return {"envelope_source": None, "envelope": {}, "family_envelopes": {},
+                "envelope_curves": {}, "envelope_union": {}}
+    fams = [family] if family else sorted(env_spec.families)
+    return {
+        "envelope_source": f"{env_spec.source}; judged against " + (
+            f"family {family}" if family else
+            "the family nearest to each file's 1/3-octave spectrum, of " + ", ".join(fams)),
+        "envelope": envelope_values(env_spec, family),
+        "family_envelopes": {k: envelope_values(env_spec, k) for k in env_spec.families},
+        "envelope_curves": {k: f.third_octave_db for k, f in env_spec.families.items()
+                            if f.third_octave_db},
+        "envelope_union": envelope_values(env_spec, None),
+    }
+
+
+def with_envelopes(profile: Profile, env_spec: EnvelopeFileSpec) -> Profile:
+    """``profile`` judged against other envelopes of released music (e.g. learned without
+    one source, to test them on it); its family must be one of theirs."""
+    if profile.family is not None and profile.family not in env_spec.families:
+        raise RuleError(f"no envelope for family {profile.family!r}; known: "
+                        + ", ".join(sorted(env_spec.families)))
+    fields = _envelope_fields(env_spec, profile.family)
+    sources = [fields["envelope_source"] if s == profile.envelope_source else s
+               for s in profile.sources]
+    return profile.model_copy(update={**fields, "sources": sources})
 
 
 #: Reference descriptors the targets are taken from: levels, band shares and dynamics.

@@ -26,8 +26,9 @@ def _write(folder: Path, name: str, data: np.ndarray) -> str:
 
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory: pytest.TempPathFactory) -> Report:
-    """A polarity-flipped loud mix, one with 2 s of silence before the music, a clean one
-    and a file that is no audio: in that input order."""
+    """A polarity-flipped loud mix, one with 2 s of silence before the music, a clean one,
+    one with 0.95 s of silence (just short of the 1 s that AR-leading-silence allows: a
+    near miss) and a file that is no audio: in that input order."""
     folder = tmp_path_factory.mktemp("mixes")
     flipped = np.clip(music_like(12.0) * 3.0, -1, 1)
     flipped[:, 1] *= -1
@@ -36,7 +37,9 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Report:
     broken = folder / "broken.wav"
     broken.write_bytes(b"RIFF0000WAVEjunk")
     paths = [_write(folder, "flipped.wav", flipped), _write(folder, "head.wav", head),
-             _write(folder, "clean.wav", music_like(12.0, seed=5) * 0.5), str(broken)]
+             _write(folder, "clean.wav", music_like(12.0, seed=5) * 0.5),
+             _write(folder, "almost.wav", np.concatenate(
+                 [silence[: int(0.95 * RATE)], music_like(10.0, seed=3) * 0.5])), str(broken)]
     return run_batch(paths, Session(RunOptions(use_cache=False)))
 
 

@@ -1,0 +1,122 @@
+"""How the envelopes of released music hold on music they were not learned from.
+
+    python benchmarks/bench_loso.py [CORPUS_SET_DIR] [--jobs 2] [--keys all|changed]
+
+`mixexpert eval` on real-dev judges each file against envelopes learned from real-dev's
+clean controls, its own source's master among them: an in-sample figure. Here every
+source's files are judged instead against envelopes learned without that source (leave
+one source out, the learner of `python -m corpus.envelopes`), as a record the envelopes
+never saw is judged. Prints the per-key F1 of both runs side by side, macro-F1, the clean
+controls with a false alarm and eval's clean false-alarm rate. The gap between the two is
+what in-sample tuning on real-dev hides; the held-out real-check is refused here, as in
+the learner (it is the test of the envelopes, never a fold of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+from corpus.envelopes import FORBIDDEN_SETS, measure_rows  # noqa: E402
+from expert.cli import build_parser  # noqa: E402
+from expert.commands.eval import SessionDetector  # noqa: E402
+from expert.engine import Engine  # noqa: E402
+from expert.evaluate.labels import load_manifest  # noqa: E402
+from expert.evaluate.scoring import Evaluation, outcomes_for, run_detector, score  # noqa: E402
+from expert.learning import PERCENTILES, learn  # noqa: E402
+from expert.rules.model import ENVELOPE_CONTRASTS, EnvelopeFileSpec  # noqa: E402
+from expert.rules.profiles import with_envelopes  # noqa: E402
+
+CONTROL_CASES = ("orig", "norm")
+
+
+def _alarmed_controls(evaluation: Evaluation) -> int:
+    return sum(1 for r in evaluation.results
+               if Path(r.path).stem in CONTROL_CASES and r.false_alarms)
+
+
+def _control_false_alarms(evaluation: Evaluation) -> Counter[str]:
+    """Per key, the clean controls it was reported on."""
+    return Counter(k for r in evaluation.results if Path(r.path).stem in CONTROL_CASES
+                   for k in r.false_alarms)
+
+
+def envelopes_without(rows: list[dict], source: str) -> EnvelopeFileSpec:
+    """The envelopes the learner makes from every clean row but ``source``'s."""
+    kept = [r for r in rows if r["source"] != source]
+    return EnvelopeFileSpec.model_validate({
+        "source": f"learned from {len(kept)} clean files without {source}",
+        "command": "benchmarks/bench_loso.py",
+        "percentiles": list(PERCENTILES),
+        "contrasts": {k: f"{a} - {b}" for k, (a, b) in ENVELOPE_CONTRASTS.items()},
+        "families": learn(kept),
+    })
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path, nargs="?",
+                        default=REPOSITORY / "corpus" / "cache" / "real-dev",
+                        help="a real set's folder (with manifest.yaml; default real-dev)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--keys", choices=("all", "changed"), default="all",
+                        help="print every key's row, or only those whose F1 differs")
+    parser.add_argument("--details", action="store_true",
+                        help="list the controls alarmed only with their source left out")
+    args = parser.parse_args()
+    manifest = load_manifest(args.corpus)
+    if manifest.set in FORBIDDEN_SETS or args.corpus.name in FORBIDDEN_SETS:
+        parser.error("real-check is the held-out test of the envelopes, never a fold")
+    paths = [manifest.resolve(entry) for entry in manifest.files]
+    rows = measure_rows(args.corpus / "manifest.yaml", args.jobs)
+
+    detector = SessionDetector(build_parser().parse_args(["eval", "--jobs", str(args.jobs)]))
+    session = detector.session
+    in_sample = score(outcomes_for(manifest, run_detector(detector, paths, jobs=args.jobs)))
+
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, entry in enumerate(manifest.files):
+        by_source[str(getattr(entry, "source", ""))].append(i)
+    learned_profile = session.profile
+    found: list[list[str] | None] = [None] * len(paths)
+    for source, mine in sorted(by_source.items()):
+        session.profile = with_envelopes(learned_profile, envelopes_without(rows, source))
+        session.engine = Engine(session.rulebase, session.profile)
+        results = run_detector(detector, [paths[i] for i in mine], jobs=args.jobs)
+        for i, result in zip(mine, results, strict=True):
+            found[i] = result
+    held_out = score(outcomes_for(manifest, found))
+
+    before = {p.problem: p for p in in_sample.problems}
+    alarms_in, alarms_out = _control_false_alarms(in_sample), _control_false_alarms(held_out)
+    print(f"{manifest.set or args.corpus}: {len(paths)} files, {len(by_source)} sources")
+    print(f"{'problem':26s} {'F1 in-sample':>13s} {'left out':>9s} "
+          f"{'controls alarmed in-sample':>27s} {'left out':>9s}")
+    for p in held_out.problems:
+        b = before[p.problem].f1
+        if args.keys == "changed" and b == p.f1 and \
+                alarms_in[p.problem] == alarms_out[p.problem]:
+            continue
+        print(f"{p.problem:26s} {'-' if b is None else f'{b:.2f}':>13s} "
+              f"{'-' if p.f1 is None else f'{p.f1:.2f}':>9s} "
+              f"{alarms_in[p.problem]:>27d} {alarms_out[p.problem]:>9d}")
+    if args.details:
+        inside = {r.path: set(r.false_alarms) for r in in_sample.results}
+        for r in held_out.results:
+            extra = sorted(set(r.false_alarms) - inside[r.path])
+            if Path(r.path).stem in CONTROL_CASES and extra:
+                print(f"  {Path(r.path).parent.name}/{Path(r.path).name}: {', '.join(extra)}")
+    for label, ev in (("in-sample", in_sample), ("left out", held_out)):
+        print(f"{label:10s}: macro-F1 {ev.macro_f1:.3f}, controls with a false alarm "
+              f"{_alarmed_controls(ev)}, clean false-alarm rate "
+              f"{ev.clean_false_alarm_rate:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
