@@ -22,6 +22,7 @@ from expert.rules.profiles import (
     judged_envelope,
     peak_excess,
     resolve_profile,
+    with_envelopes,
 )
 
 CENTERS = [31.5, 40, 50, 63, 80, 100, 125, 160, 200, 250, 315, 400, 500]
@@ -153,3 +154,23 @@ def test_learner_statistics_per_family():
     assert fam["third_octave_db"]["p50"] == [-6.0, -6.0, -6.0]
     assert learner.clean_entries({"files": [{"case": "norm"}, {"case": "dull"}]}) == [
         {"case": "norm"}]
+
+
+def test_a_profile_judged_against_other_envelopes_keeps_its_targets():
+    built_in = resolve_profile("streaming")
+    other = with_envelopes(built_in, SPEC)
+    assert other.targets == built_in.targets and other.family is None
+    assert sorted(other.family_envelopes) == ["bright", "dark"]
+    assert other.envelope_union["bass_vs_mid_db.p5"] == pytest.approx(-22.0)
+    assert other.envelope_union["bass_vs_mid_db.p95"] == pytest.approx(-6.0)
+    assert other.envelope_source.startswith("test; judged against the family nearest")
+    assert other.envelope_source in other.sources
+    assert built_in.envelope_source not in other.sources
+    assert len(other.sources) == len(built_in.sources)
+
+
+def test_a_genre_whose_family_the_other_envelopes_lack_is_refused():
+    from expert.errors import RuleError
+
+    with pytest.raises(RuleError, match="no envelope for family"):
+        with_envelopes(resolve_profile("streaming", genre="rock"), SPEC)
