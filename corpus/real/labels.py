@@ -6,8 +6,9 @@ and the spread of the clean sources (``spread.yaml``). Each rule is written once
 explained, with its source, in ``corpus/README.md``. A label is the strongest of what the
 recipe says and what the meter says (present > unknown > absent), except that an injected
 problem the meter must see is present only when it does: a tonal one (a band-share change
-of at least ``TONAL_PRESENT_DB``), a true peak over the ceiling (``TP_CEILING_DBTP``);
-otherwise it is unknown.
+of at least ``TONAL_PRESENT_DB``), a true peak over the ceiling (``TP_CEILING_DBTP``),
+a loss of mono compatibility (a correlation fallen by ``MONO_PRESENT_DROP``); otherwise it is
+unknown.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ WIDE_UNKNOWN_DB = -1.0  # side about as loud as mid: correlation near or below 0
 CORRELATION_UNKNOWN = 0.0
 HUM_UNKNOWN_DB = 20.0  # a mains line 20 dB over its neighbours (may be a musical note)
 TONAL_PRESENT_DB = 2.0
+#: An injected mono-compatibility problem is present only where the channels' correlation
+#: fell at least this much against the source's ``norm``: on real-dev, injections that do
+#: not touch the stereo image move it by up to 0.085 (95th percentile; by re-weighting the
+#: spectrum), and inverting one side of an uncorrelated part leaves it where it was.
+MONO_PRESENT_DROP = 0.1
 #: Tonal keys: band of ``meter.BANDS_HZ`` and the direction of the problem (+1 = too much).
 TONAL: dict[str, tuple[str, int]] = {
     "sub_rumble": ("sub", +1), "boomy": ("bass", +1), "weak_bass": ("bass", -1),
@@ -159,6 +165,12 @@ def label(
             if change < TONAL_PRESENT_DB:
                 lab.force(key, UNKNOWN, f"injected ({injected}) but the {band} share moved "
                           f"{change:+.1f} dB (< {TONAL_PRESENT_DB})")
+    if "poor_mono_compatibility" in present and reference is not None:
+        drop = reference["correlation"] - measured["correlation"]
+        if drop < MONO_PRESENT_DROP:
+            lab.force("poor_mono_compatibility", UNKNOWN, f"injected ({injected}) but the "
+                      f"channels' correlation fell {drop:+.3f} (< {MONO_PRESENT_DROP}) against "
+                      "the source's norm: nothing cancels in mono that did not before")
     # A limiter on sample peaks leaves the inter-sample peaks over only where the music
     # reached it: an excerpt that did not stays under the ceiling, whatever was injected.
     if "true_peak_over" in present and (tp is None or tp <= TP_CEILING_DBTP):

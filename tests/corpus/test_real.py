@@ -123,6 +123,18 @@ def test_an_injected_true_peak_the_meter_reads_under_the_ceiling_is_unknown() ->
         labels.PRESENT
 
 
+
+def test_an_injected_mono_loss_the_meter_cannot_see_is_unknown() -> None:
+    rng = np.random.default_rng(5)
+    apart = (rng.standard_normal((4 * SR, 2)) * 0.05).astype(np.float32)  # no common part
+    together = _music()  # mostly one signal on both sides
+    for part, seen in ((apart, labels.UNKNOWN), (together, labels.PRESENT)):
+        ref = meter.measure(part)
+        flipped = part * np.array([1.0, -1.0], dtype=np.float32)  # one side inverted
+        state = _labels(meter.measure(flipped), present=["poor_mono_compatibility"],
+                        reference=ref, clean=False)
+        assert state["poor_mono_compatibility"] == seen
+
 def test_cutoff_of_a_low_passed_signal() -> None:
     x = inject.lowpass(_music(), np.random.default_rng(0), 11000)
     freqs, power, _ = meter.spectra(x)
