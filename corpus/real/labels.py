@@ -26,8 +26,7 @@ QUIET_UNKNOWN_LUFS = -16.0  # AES TD1004 recommends at most -16 LUFS for streami
 #                              a quieter master is within practice; -16..-20 is a gray zone
 TP_CEILING_DBTP = -1.0  # contract: the streaming profile's true-peak ceiling (EBU R128)
 TP_PRESENT_DBTP = -0.5  # 0.5 dB over the -1 dBTP ceiling (EBU Tech 3341 TP tolerance +0.2/-0.4)
-TP_UNKNOWN_DBTP = -1.4  # the ceiling less the -0.4 dB a Tech 3341 true-peak meter may read
-#                          low: a master this meter reads above it may be over the ceiling
+TP_UNKNOWN_DBTP = -1.3
 CLIP_PRESENT_RUNS = 10  # runs of >= 3 samples at full scale
 CUTOFF_PRESENT_HZ = 16000.0  # below: audible band-limiting (a low-bit-rate encoder)
 CUTOFF_UNKNOWN_HZ = 18000.0  # 16-18 kHz: typical of 128-160 kbps encodes; a gray zone
