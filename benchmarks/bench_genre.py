@@ -20,26 +20,22 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
+from benchmarks.real_scores import summary  # noqa: E402
 from expert.cli import build_parser  # noqa: E402
 from expert.commands.eval import SessionDetector  # noqa: E402
 from expert.evaluate.labels import load_manifest  # noqa: E402
-from expert.evaluate.scoring import Evaluation, outcomes_for, run_detector, score  # noqa: E402
+from expert.evaluate.scoring import outcomes_for, run_detector, score  # noqa: E402
 
 #: The genre an engineer would name for a source of each labelled family.
 GENRE_OF_FAMILY = {"band/rock": "rock", "electronic/bass-heavy": "electronic",
                    "orchestral/acoustic": "classical"}
 TONAL_KEYS = ("sub_rumble", "boomy", "weak_bass", "muddy", "harsh", "dull", "too_bright")
-CONTROL_CASES = ("orig", "norm")
 
 
 def _detector(genre: str | None, jobs: int) -> SessionDetector:
     argv = ["eval", "--jobs", str(jobs)] + (["--genre", genre] if genre else [])
     return SessionDetector(build_parser().parse_args(argv))
 
-
-def _alarmed_controls(evaluation: Evaluation) -> int:
-    return sum(1 for r in evaluation.results
-               if Path(r.path).stem in CONTROL_CASES and r.false_alarms)
 
 
 def main() -> int:
@@ -77,9 +73,7 @@ def main() -> int:
         print(f"{p.problem:26s} {'-' if before is None else f'{before:.2f}':>12s} "
               f"{'-' if p.f1 is None else f'{p.f1:.2f}':>14s}")
     for label, ev in (("no genre", inferred), ("with genre", with_genre)):
-        print(f"{label:10s}: macro-F1 {ev.macro_f1:.3f}, controls with a false alarm "
-              f"{_alarmed_controls(ev)}, clean false-alarm rate "
-              f"{ev.clean_false_alarm_rate:.3f}")
+        print(summary(label, ev))
     return 0
 
 

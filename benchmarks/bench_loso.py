@@ -16,34 +16,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
+from benchmarks.real_scores import (  # noqa: E402
+    control_false_alarms,
+    is_control,
+    summary,
+)
 from corpus.envelopes import FORBIDDEN_SETS, measure_rows  # noqa: E402
 from expert.cli import build_parser  # noqa: E402
 from expert.commands.eval import SessionDetector  # noqa: E402
 from expert.engine import Engine  # noqa: E402
 from expert.evaluate.labels import load_manifest  # noqa: E402
-from expert.evaluate.scoring import Evaluation, outcomes_for, run_detector, score  # noqa: E402
+from expert.evaluate.scoring import outcomes_for, run_detector, score  # noqa: E402
 from expert.learning import PERCENTILES, learn  # noqa: E402
 from expert.rules.model import ENVELOPE_CONTRASTS, EnvelopeFileSpec  # noqa: E402
 from expert.rules.profiles import with_envelopes  # noqa: E402
-
-CONTROL_CASES = ("orig", "norm")
-
-
-def _alarmed_controls(evaluation: Evaluation) -> int:
-    return sum(1 for r in evaluation.results
-               if Path(r.path).stem in CONTROL_CASES and r.false_alarms)
-
-
-def _control_false_alarms(evaluation: Evaluation) -> Counter[str]:
-    """Per key, the clean controls it was reported on."""
-    return Counter(k for r in evaluation.results if Path(r.path).stem in CONTROL_CASES
-                   for k in r.false_alarms)
 
 
 def envelopes_without(rows: list[dict], source: str) -> EnvelopeFileSpec:
@@ -93,7 +85,7 @@ def main() -> int:
     held_out = score(outcomes_for(manifest, found))
 
     before = {p.problem: p for p in in_sample.problems}
-    alarms_in, alarms_out = _control_false_alarms(in_sample), _control_false_alarms(held_out)
+    alarms_in, alarms_out = control_false_alarms(in_sample), control_false_alarms(held_out)
     print(f"{manifest.set or args.corpus}: {len(paths)} files, {len(by_source)} sources")
     print(f"{'problem':26s} {'F1 in-sample':>13s} {'left out':>9s} "
           f"{'controls alarmed in-sample':>27s} {'left out':>9s}")
@@ -109,12 +101,10 @@ def main() -> int:
         inside = {r.path: set(r.false_alarms) for r in in_sample.results}
         for r in held_out.results:
             extra = sorted(set(r.false_alarms) - inside[r.path])
-            if Path(r.path).stem in CONTROL_CASES and extra:
+            if is_control(r.path) and extra:
                 print(f"  {Path(r.path).parent.name}/{Path(r.path).name}: {', '.join(extra)}")
     for label, ev in (("in-sample", in_sample), ("left out", held_out)):
-        print(f"{label:10s}: macro-F1 {ev.macro_f1:.3f}, controls with a false alarm "
-              f"{_alarmed_controls(ev)}, clean false-alarm rate "
-              f"{ev.clean_false_alarm_rate:.3f}")
+        print(summary(label, ev))
     return 0
 
 
