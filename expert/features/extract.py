@@ -17,7 +17,8 @@ import pickle
 import signal
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -63,14 +64,27 @@ def _load(path: str) -> type[Analyzer]:
     return getattr(importlib.import_module(module), name)
 
 
-def _run_group(source: AudioSource, paths: Sequence[str]) -> list[Measurements]:
+def _run_group(source: AudioSource, paths: Sequence[str],
+               other_group: Callable[[], Sequence[Measurements]] | None = None,
+               ) -> list[Measurements]:
+    """The measurements of the analyzers ``paths``, in that order. Partial results an
+    analyzer consumes that this group does not make come from ``other_group()`` (the other
+    process's measurements), asked for only once this group's other analyzers are done."""
     info = source.info
     context = AnalysisContext(info.sample_rate_hz, info.channels, info.frames)
     analyzers = [_load(p)(context) for p in paths]
     for block in source.blocks():
         for analyzer in analyzers:
             analyzer.process(block)
-    return [analyzer.finish() for analyzer in analyzers]
+    done = {i: a.finish() for i, a in enumerate(analyzers) if not a.consumes}
+    partials = {k: v for m in done.values() for k, v in m.partials.items()}
+    for i, analyzer in enumerate(analyzers):
+        if analyzer.consumes:
+            if other_group is not None and not set(analyzer.consumes) <= partials.keys():
+                partials.update((k, v) for m in other_group() for k, v in m.partials.items())
+            analyzer.receive(partials)
+            done[i] = analyzer.finish()
+    return [done[i] for i in range(len(analyzers))]
 
 
 def _child(conn: Any, source: AudioSource, paths: Sequence[str]) -> None:
@@ -128,18 +142,23 @@ def extract(
         received: list[bytes] = []
         reader = threading.Thread(target=_receive, args=(receiver, received), daemon=True)
         reader.start()
-        measurements += _run_group(source, groups[0])
-        reader.join()
-        child.join()
-        if not received:
-            raise RuntimeError(f"analysis worker ended without a result (exit code "
-                               f"{child.exitcode})")
-        status, payload = pickle.loads(received[0])
-        if status == "error":
-            raise payload
-        if status == "crash":
-            raise RuntimeError(f"analysis worker failed:\n{payload}")
-        measurements += payload
+
+        @cache
+        def child_group() -> list[Measurements]:
+            reader.join()
+            child.join()
+            if not received:
+                raise RuntimeError(f"analysis worker ended without a result (exit code "
+                                   f"{child.exitcode})")
+            status, payload = pickle.loads(received[0])
+            if status == "error":
+                raise payload
+            if status == "crash":
+                raise RuntimeError(f"analysis worker failed:\n{payload}")
+            return payload
+
+        measurements += _run_group(source, groups[0], child_group)
+        measurements += child_group()
     else:
         measurements += _run_group(source, [p for g in groups for p in g])
     # After the decode: a lossy file's length is what was decoded, not what it announced.
