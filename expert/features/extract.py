@@ -67,21 +67,22 @@ def _load(path: str) -> type[Analyzer]:
 def _run_group(source: AudioSource, paths: Sequence[str],
                other_group: Callable[[], Sequence[Measurements]] | None = None,
                ) -> list[Measurements]:
-    """The measurements of the analyzers ``paths``, in that order. Partial results an
-    analyzer consumes that this group does not make come from ``other_group()`` (the other
-    process's measurements), asked for only once this group's other analyzers are done."""
+    """The measurements of the analyzers ``paths``, in that order. The partial results an
+    analyzer consumes come from this group's analyzers, or from ``other_group()`` (the other
+    process's measurements)."""
     info = source.info
     context = AnalysisContext(info.sample_rate_hz, info.channels, info.frames)
     analyzers = [_load(p)(context) for p in paths]
     for block in source.blocks():
         for analyzer in analyzers:
             analyzer.process(block)
+    # Waited for before any finish here: the finishes' temporaries (tens of MB on a long
+    # file) then never add to the other process's memory.
+    outside = other_group() if other_group is not None else []
     done = {i: a.finish() for i, a in enumerate(analyzers) if not a.consumes}
-    partials = {k: v for m in done.values() for k, v in m.partials.items()}
+    partials = {k: v for m in [*outside, *done.values()] for k, v in m.partials.items()}
     for i, analyzer in enumerate(analyzers):
         if analyzer.consumes:
-            if other_group is not None and not set(analyzer.consumes) <= partials.keys():
-                partials.update((k, v) for m in other_group() for k, v in m.partials.items())
             analyzer.receive(partials)
             done[i] = analyzer.finish()
     return [done[i] for i in range(len(analyzers))]
