@@ -265,6 +265,8 @@ def main() -> None:
     parser.add_argument("--long-me", action="store_true", help="MusicExtractor on 60 min too")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--long-repeat", type=int, default=1,
+                        help="runs of the 60-minute file (median)")
     parser.add_argument("--formats", action="store_true",
                         help="only: peak RSS per format on the 60-minute file")
     parser.add_argument("--formats-dir", type=Path,
@@ -317,7 +319,7 @@ def main() -> None:
                 "ffmpeg ebur128": (ffmpeg_scan(long), None)}
     if args.long_me:
         commands["MusicExtractor"] = ([sys.executable, "-c", MUSIC_EXTRACTOR, str(long)], None)
-    res = run(commands, 1)
+    res = run(commands, args.long_repeat)
     report(f"60-minute 48 kHz stereo WAV ({load_average()})", res)
     ff = res["ffmpeg ebur128"][0]
     for name, (wall, rss, pss) in res.items():
