@@ -78,6 +78,8 @@ class Analyzer(ABC):
 
     def receive(self, partials: Mapping[str, np.ndarray]) -> None:
         """Take the partial results named in ``consumes`` (before ``finish``)."""
+        raise NotImplementedError(f"{type(self).__name__} consumes {self.consumes} but does "
+                                  "not take them")
 
 
 class TimeGrid:

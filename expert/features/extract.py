@@ -4,7 +4,8 @@ The analyzers split into two groups of similar cost. For files longer than
 ``PARALLEL_MIN_S`` the second group runs in a forked child process that reads the file
 on its own, so a long file uses both cores and the parent still holds only one block.
 Results do not depend on whether the split happened: each analyzer always sees the whole
-file, in order.
+file, in order. A family may run a piece of its work in the other group (``registry.Part``):
+the piece's partial result reaches the family's analyzer before that one finishes.
 """
 
 from __future__ import annotations

@@ -46,11 +46,11 @@ class Family:
         return tuple(n for n in CATALOGUE if n.split(".", 1)[0] in self.descriptor_groups)
 
 
-# Process groups of similar cost. Measured CPU on a 4-minute stereo file: loudness 0.28 s and
-# spectral 0.31 s (+ 0.2 s to import scipy.fft) against artifacts 0.40 s (no scipy: the child
-# of a long file stays small); each group also decodes (0.11 s). Extraction wall time, median
-# of 7: this split 1.22 s, loudness + artifacts | spectral 1.39 s, loudness | artifacts +
-# spectral 1.36 s, one process 1.57 s. Re-measure when an analyzer's cost changes much.
+# Process groups of similar cost. Measured CPU on the 60-minute 48 kHz benchmark file (README,
+# "Speed and memory"): loudness without its true peak 5.8 s and spectral 9.5-9.8 s against
+# the true peak 3.9 s and artifacts 12.0-12.4 s (no scipy: the child of a long file stays
+# small); each group also decodes (1.5-1.6 s). With the true peak in the loudness group the
+# parent took 23 s of CPU and the child 16. Re-measure when an analyzer's cost changes much.
 FAMILIES: tuple[Family, ...] = (
     Family("loudness", "expert.features.loudness.analyzer:SplitLoudnessAnalyzer",
            ("loudness",), 0,
