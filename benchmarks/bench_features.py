@@ -1,7 +1,7 @@
 """Speed and memory of the full extraction against two anchors, measured in one run.
 
     python benchmarks/bench_features.py [--skip-long] [--out DIR] [--formats] [--codec-check]
-                                        [--tree BASE --tree HEAD]
+                                        [--tree BASE --tree HEAD [--compiled]]
 
 Generates (once, cached in benchmarks/out/) a 4-minute 44.1 kHz and a 60-minute 48 kHz
 stereo 16-bit WAV of deterministic music-like noise, then times whole processes:
@@ -16,6 +16,9 @@ largest sum of resident memory over the process tree (our long-file run forks a 
 and PSS the same with the pages a forked child shares with its parent counted once.
 ``--tree DIR`` (repeatable) runs our commands with ``PYTHONPATH=DIR``, so a base and a head
 checkout are compared in one run, beside the same ffmpeg runs.
+``--compiled`` first writes each tree's bytecode into its ``__pycache__`` folders, as
+installing a wheel does: with ``PYTHONDONTWRITEBYTECODE`` set (as on our machines) every run
+of a checkout otherwise compiles our sources, some 1,400 code objects.
 Targets (issue "Measure a mix"): 4 min within 2.5x ffmpeg and at least 4x faster than
 MusicExtractor. Issue 14: a 4-minute ``diagnose`` within 1.2x ffmpeg; 60 min within 0.8x
 ffmpeg and under 200 MB.
@@ -245,6 +248,13 @@ def with_trees(trees: list[Path], name: str,
             for tree in trees}
 
 
+def compile_tree(tree: Path) -> None:
+    """Write the bytecode of the checkout's package next to its sources (``--compiled``)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "expert")], env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -255,6 +265,8 @@ def main() -> None:
     parser.add_argument("--long-me", action="store_true", help="MusicExtractor on 60 min too")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--long-repeat", type=int, default=1,
+                        help="runs of the 60-minute file (median)")
     parser.add_argument("--formats", action="store_true",
                         help="only: peak RSS per format on the 60-minute file")
     parser.add_argument("--formats-dir", type=Path,
@@ -264,6 +276,8 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, action="append", default=[],
                         help="a checkout to time with PYTHONPATH=TREE (repeatable: e.g. base "
                         "and head, back to back in one run); default: as installed")
+    parser.add_argument("--compiled", action="store_true",
+                        help="write each tree's bytecode first, as an installed wheel has it")
     args = parser.parse_args()
     if shutil.which("ffmpeg") is None:
         raise SystemExit("needs ffmpeg (scripts/install-system-deps.sh)")
@@ -279,6 +293,9 @@ def main() -> None:
     if args.codec_check or args.formats:
         return
     trees = [t.resolve() for t in args.tree]
+    if args.compiled:
+        for tree in trees:
+            compile_tree(tree)
     print(f"({load_average()} at the start)")
     commands = {**with_trees(trees, "mixexpert features", ours(short)),
                 **with_trees(trees, "mixexpert diagnose", diagnose(short)),
@@ -302,7 +319,7 @@ def main() -> None:
                 "ffmpeg ebur128": (ffmpeg_scan(long), None)}
     if args.long_me:
         commands["MusicExtractor"] = ([sys.executable, "-c", MUSIC_EXTRACTOR, str(long)], None)
-    res = run(commands, 1)
+    res = run(commands, args.long_repeat)
     report(f"60-minute 48 kHz stereo WAV ({load_average()})", res)
     ff = res["ffmpeg ebur128"][0]
     for name, (wall, rss, pss) in res.items():

@@ -13,6 +13,7 @@ reduces the ticks of each window at the end.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -44,16 +45,25 @@ class Measurements:
     ``series``: per-window descriptors by catalogue name, one float per window of the
     ``TimeGrid`` (NaN = undefined in that window).
     ``notes``: one-line remarks for the report (e.g. why a value is undefined).
+    ``partials``: intermediate results by name that another analyzer's ``finish`` consumes
+    (see ``Analyzer.consumes``); never descriptors.
     """
 
     values: dict[str, Value] = field(default_factory=dict)
     series: dict[str, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    partials: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Analyzer(ABC):
-    """Base class of the block-wise extractors."""
+    """Base class of the block-wise extractors.
 
+    ``consumes`` names the partial results of other analyzers (their
+    ``Measurements.partials``, perhaps computed in the other process group) that this one's
+    ``finish`` needs; they are handed over by ``receive`` just before ``finish``.
+    """
+
+    consumes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, context: AnalysisContext) -> None:
         self.context = context
@@ -65,6 +75,11 @@ class Analyzer(ABC):
     @abstractmethod
     def finish(self) -> Measurements:
         """Return the measurements after the last block."""
+
+    def receive(self, partials: Mapping[str, np.ndarray]) -> None:
+        """Take the partial results named in ``consumes`` (before ``finish``)."""
+        raise NotImplementedError(f"{type(self).__name__} consumes {self.consumes} but does "
+                                  "not take them")
 
 
 class TimeGrid:

@@ -4,7 +4,8 @@ The analyzers split into two groups of similar cost. For files longer than
 ``PARALLEL_MIN_S`` the second group runs in a forked child process that reads the file
 on its own, so a long file uses both cores and the parent still holds only one block.
 Results do not depend on whether the split happened: each analyzer always sees the whole
-file, in order.
+file, in order. A family may run a piece of its work in the other group (``registry.Part``):
+the piece's partial result reaches the family's analyzer before that one finishes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pickle
 import signal
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -63,14 +65,28 @@ def _load(path: str) -> type[Analyzer]:
     return getattr(importlib.import_module(module), name)
 
 
-def _run_group(source: AudioSource, paths: Sequence[str]) -> list[Measurements]:
+def _run_group(source: AudioSource, paths: Sequence[str],
+               other_group: Callable[[], Sequence[Measurements]] | None = None,
+               ) -> list[Measurements]:
+    """The measurements of the analyzers ``paths``, in that order. The partial results an
+    analyzer consumes come from this group's analyzers, or from ``other_group()`` (the other
+    process's measurements)."""
     info = source.info
     context = AnalysisContext(info.sample_rate_hz, info.channels, info.frames)
     analyzers = [_load(p)(context) for p in paths]
     for block in source.blocks():
         for analyzer in analyzers:
             analyzer.process(block)
-    return [analyzer.finish() for analyzer in analyzers]
+    # Waited for before any finish here: the finishes' temporaries (tens of MB on a long
+    # file) then never add to the other process's memory.
+    outside = other_group() if other_group is not None else []
+    done = {i: a.finish() for i, a in enumerate(analyzers) if not a.consumes}
+    partials = {k: v for m in [*outside, *done.values()] for k, v in m.partials.items()}
+    for i, analyzer in enumerate(analyzers):
+        if analyzer.consumes:
+            analyzer.receive(partials)
+            done[i] = analyzer.finish()
+    return [done[i] for i in range(len(analyzers))]
 
 
 def _child(conn: Any, source: AudioSource, paths: Sequence[str]) -> None:
@@ -128,18 +144,23 @@ def extract(
         received: list[bytes] = []
         reader = threading.Thread(target=_receive, args=(receiver, received), daemon=True)
         reader.start()
-        measurements += _run_group(source, groups[0])
-        reader.join()
-        child.join()
-        if not received:
-            raise RuntimeError(f"analysis worker ended without a result (exit code "
-                               f"{child.exitcode})")
-        status, payload = pickle.loads(received[0])
-        if status == "error":
-            raise payload
-        if status == "crash":
-            raise RuntimeError(f"analysis worker failed:\n{payload}")
-        measurements += payload
+
+        @cache
+        def child_group() -> list[Measurements]:
+            reader.join()
+            child.join()
+            if not received:
+                raise RuntimeError(f"analysis worker ended without a result (exit code "
+                                   f"{child.exitcode})")
+            status, payload = pickle.loads(received[0])
+            if status == "error":
+                raise payload
+            if status == "crash":
+                raise RuntimeError(f"analysis worker failed:\n{payload}")
+            return payload
+
+        measurements += _run_group(source, groups[0], child_group)
+        measurements += child_group()
     else:
         measurements += _run_group(source, [p for g in groups for p in g])
     # After the decode: a lossy file's length is what was decoded, not what it announced.

@@ -14,13 +14,23 @@ from expert.descriptors import CATALOGUE
 
 
 @dataclass(frozen=True)
+class Part:
+    """A piece of a family's work with an analyzer of its own (``"module:Class"``)."""
+
+    analyzer: str
+    process_group: int
+
+
+@dataclass(frozen=True)
 class Family:
     """One analyzer family.
 
     ``analyzer`` is ``"module:Class"``, imported only when it runs, so that `mixexpert --help`
     and rule validation stay free of signal-processing imports. ``process_group`` 0 runs in
     the parent process; 1 runs in a forked child for long files (see ``extract``).
-    ``on_request`` families run only when asked for (the codec round trip).
+    ``on_request`` families run only when asked for (the codec round trip). ``parts`` are
+    analyzers of pieces of the family's work, run in the process group given, whose partial
+    results the family's analyzer consumes (``Analyzer.consumes``) before it finishes.
     """
 
     name: str
@@ -28,6 +38,7 @@ class Family:
     descriptor_groups: tuple[str, ...]
     process_group: int
     on_request: bool = False
+    parts: tuple[Part, ...] = ()
 
     @property
     def provides(self) -> tuple[str, ...]:
@@ -35,13 +46,15 @@ class Family:
         return tuple(n for n in CATALOGUE if n.split(".", 1)[0] in self.descriptor_groups)
 
 
-# Process groups of similar cost. Measured CPU on a 4-minute stereo file: loudness 0.28 s and
-# spectral 0.31 s (+ 0.2 s to import scipy.fft) against artifacts 0.40 s (no scipy: the child
-# of a long file stays small); each group also decodes (0.11 s). Extraction wall time, median
-# of 7: this split 1.22 s, loudness + artifacts | spectral 1.39 s, loudness | artifacts +
-# spectral 1.36 s, one process 1.57 s. Re-measure when an analyzer's cost changes much.
+# Process groups of similar cost. Measured CPU on the 60-minute 48 kHz benchmark file (README,
+# "Speed and memory"): loudness without its true peak 5.8 s and spectral 9.5-9.8 s against
+# the true peak 3.9 s and artifacts 12.0-12.4 s (no scipy: the child of a long file stays
+# small); each group also decodes (1.5-1.6 s). With the true peak in the loudness group the
+# parent took 23 s of CPU and the child 16. Re-measure when an analyzer's cost changes much.
 FAMILIES: tuple[Family, ...] = (
-    Family("loudness", "expert.features.loudness.analyzer:LoudnessAnalyzer", ("loudness",), 0),
+    Family("loudness", "expert.features.loudness.analyzer:SplitLoudnessAnalyzer",
+           ("loudness",), 0,
+           parts=(Part("expert.features.loudness.analyzer:TruePeakTicks", 1),)),
     Family("spectrum", "expert.features.spectrum.analyzer:SpectralAnalyzer",
            ("spectrum", "stereo"), 0),
     Family("artifacts", "expert.features.artifacts.analyzer:ArtifactsAnalyzer", ("artifacts",), 1),
@@ -63,4 +76,6 @@ def process_groups(*, codec_check: bool = False) -> list[list[str]]:
     for entry in FAMILIES:
         if not entry.on_request or codec_check:
             groups[entry.process_group].append(entry.analyzer)
+            for part in entry.parts:
+                groups[part.process_group].append(part.analyzer)
     return groups

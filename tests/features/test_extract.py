@@ -24,9 +24,9 @@ def parent_groups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     seen: list[list[str]] = []
     run_group = extract_module._run_group
 
-    def spy(source: Any, paths: Any) -> Any:
+    def spy(source: Any, paths: Any, *other_group: Any) -> Any:
         seen.append(list(paths))
-        return run_group(source, paths)
+        return run_group(source, paths, *other_group)
 
     monkeypatch.setattr(extract_module, "_run_group", spy)
     return seen
@@ -77,24 +77,47 @@ def test_child_exits_as_soon_as_its_result_is_sent(
     pipe holds (64 KB) must not keep the child, and all its memory, waiting."""
     parent = os.getpid()
     run_group = extract_module._run_group
-    child_alive_after_parent_group: list[bool] = []
+    child_alive_before_parent_group: list[bool] = []
     others = set(multiprocessing.active_children())  # any left by other tests
 
     def ours() -> set[Any]:
         return set(multiprocessing.active_children()) - others
 
-    def run(source: Any, paths: Any) -> Any:
-        result = run_group(source, paths)
+    def run(source: Any, paths: Any, *other_group: Any) -> Any:
         if os.getpid() != parent:
+            result = run_group(source, paths, *other_group)
             return [*result, Measurements(notes=["x" * 300_000])]  # a result over 64 KB
+        # Before the parent's own group, which waits for the child's partial results.
         deadline = time.monotonic() + 20.0
         while ours() and time.monotonic() < deadline:
             time.sleep(0.05)
-        child_alive_after_parent_group.append(bool(ours()))
-        return result
+        child_alive_before_parent_group.append(bool(ours()))
+        return run_group(source, paths, *other_group)
 
     monkeypatch.setattr(extract_module, "_run_group", run)
     monkeypatch.setattr(extract_module, "PARALLEL_MIN_S", 1.0)
     features = extract_module.extract(write_wav("song.wav", music_like(3.0)), parallel=True)
-    assert child_alive_after_parent_group == [False]
+    assert child_alive_before_parent_group == [False]
     assert "x" * 300_000 in features.notes  # and its result still arrived
+
+
+def test_the_true_peak_measured_apart_reads_as_the_loudness_meters_own(
+    write_wav: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The extraction's loudness family takes its true peak from ``TruePeakTicks`` in the
+    other process: what it reports must be what the meter measuring it itself reads."""
+    import soundfile as sf
+
+    from expert.features.loudness.analyzer import measure_loudness
+
+    signal = add_clicks(music(6.0), [1.0, 3.5], 44100)
+    path = write_wav("song.wav", 0.99 * signal / np.abs(signal).max())
+    monkeypatch.setattr(extract_module, "PARALLEL_MIN_S", 1.0)
+    features = extract_module.extract(path, parallel=True)
+    _, own = measure_loudness(sf.read(path, dtype="float32")[0], 44100)
+    peaks = [k for k in own.values if "true_peak" in k or k == "loudness.plr_db"]
+    assert features.descriptors["loudness.true_peak_dbtp"] > -1.0  # measured, not None
+    for key in peaks:
+        assert features.descriptors[key] == pytest.approx(own.values[key], abs=1e-6), key
+    assert features.timeline.series["loudness.true_peak_dbtp"] == pytest.approx(
+        list(own.series["loudness.true_peak_dbtp"]), abs=1e-6)

@@ -41,6 +41,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 FAMILIES_HZ = (50.0, 60.0)
 HARMONICS = 6
@@ -121,10 +122,12 @@ class HumMeter:
         stage1 = data[:, :usable].reshape(ch, -1, self.q1).mean(axis=2, dtype=np.float64)
         padded = np.concatenate([self._hist, stage1], axis=1) if self._hist.size else np.pad(
             stage1, ((0, 0), (self._fir.size - 1, 0)))
-        filtered = np.stack([np.convolve(row, self._fir, mode="valid") for row in padded])
+        # Only the FIR outputs the second stage keeps (every q2-th): windows of the input
+        # times the reversed taps, as the convolution's output at each of them.
+        windows = sliding_window_view(padded, self._fir.size, axis=1)
+        kept = windows[:, self._phase::self.q2] @ self._fir[::-1]
         self._hist = padded[:, -(self._fir.size - 1):]
-        kept = filtered[:, self._phase::self.q2]
-        self._phase = (self._phase - filtered.shape[1]) % self.q2
+        self._phase = (self._phase - windows.shape[1]) % self.q2
         self._seg = np.concatenate([self._seg, kept], axis=1) if self._seg.size else kept
         while self._seg.shape[1] >= SEGMENT:
             self._analyse(self._seg[:, :SEGMENT])

@@ -22,6 +22,8 @@ of the stereo signal and of its mono fold-down); per 100 ms tick a few sums and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from expert.audio.reader import DEFAULT_BLOCK_FRAMES
@@ -45,6 +47,8 @@ MOMENTARY_STEPS = 40  # 400 ms
 SHORT_TERM_STEPS = 300  # 3 s
 BLOCK_HOP_STEPS = 10  # gating blocks (BS.1770-4) and LRA windows (Tech 3342) every 100 ms
 OVER_LEVEL = 10.0 ** (OVER_LEVEL_DBTP / 20.0)
+#: The partial result of ``TruePeakTicks``.
+TRUE_PEAK_TICKS = "loudness.true_peak_ticks"
 
 
 def _power_db(power: float) -> float | None:
@@ -101,24 +105,25 @@ class LoudnessAnalyzer(Analyzer):
 
     def __init__(self, context: AnalysisContext, *, true_peak: bool = True) -> None:
         """``true_peak=False``: no 4x oversampling (a third of the cost); the true-peak
-        values are None. For meters whose peaks nobody reads (the stems of a song)."""
+        values are None, for meters whose peaks nobody reads (the stems of a song), unless
+        received from a ``TruePeakTicks`` (``SplitLoudnessAnalyzer``)."""
         super().__init__(context)
         rate, channels = context.sample_rate_hz, context.channels
-        self._measure_true_peak = true_peak
         self._stereo = channels == 2
         self._channels = channels
         self._grid = TimeGrid(rate)
         self._steps = Segments(rate, STEPS_PER_S)
         self._ticks = self._grid.ticks
         self._weighting = KWeighting(rate, channels)
-        self._envelope = TruePeakEnvelope(rate, channels)
+        self._true_peak_meter = TruePeakTicks(context) if true_peak else None
         # Per 10 ms: K-weighted power summed over channels, and (stereo) of the mono fold-down.
         self._weighted = SegmentReducer(self._steps, (np.add,))
         self._weighted_rows = 2 if self._stereo else 1
-        # Per 100 ms tick: unweighted sum of squares, sample peak and true peak per channel.
+        # Per 100 ms tick: unweighted sum of squares, sample peak and true peak per channel
+        # (the true peak: (channels, ticks) after ``finish``, or ``receive``, None unmeasured).
         self._squares = SegmentReducer(self._ticks, (np.add,))
         self._sample_peak = SegmentReducer(self._ticks, (np.maximum,))
-        self._true_peak = SegmentReducer(self._ticks, (np.maximum,))
+        self._true_peak: np.ndarray | None = None
         self._frames = 0
         #: After ``finish``: momentary and short-term loudness (LUFS) every 10 ms, for
         #: complete windows only (entry k covers the window starting at k x 10 ms); NaN
@@ -143,15 +148,13 @@ class LoudnessAnalyzer(Analyzer):
         wide = signal.astype(np.float64)
         self._squares.add(position, np.einsum("cn,cn->n", wide, wide)[None, :])
         self._sample_peak.add(position, np.abs(signal))
-        if self._measure_true_peak:
-            first = self._envelope.emitted
-            self._true_peak.add(first, self._envelope.push(signal))
+        if self._true_peak_meter is not None:
+            self._true_peak_meter.push(signal)
         self._frames += n
 
     def finish(self) -> Measurements:
-        if self._measure_true_peak:
-            first = self._envelope.emitted
-            self._true_peak.add(first, self._envelope.flush())
+        if self._true_peak_meter is not None:
+            self._true_peak = self._true_peak_meter.per_tick()
         out = Measurements()
         self._loudness(out)
         self._peaks_and_dynamics(out)
@@ -233,11 +236,18 @@ class LoudnessAnalyzer(Analyzer):
             )
         out.values["loudness.mono_fold_loss_db"] = loss
 
+    def _true_peak_per_tick(self) -> np.ndarray:
+        """(channels, ticks) true peaks; no ticks when the true peak was not measured."""
+        if self._true_peak is None:
+            return np.zeros((self._channels, 0))
+        return self._true_peak
+
     # -- peaks, RMS, crest factor -----------------------------------------------------
     def _peaks_and_dynamics(self, out: Measurements) -> None:
         values = out.values
         channels = self.context.channels
-        true_peak = self._true_peak.result(self._channels)[0].max(axis=1, initial=0.0)
+        per_channel_tick = self._true_peak_per_tick()
+        true_peak = per_channel_tick.max(axis=1, initial=0.0)
         sample_peak = float(self._sample_peak.result(self._channels)[0].max(initial=0.0))
         squares = float(self._squares.result()[0].sum())
         values["loudness.true_peak_dbtp"] = _dbfs(float(true_peak.max()))
@@ -259,9 +269,10 @@ class LoudnessAnalyzer(Analyzer):
         values["loudness.plr_db"] = (
             None if integrated is None or true_peak_db is None else true_peak_db - integrated
         )
-        per_tick = self._true_peak.result(self._channels)[0].max(axis=0, initial=0.0)
+        per_tick = per_channel_tick.max(axis=0, initial=0.0)
         values["loudness.true_peak_over_count"] = (
-            int(np.count_nonzero(per_tick > OVER_LEVEL)) if self._measure_true_peak else None)
+            int(np.count_nonzero(per_tick > OVER_LEVEL)) if self._true_peak is not None
+            else None)
         if sample_peak == 0.0:
             out.notes.append("peak and RMS levels undefined: every sample is zero")
 
@@ -275,8 +286,8 @@ class LoudnessAnalyzer(Analyzer):
         power = grid.reduce_windows(tick_power, "sum")
         count = grid.reduce_windows(tick_count, "sum")
         squares = grid.reduce_windows(self._squares.result()[0][0], "sum")
-        true_peak = grid.reduce_windows(
-            self._true_peak.result(self._channels)[0].max(axis=0, initial=0.0), "max")
+        true_peak = grid.reduce_windows(self._true_peak_per_tick().max(axis=0, initial=0.0),
+                                        "max")
         sample_peak = grid.reduce_windows(
             self._sample_peak.result(self._channels)[0].max(axis=0, initial=0.0),
                                           "max")
@@ -306,6 +317,50 @@ class LoudnessAnalyzer(Analyzer):
             if starts.size:
                 loudest[j] = starts.max()
         return _levels(loudest)
+
+
+class TruePeakTicks(Analyzer):
+    """The true peak of each channel per 100 ms tick (BS.1770-4 Annex 2), as a partial result
+    (``TRUE_PEAK_TICKS``) for the loudness family's finish.
+
+    A third of the loudness family's cost, run on its own so that the extraction can give it
+    to the other process group, which has time to spare (see ``registry.FAMILIES``).
+    """
+
+    def __init__(self, context: AnalysisContext) -> None:
+        super().__init__(context)
+        self._envelope = TruePeakEnvelope(context.sample_rate_hz, context.channels)
+        self._peaks = SegmentReducer(TimeGrid(context.sample_rate_hz).ticks, (np.maximum,))
+
+    def process(self, block: np.ndarray) -> None:
+        self.push(np.ascontiguousarray(block.T, dtype=np.float32))
+
+    def push(self, signal: np.ndarray) -> None:
+        """``process`` for channel-major float32 (channels, n)."""
+        first = self._envelope.emitted
+        self._peaks.add(first, self._envelope.push(signal))
+
+    def per_tick(self) -> np.ndarray:
+        """After the last block: (channels, ticks) true peaks."""
+        first = self._envelope.emitted
+        self._peaks.add(first, self._envelope.flush())
+        return self._peaks.result(self.context.channels)[0]
+
+    def finish(self) -> Measurements:
+        return Measurements(partials={TRUE_PEAK_TICKS: self.per_tick()})
+
+
+class SplitLoudnessAnalyzer(LoudnessAnalyzer):
+    """The loudness family as the extraction runs it: its true peak comes from a
+    ``TruePeakTicks`` (maybe in the other process) through ``receive``."""
+
+    consumes = (TRUE_PEAK_TICKS,)
+
+    def __init__(self, context: AnalysisContext) -> None:
+        super().__init__(context, true_peak=False)
+
+    def receive(self, partials: Mapping[str, np.ndarray]) -> None:
+        self._true_peak = partials[TRUE_PEAK_TICKS]
 
 
 def _fit(series: np.ndarray, windows: int) -> np.ndarray:
