@@ -27,27 +27,22 @@ from benchmarks.real_scores import (  # noqa: E402
     is_control,
     summary,
 )
-from corpus.envelopes import FORBIDDEN_SETS, measure_rows  # noqa: E402
+from corpus.envelopes import FORBIDDEN_SETS, envelopes_of, measure_rows  # noqa: E402
 from expert.cli import build_parser  # noqa: E402
 from expert.commands.eval import SessionDetector  # noqa: E402
 from expert.engine import Engine  # noqa: E402
 from expert.evaluate.labels import load_manifest  # noqa: E402
 from expert.evaluate.scoring import outcomes_for, run_detector, score  # noqa: E402
-from expert.learning import PERCENTILES, learn  # noqa: E402
-from expert.rules.model import ENVELOPE_CONTRASTS, EnvelopeFileSpec  # noqa: E402
+from expert.rules.model import EnvelopeFileSpec  # noqa: E402
 from expert.rules.profiles import with_envelopes  # noqa: E402
 
 
 def envelopes_without(rows: list[dict], source: str) -> EnvelopeFileSpec:
     """The envelopes the learner makes from every clean row but ``source``'s."""
     kept = [r for r in rows if r["source"] != source]
-    return EnvelopeFileSpec.model_validate({
-        "source": f"learned from {len(kept)} clean files without {source}",
-        "command": "benchmarks/bench_loso.py",
-        "percentiles": list(PERCENTILES),
-        "contrasts": {k: f"{a} - {b}" for k, (a, b) in ENVELOPE_CONTRASTS.items()},
-        "families": learn(kept),
-    })
+    return EnvelopeFileSpec.model_validate(envelopes_of(
+        kept, source=f"learned from {len(kept)} clean files without {source}",
+        command="benchmarks/bench_loso.py"))
 
 
 def main() -> int:

@@ -507,10 +507,7 @@ def resolve_profile(
         sources.append("reference tracks: " + ", ".join(reference_paths)
                        if reference_paths else "reference track")
     family = dest.family or gen.family
-    if env_spec is not None and family is not None and family not in env_spec.families:
-        raise RuleError(f"genre {gen.name!r}: no envelope for family {family!r}; known: "
-                        + ", ".join(sorted(env_spec.families)))
-    fields = _envelope_fields(env_spec, family)
+    fields = _envelope_fields(env_spec, family, asked_by=f"genre {gen.name!r}: ")
     if fields["envelope_source"]:
         sources.append(fields["envelope_source"])
     if dest.codecs:
@@ -521,12 +518,17 @@ def resolve_profile(
                    targets=targets, family=family, **fields)
 
 
-def _envelope_fields(env_spec: EnvelopeFileSpec | None, family: str | None) -> dict[str, Any]:
+def _envelope_fields(env_spec: EnvelopeFileSpec | None, family: str | None, *,
+                     asked_by: str = "") -> dict[str, Any]:
     """A ``Profile``'s envelope fields: ``family``'s envelope (or the union), every
-    family's, their curves, and where they come from."""
+    family's, their curves, and where they come from. A family the envelopes lack is an
+    error (``asked_by`` says who named it)."""
     if env_spec is None:
         return {"envelope_source": None, "envelope": {}, "family_envelopes": {},
                 "envelope_curves": {}, "envelope_union": {}}
+    if family is not None and family not in env_spec.families:
+        raise RuleError(f"{asked_by}no envelope for family {family!r}; known: "
+                        + ", ".join(sorted(env_spec.families)))
     fams = [family] if family else sorted(env_spec.families)
     return {
         "envelope_source": f"{env_spec.source}; judged against " + (
@@ -543,9 +545,6 @@ def _envelope_fields(env_spec: EnvelopeFileSpec | None, family: str | None) -> d
 def with_envelopes(profile: Profile, env_spec: EnvelopeFileSpec) -> Profile:
     """``profile`` judged against other envelopes of released music (e.g. learned without
     one source, to test them on it); its family must be one of theirs."""
-    if profile.family is not None and profile.family not in env_spec.families:
-        raise RuleError(f"no envelope for family {profile.family!r}; known: "
-                        + ", ".join(sorted(env_spec.families)))
     fields = _envelope_fields(env_spec, profile.family)
     sources = [fields["envelope_source"] if s == profile.envelope_source else s
                for s in profile.sources]
