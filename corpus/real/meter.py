@@ -60,24 +60,33 @@ def band_shares_db(freqs: np.ndarray, power: np.ndarray) -> dict[str, float]:
             for name, (lo, hi) in BANDS_HZ.items()}
 
 
+#: A cliff's drop is measured against the bands from this many on (500 Hz above its band).
+_CUTOFF_GAP_BANDS = 3
+
+
 def cutoff_hz(freqs: np.ndarray, power: np.ndarray) -> float:
     """The frequency above which the spectrum has fallen off a cliff (a lossy encoder's or
     a resampler's low-pass), or the Nyquist frequency when there is no cliff.
 
     The power is summed in 250 Hz bands from 2 kHz up. The cut-off is the top edge of the
-    highest band that is at least 30 dB above every band more than 250 Hz above it (a
-    cliff: the gentle roll-off of a dark recording never drops 30 dB within 500 Hz and
-    stay down); without such a band, Nyquist.
+    highest band that is at least 30 dB above every band 500 Hz or more above it (a cliff:
+    the gentle roll-off of a dark recording never drops 30 dB within 750 Hz and stays
+    down). The two bands skipped hold the filter's transition: a low-pass whose corner
+    falls inside a band spreads its fall over that band and the next, and a file whose
+    floor above the corner is not silent (dither, a limiter's products) then missed the
+    30 dB by a few dB against the band next to it (real-dev: a 16 kHz encode, -37 dB at 16
+    kHz and -64 dB at 16.5 kHz re its 2-4 kHz, read as full band in four of its five files).
+    Without such a band, Nyquist.
     """
     nyquist = dsp.SR_HZ / 2
     edges = np.arange(2000.0, nyquist + 1.0, 250.0)
     idx = np.searchsorted(freqs, edges)
     bands = np.array([power[a:b].sum() for a, b in zip(idx[:-1], idx[1:], strict=True)])
     level = 10.0 * np.log10(bands + 1e-30)
-    # highest level of all bands from k + 2 on, for every k
+    # highest level of all bands from k + _CUTOFF_GAP_BANDS on, for every k
     above = np.maximum.accumulate(level[::-1])[::-1]
-    for k in range(len(level) - 3, -1, -1):
-        if level[k] - above[k + 2] >= 30.0 and level[k] > level.max() - 60.0:
+    for k in range(len(level) - 1 - _CUTOFF_GAP_BANDS, -1, -1):
+        if level[k] - above[k + _CUTOFF_GAP_BANDS] >= 30.0 and level[k] > level.max() - 60.0:
             return float(edges[k + 1])
     return nyquist
 

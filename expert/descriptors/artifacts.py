@@ -112,8 +112,9 @@ SPECS: tuple[DescriptorSpec, ...] = (
         meaning="The mains family (50 or 60 Hz) whose lines stand out more; whether that is hum "
                 "is for artifacts.hum_salience_db and artifacts.hum_family_salience_db to say. "
                 "Null when nothing is measurable.",
-        method="The family (50 or 60 Hz) with the higher of its two saliences "
-               "(artifacts.hum_salience_db, artifacts.hum_family_salience_db), reported "
+        method="The family (50 or 60 Hz) with the highest of its saliences "
+               "(artifacts.hum_salience_db, artifacts.hum_family_salience_db, "
+               "artifacts.hum_fine_salience_db), reported "
                "whatever they are, so that the rule's thresholds decide.",
         references=(_ESSENTIA,),
     ),
@@ -141,6 +142,21 @@ SPECS: tuple[DescriptorSpec, ...] = (
                "segments of line minus background, and the family's value the second-"
                "strongest of harmonics 1-3: two exact mains harmonics at once, which a bass "
                "line (one note at a time) rarely makes.",
+        references=(_ENTSOE,),
+    ),
+    DescriptorSpec(
+        name="artifacts.hum_fine_salience_db", unit="dB",
+        meaning="As artifacts.hum_family_salience_db in bins eight times finer, less the other "
+                "mains family's: hum under bass so dense that it masks the 0.67 Hz bins "
+                "(about 0 without hum; null under ~12 s of signal).",
+        method="16384-sample Hann segments (~12 s, 0.085 Hz bins) of the decimated channels, "
+               "overlapping by half; the line power the largest DFT at the harmonic for a grid "
+               "-50..+50 mHz off nominal (ENTSO-E's normal band, times the harmonic), kept "
+               "where it exceeds the DFT two bins beyond that band on both sides; background the "
+               "mean of the lowest three quarters of the bins 0.5-3 Hz away. Per family the "
+               "second-strongest of harmonics 1-3, median over segments, less the other "
+               "family's when positive: a spectrum dense with steady partials puts some on "
+               "exact multiples of both 50 and 60 Hz, hum only on one.",
         references=(_ENTSOE,),
     ),
     DescriptorSpec(

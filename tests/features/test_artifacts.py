@@ -345,6 +345,46 @@ def test_bass_line_through_60_hz_is_no_hum_family() -> None:
     assert analyse(x).values["artifacts.hum_family_salience_db"] < 3
 
 
+def _bass_bed(seconds: float, level_dbfs: float, seed: int = 3) -> np.ndarray:
+    """Dense stereo noise in 30-200 Hz at ``level_dbfs`` RMS: bass that fills every bin."""
+    n = int(seconds * RATE)
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal((n, 2)), axis=0)
+    freqs = np.fft.rfftfreq(n, 1 / RATE)
+    spectrum[(freqs < 30) | (freqs > 200)] = 0
+    bed = np.fft.irfft(spectrum, n, axis=0)
+    return (bed * 10 ** (level_dbfs / 20) / np.sqrt(np.mean(bed**2))).astype(np.float32)
+
+
+@pytest.mark.parametrize("frequency_hz", [50.0, 50.04, 60.0])  # 50.04: the grid 40 mHz high
+def test_hum_under_dense_bass_stands_out_in_fine_bins(frequency_hz: float) -> None:
+    """Bass that fills the 0.67 Hz bins masks a hum there (under AR002's 7 dB), not in
+    bins eight times finer (over its 10 dB); the bass alone reads about 0 in both."""
+    bed = _bass_bed(25.0, -18.0)
+    v = analyse(sig.add_hum(bed, RATE, frequency_hz, -25.0)).values
+    assert v["artifacts.hum_frequency_hz"] == round(frequency_hz / 10) * 10
+    assert v["artifacts.hum_family_salience_db"] < 7
+    assert v["artifacts.hum_fine_salience_db"] > 12
+    quiet = analyse(bed).values
+    assert quiet["artifacts.hum_family_salience_db"] < 1
+    assert abs(quiet["artifacts.hum_fine_salience_db"]) < 2
+
+
+def test_steady_partials_on_both_mains_families_are_not_fine_hum() -> None:
+    """Steady lines on 50, 100, 150 and on 60, 120, 180 Hz at once: no mains makes both."""
+    x = _bass_bed(25.0, -18.0)
+    for frequency_hz in (50.0, 100.0, 150.0, 60.0, 120.0, 180.0):
+        x = sig.add_tone(x, RATE, frequency_hz, -25.0)
+    v = analyse(x).values
+    assert v["artifacts.hum_salience_db"] > 5  # each family alone looks like hum
+    assert v["artifacts.hum_fine_salience_db"] < 3
+
+
+def test_fine_hum_needs_one_long_segment() -> None:
+    v = analyse(sig.add_hum(sig.music(10.0, RATE, breakdown=None), RATE, 50.0, -40.0)).values
+    assert v["artifacts.hum_fine_salience_db"] is None
+    assert v["artifacts.hum_family_salience_db"] is not None
+
+
 def test_hum_survives_a_polarity_inverted_channel(breakdown_song: np.ndarray) -> None:
     hummed = sig.add_hum(breakdown_song, RATE, 50.0, -55.0)
     hummed[:, 1] *= -1  # the mono sum would cancel a centred hum

@@ -33,6 +33,19 @@ frequencies at once, in the typical segment (the median over all non-silent segm
 minus background, the second-strongest of the three). A bass line or a drone is one note
 at a time and rarely an exact multiple of 50/60 Hz; ground-loop hum brings its harmonic
 family wherever it is (a buzz at 1/k amplitudes: 50, 100, 150 Hz together).
+
+Under dense bass even the family can drown: in a 0.67 Hz bin the music beside a mains line
+holds as much power as a hum 20 dB under the mix. A steady tone keeps all its power in one
+bin however fine the bins, where the music's power per bin falls with the bin's width, so
+the *fine* salience measures the family again in long segments of 16384 samples (~12 s,
+0.085 Hz bins: 9 dB less music per bin). The line power is the largest of the DFTs at the
+harmonic for a grid off its nominal frequency by -50 to +50 mHz in steps of 25 (ENTSO-E's
+normal band; the harmonic h moves h times as far), kept where it exceeds the power two bins
+(the Hann window's first zero) beyond that band on both sides; the background is the
+trimmed mean of the bins 0.5-3 Hz away. The family's value is the median over segments,
+second-strongest of harmonics 1-3, *less the other family's* (when positive): a spectrum so
+full of steady partials that some fall on exact multiples of 50 Hz puts them on those of
+60 Hz as well, where hum is one family or the other.
 """
 
 from __future__ import annotations
@@ -55,10 +68,20 @@ RING_BINS = 24  # background bins on each side of a line (about 16 Hz)
 RING_KEEP = 36  # the lowest 36 of the 48 background bins (other partials may sit there)
 # Expected mean of the lowest RING_KEEP of 2*RING_BINS exponential variables of mean 1
 # (order statistics: E[X_(i)] = sum_{j=n-i+1}^{n} 1/j), to undo the trimming bias.
-_RING_BIAS = float(np.mean([sum(1.0 / j for j in range(2 * RING_BINS - i + 1, 2 * RING_BINS + 1))
-                            for i in range(1, RING_KEEP + 1)]))
+def _trim_bias(n: int, keep: int) -> float:
+    """Mean of the lowest ``keep`` of ``n`` exponential variables of mean 1."""
+    return float(np.mean([sum(1.0 / j for j in range(n - i + 1, n + 1))
+                          for i in range(1, keep + 1)]))
+
+
+_RING_BIAS = _trim_bias(2 * RING_BINS, RING_KEEP)
 #: Segments within this range of the quietest one are "quiet": where hum is heard.
 QUIET_RANGE_DB = 6.0  # decimated-signal RMS under which a segment is digital silence
+#: Long segments of the fine salience (~12 s, 0.085 Hz bins), overlapping by half.
+FINE_SEGMENT = 16384
+FINE_RING_HZ = (0.5, 3.0)  # background: bins this far from the line on each side
+FINE_RING_KEEP = 0.75  # the lowest three quarters of them
+GRID_DEVIATIONS_HZ = (-0.05, -0.025, 0.0, 0.025, 0.05)  # mains off its nominal frequency
 
 
 class HumReading(NamedTuple):
@@ -68,6 +91,7 @@ class HumReading(NamedTuple):
     salience_db: float | None  # its best lasting line over the quiet passages' background
     harmonics: int | None  # its harmonics (1-6) at least PROMINENT_DB over the background
     family_salience_db: float | None  # its second-strongest of harmonics 1-3, typical segment
+    fine_salience_db: float | None  # the same in 0.085 Hz bins, less the other family's
 
 
 def _lowpass(taps: int, cutoff: float) -> np.ndarray:
@@ -75,6 +99,68 @@ def _lowpass(taps: int, cutoff: float) -> np.ndarray:
     n = np.arange(taps) - (taps - 1) / 2
     h = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
     return (h / h.sum()).astype(np.float64)
+
+
+class FineLineMeter:
+    """The fine salience (module doc): mains lines in ~12 s segments of the decimated
+    channels, each segment's line-over-background per family and harmonic 1-3."""
+
+    def __init__(self, rate_hz: float) -> None:
+        self._window = np.hanning(FINE_SEGMENT)
+        self._seg = np.zeros((0, 0))
+        bin_hz = rate_hz / FINE_SEGMENT
+        freqs = np.fft.rfftfreq(FINE_SEGMENT, 1 / rate_hz)
+        harmonic = np.tile(np.arange(1, FAMILY_HARMONICS + 1), len(FAMILIES_HZ))
+        lines_hz = np.repeat(FAMILIES_HZ, FAMILY_HARMONICS) * harmonic
+        deviation_hz = np.array(GRID_DEVIATIONS_HZ)
+        # Probes: the line under each grid deviation, then two bins beyond that band each side.
+        line_probes = lines_hz[:, None] + harmonic[:, None] * deviation_hz
+        flanks = np.stack([line_probes[:, 0] - 2 * bin_hz, line_probes[:, -1] + 2 * bin_hz],
+                          axis=1)
+        self._n_dev = len(GRID_DEVIATIONS_HZ)
+        probe_hz = np.concatenate([line_probes, flanks], axis=1).reshape(-1, 1)
+        phase = 2 * np.pi * probe_hz * np.arange(FINE_SEGMENT) / rate_hz
+        # float32: 42 probes of 16384 samples are 5.5 MB so, twice that in float64.
+        self._probes = (np.concatenate([np.cos(phase), np.sin(phase)])
+                        * self._window).astype(np.float32)
+        distance = np.abs(freqs[None, :] - lines_hz[:, None])
+        self._rings = [np.nonzero((d >= FINE_RING_HZ[0]) & (d <= FINE_RING_HZ[1]))[0]
+                       for d in distance]
+        self._keep = [int(FINE_RING_KEEP * r.size) for r in self._rings]
+        self._bias = np.array([_trim_bias(r.size, k) for r, k in zip(self._rings, self._keep,
+                                                                       strict=True)])
+        self.line_db: list[np.ndarray] = []  # per segment: (families * FAMILY_HARMONICS,)
+
+    def process(self, decimated: np.ndarray) -> None:
+        """``decimated``: the next (channels, n) samples at the decimated rate."""
+        self._seg = (np.concatenate([self._seg, decimated], axis=1) if self._seg.size
+                     else decimated)
+        hop = FINE_SEGMENT // 2
+        while self._seg.shape[1] >= FINE_SEGMENT:
+            self._analyse(self._seg[:, :FINE_SEGMENT])
+            self._seg = self._seg[:, hop:]
+
+    def _analyse(self, seg: np.ndarray) -> None:
+        if 10 * math.log10(max(float(np.mean(seg * seg)), 1e-24)) <= SILENT_DB:
+            return
+        power = (np.abs(np.fft.rfft(seg * self._window, axis=1)) ** 2).mean(axis=0) + 1e-30
+        ring = np.array([np.sort(power[r])[:k].mean() for r, k in zip(self._rings, self._keep,
+                                                                     strict=True)]) / self._bias
+        parts = (self._probes @ np.ascontiguousarray(seg.T, dtype=np.float32)).astype(np.float64)
+        half = parts.shape[0] // 2
+        probe = ((parts[:half] ** 2 + parts[half:] ** 2).mean(axis=1) + 1e-30
+                 ).reshape(ring.size, -1)
+        line = probe[:, :self._n_dev].max(axis=1)
+        peaked = line > probe[:, self._n_dev:].max(axis=1)
+        self.line_db.append(10 * np.log10(np.where(peaked, line, ring) / ring))
+
+    def result(self) -> np.ndarray | None:
+        """Per family, the second-strongest of harmonics 1-3 (median over segments); None
+        under one segment of signal."""
+        if not self.line_db:
+            return None
+        typical = np.median(np.asarray(self.line_db), axis=0).reshape(len(FAMILIES_HZ), -1)
+        return np.sort(typical, axis=1)[:, -2]
 
 
 class HumMeter:
@@ -106,6 +192,7 @@ class HumMeter:
         probe_hz = (lines_hz[:, None] + bin_hz * np.array([-1.0, 0.0, 1.0])).reshape(-1, 1)
         phase = 2 * np.pi * probe_hz * np.arange(SEGMENT) / self.rate2
         self._probes = np.concatenate([np.cos(phase), np.sin(phase)]) * self._window
+        self._fine = FineLineMeter(self.rate2)
         self.levels_db: list[float] = []
         self.line_db: list[np.ndarray] = []
         self.ring_db: list[np.ndarray] = []
@@ -128,6 +215,7 @@ class HumMeter:
         kept = windows[:, self._phase::self.q2] @ self._fir[::-1]
         self._hist = padded[:, -(self._fir.size - 1):]
         self._phase = (self._phase - windows.shape[1]) % self.q2
+        self._fine.process(kept)
         self._seg = np.concatenate([self._seg, kept], axis=1) if self._seg.size else kept
         while self._seg.shape[1] >= SEGMENT:
             self._analyse(self._seg[:, :SEGMENT])
@@ -151,7 +239,7 @@ class HumMeter:
         levels = np.asarray(self.levels_db)
         valid = levels > SILENT_DB
         if not np.any(valid):
-            return HumReading(None, None, None, None)
+            return HumReading(None, None, None, None, None)
         line = np.asarray(self.line_db)[valid]
         ring = np.asarray(self.ring_db)[valid]
         quiet = levels[valid] <= levels[valid].min() + QUIET_RANGE_DB
@@ -161,8 +249,13 @@ class HumMeter:
         best = salience[:, :FAMILY_HARMONICS].max(axis=1)
         typical = np.median(line - ring, axis=0).reshape(len(FAMILIES_HZ), HARMONICS)
         together = np.sort(typical[:, :FAMILY_HARMONICS], axis=1)[:, -2]
+        fine = self._fine.result()
+        # Each family's fine lines less the other's: hum is one family, not both.
+        specific = None if fine is None else fine - np.maximum(fine[::-1], 0.0)
         # The stronger family whatever its saliences: whether it is heard is the rule's call.
-        fam = int(np.argmax(np.maximum(best, together)))
+        strongest = np.maximum(best, together)
+        fam = int(np.argmax(strongest if specific is None else np.maximum(strongest, specific)))
         count = int(np.sum(salience[fam] >= PROMINENT_DB))
         return HumReading(FAMILIES_HZ[fam], round(float(best[fam]), 2), count,
-                          round(float(together[fam]), 2))
+                          round(float(together[fam]), 2),
+                          None if specific is None else round(float(specific[fam]), 2))
