@@ -346,11 +346,11 @@ def test_bass_line_through_60_hz_is_no_hum_family() -> None:
 
 
 def _bass_bed(seconds: float, level_dbfs: float, seed: int = 3) -> np.ndarray:
-    """Dense stereo noise in 30-200 Hz at ``level_dbfs`` RMS: bass that fills every bin."""
+    """Dense stereo noise in 20-200 Hz at ``level_dbfs`` RMS: bass that fills every bin."""
     n = int(seconds * RATE)
     spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal((n, 2)), axis=0)
     freqs = np.fft.rfftfreq(n, 1 / RATE)
-    spectrum[(freqs < 30) | (freqs > 200)] = 0
+    spectrum[(freqs < 20) | (freqs > 200)] = 0
     bed = np.fft.irfft(spectrum, n, axis=0)
     return (bed * 10 ** (level_dbfs / 20) / np.sqrt(np.mean(bed**2))).astype(np.float32)
 
@@ -377,6 +377,18 @@ def test_steady_partials_on_both_mains_families_are_not_fine_hum() -> None:
     v = analyse(x).values
     assert v["artifacts.hum_salience_db"] > 5  # each family alone looks like hum
     assert v["artifacts.hum_fine_salience_db"] < 3
+
+
+def test_a_sound_of_period_two_mains_cycles_is_not_fine_hum() -> None:
+    """Partials on every multiple of 30 Hz (a loop of exactly 1/30 s) land on 60, 120 and
+    180 Hz but also on 30 and 90, where 60 Hz hum has none; 60 Hz hum itself has none there."""
+    bed = _bass_bed(25.0, -18.0)
+    x = bed
+    for k in range(1, 7):
+        x = sig.add_tone(x, RATE, 30.0 * k, -25.0)
+    assert analyse(x).values["artifacts.hum_fine_salience_db"] < 3
+    hum = analyse(sig.add_hum(bed, RATE, 60.0, -25.0)).values
+    assert hum["artifacts.hum_fine_salience_db"] > 12
 
 
 def test_fine_hum_needs_one_long_segment() -> None:

@@ -43,9 +43,12 @@ harmonic for a grid off its nominal frequency by -50 to +50 mHz in steps of 25 (
 normal band; the harmonic h moves h times as far), kept where it exceeds the power two bins
 (the Hann window's first zero) beyond that band on both sides; the background is the
 trimmed mean of the bins 0.5-3 Hz away. The family's value is the median over segments,
-second-strongest of harmonics 1-3, *less the other family's* (when positive): a spectrum so
-full of steady partials that some fall on exact multiples of 50 Hz puts them on those of
-60 Hz as well, where hum is one family or the other.
+second-strongest of harmonics 1-3, less the larger (when positive) of the other family's and
+of its own lines at 1/2 and 3/2 of the mains: a spectrum so full of steady partials that
+some fall on exact multiples of 50 Hz puts them on those of 60 Hz as well, and a sound
+whose period is a whole number of mains periods (a sample loop of exactly 1/30 s: lines on
+every multiple of 30 Hz) on the half-multiples, where hum is one family with the mains as
+its fundamental.
 """
 
 from __future__ import annotations
@@ -82,6 +85,9 @@ FINE_SEGMENT = 16384
 FINE_RING_HZ = (0.5, 3.0)  # background: bins this far from the line on each side
 FINE_RING_KEEP = 0.75  # the lowest three quarters of them
 GRID_DEVIATIONS_HZ = (-0.05, -0.025, 0.0, 0.025, 0.05)  # mains off its nominal frequency
+#: Lines measured per family, in multiples of the mains: harmonics 1-3, then 1/2 and 3/2,
+#: where hum has none and a sound whose period is twice the mains' has its odd partials.
+FINE_MULTIPLES = (1.0, 2.0, 3.0, 0.5, 1.5)
 
 
 class HumReading(NamedTuple):
@@ -110,8 +116,8 @@ class FineLineMeter:
         self._seg = np.zeros((0, 0))
         bin_hz = rate_hz / FINE_SEGMENT
         freqs = np.fft.rfftfreq(FINE_SEGMENT, 1 / rate_hz)
-        harmonic = np.tile(np.arange(1, FAMILY_HARMONICS + 1), len(FAMILIES_HZ))
-        lines_hz = np.repeat(FAMILIES_HZ, FAMILY_HARMONICS) * harmonic
+        harmonic = np.tile(FINE_MULTIPLES, len(FAMILIES_HZ))
+        lines_hz = np.repeat(FAMILIES_HZ, len(FINE_MULTIPLES)) * harmonic
         deviation_hz = np.array(GRID_DEVIATIONS_HZ)
         # Probes: the line under each grid deviation, then two bins beyond that band each side.
         line_probes = lines_hz[:, None] + harmonic[:, None] * deviation_hz
@@ -120,7 +126,7 @@ class FineLineMeter:
         self._n_dev = len(GRID_DEVIATIONS_HZ)
         probe_hz = np.concatenate([line_probes, flanks], axis=1).reshape(-1, 1)
         phase = 2 * np.pi * probe_hz * np.arange(FINE_SEGMENT) / rate_hz
-        # float32: 42 probes of 16384 samples are 5.5 MB so, twice that in float64.
+        # float32: 70 probes of 16384 samples are 9 MB so, twice that in float64.
         self._probes = (np.concatenate([np.cos(phase), np.sin(phase)])
                         * self._window).astype(np.float32)
         distance = np.abs(freqs[None, :] - lines_hz[:, None])
@@ -129,7 +135,7 @@ class FineLineMeter:
         self._keep = [int(FINE_RING_KEEP * r.size) for r in self._rings]
         self._bias = np.array([_trim_bias(r.size, k) for r, k in zip(self._rings, self._keep,
                                                                        strict=True)])
-        self.line_db: list[np.ndarray] = []  # per segment: (families * FAMILY_HARMONICS,)
+        self.line_db: list[np.ndarray] = []  # per segment: (families * multiples,)
 
     def process(self, decimated: np.ndarray) -> None:
         """``decimated``: the next (channels, n) samples at the decimated rate."""
@@ -154,13 +160,14 @@ class FineLineMeter:
         peaked = line > probe[:, self._n_dev:].max(axis=1)
         self.line_db.append(10 * np.log10(np.where(peaked, line, ring) / ring))
 
-    def result(self) -> np.ndarray | None:
-        """Per family, the second-strongest of harmonics 1-3 (median over segments); None
-        under one segment of signal."""
+    def result(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per family (medians over segments): the second-strongest of harmonics 1-3, and
+        the stronger of the lines at 1/2 and 3/2 of the mains; None under one segment."""
         if not self.line_db:
             return None
         typical = np.median(np.asarray(self.line_db), axis=0).reshape(len(FAMILIES_HZ), -1)
-        return np.sort(typical, axis=1)[:, -2]
+        harmonics = typical[:, :FAMILY_HARMONICS]
+        return np.sort(harmonics, axis=1)[:, -2], typical[:, FAMILY_HARMONICS:].max(axis=1)
 
 
 class HumMeter:
@@ -250,8 +257,13 @@ class HumMeter:
         typical = np.median(line - ring, axis=0).reshape(len(FAMILIES_HZ), HARMONICS)
         together = np.sort(typical[:, :FAMILY_HARMONICS], axis=1)[:, -2]
         fine = self._fine.result()
-        # Each family's fine lines less the other's: hum is one family, not both.
-        specific = None if fine is None else fine - np.maximum(fine[::-1], 0.0)
+        specific = None
+        if fine is not None:
+            # Hum is one family, with the mains as its fundamental: less the other family's
+            # lines and the lines at half-multiples of the mains (a sound of period 1/30 s
+            # puts lines on 60, 120 and 180 Hz, but also on 30 and 90).
+            lines, halves = fine
+            specific = lines - np.maximum(np.maximum(lines[::-1], halves), 0.0)
         # The stronger family whatever its saliences: whether it is heard is the rule's call.
         strongest = np.maximum(best, together)
         fam = int(np.argmax(strongest if specific is None else np.maximum(strongest, specific)))
