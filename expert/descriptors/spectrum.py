@@ -340,6 +340,33 @@ SPECS: tuple[DescriptorSpec, ...] = (
                "largest value within 1/24 octave of half the resonance's frequency.",
     ),
     DescriptorSpec(
+        name="spectrum.key", unit="key", kind="text",
+        meaning="The song's key, e.g. 'D minor' (null when no frame holds a tonal peak).",
+        method="Essentia's HPCP (12 bins, whitened spectral peaks 25 Hz-3.5 kHz of "
+               "4096-sample Hann frames at 44.1 kHz, one frame every 0.37 s of the mono sum) "
+               "summed over the song, and Essentia's Key on it (bgate profiles), chained and "
+               "set as Essentia's KeyExtractor chains them.",
+        references=("E. Gómez, 'Tonal description of music audio signals', PhD thesis, "
+                    "Universitat Pompeu Fabra, 2006",),
+    ),
+    DescriptorSpec(
+        name="spectrum.key_strength", unit="coefficient",
+        meaning="How well the pitch classes fit spectrum.key's profile (0-1; Essentia's key "
+                "strength: above ~0.6 the music dwells clearly on one key).",
+        method="The correlation of the mean HPCP with the key's profile (Essentia Key).",
+        gate=Gate(minimum=-1.0, maximum=1.0, reason="a correlation coefficient"),
+    ),
+    DescriptorSpec(
+        name="spectrum.resonance_key_degree", unit="semitones",
+        meaning="Where the strongest resonance lies in the key: semitones (0-11) from the "
+                "tonic up to the note nearest its frequency; 0 and 7, the tonic and the "
+                "dominant, are where a pedal note is held (null without a resonance or key).",
+        method="12 log2(f / 440 Hz) rounded to the nearest semitone, less the tonic's pitch "
+               "class, modulo 12; the tonic is that of the key estimated as spectrum.key's "
+               "but from the registers (25-250-500-1000-2000-3500 Hz) more than a third of "
+               "an octave from the resonance, which would pull the key to its own pitch.",
+    ),
+    DescriptorSpec(
         name="spectrum.resonances", unit="[Hz, dB]", kind="list",
         meaning=(
             f"Up to {RESONANCE_MAX_COUNT} resonances as [frequency Hz, prominence dB], strongest "

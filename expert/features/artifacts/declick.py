@@ -38,6 +38,7 @@ import numpy as np
 
 from expert.features.artifacts.events import CELLS_PER_TICK, EventLog
 from expert.features.detectors import ClickThresholds
+from expert.features.essentia_algorithms import algorithm
 
 #: The rate Essentia's OnsetDetection is configured at (see ``ClickVerifier._onset_ratio``).
 ONSET_CONFIG_RATE_HZ = 44100.0
@@ -188,24 +189,8 @@ def _hfc_onset() -> Any:
     The HFC scales with the configured rate (a constant factor, which a ratio cancels);
     configured at 192 kHz, OnsetDetection fails (it builds mel bands even for 'hfc':
     tests/features/test_essentia_detectors.py), so it is configured at one fixed rate.
-    ``essentia.standard`` takes ~1.8 s to import (it wraps all ~250 algorithms), more than
-    the whole artifacts pass over a 4-minute file; the one algorithm is made directly from
-    Essentia's extension module (0.25 s), with ``essentia.standard`` as the fallback.
     """
-    import essentia
-
-    essentia.log.infoActive = False
-    essentia.log.warningActive = False
-    try:
-        from essentia import _essentia
-
-        algorithm = _essentia.Algorithm("OnsetDetection")
-        algorithm.__configure__(method="hfc", sampleRate=ONSET_CONFIG_RATE_HZ)
-        return algorithm.__compute__
-    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other builds
-        import essentia.standard as es
-
-        return es.OnsetDetection(method="hfc", sampleRate=ONSET_CONFIG_RATE_HZ)
+    return algorithm("OnsetDetection", method="hfc", sampleRate=ONSET_CONFIG_RATE_HZ)
 
 
 def _rms(v: np.ndarray) -> float:

@@ -27,6 +27,7 @@ sample and after the last, so every sample is weighted alike (Hann at 50 % overl
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -55,6 +56,7 @@ from expert.descriptors.stereo import (
 from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.descriptors.values import finite_or_none
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, running
+from expert.features.spectrum.key import KEY_TABLE, degree_above, key_of, key_without
 from expert.features.spectrum.shape import (
     SEGMENT_EXCESS_DB,
     cutoff,
@@ -164,11 +166,14 @@ def _hstack_column(matrix: Any, column: np.ndarray) -> Any:
 
 
 class SpectralAnalyzer(Analyzer):
-    """Spectrum (long-term and per window) and stereo image, from one STFT pass."""
+    """Spectrum (long-term and per window) and stereo image, from one STFT pass; the key
+    from a ``key.KeyProfile`` (its table, through ``receive``; without it, no key)."""
 
+    consumes = (KEY_TABLE,)
 
     def __init__(self, context: AnalysisContext) -> None:
         super().__init__(context)
+        self._key_table: np.ndarray | None = None
         rate = context.sample_rate_hz
         self.grid = TimeGrid(rate)
         self.stereo = context.channels == 2
@@ -348,6 +353,9 @@ class SpectralAnalyzer(Analyzer):
                      for a, b in segments)
         return round(100.0 * cliffs / len(segments), 1)
 
+    def receive(self, partials: Mapping[str, np.ndarray]) -> None:
+        self._key_table = partials.get(KEY_TABLE)
+
     def _long_term_mean(self) -> np.ndarray:
         """Long-term power per bin, the mean of L and R (|M|^2 + |S|^2)."""
         return self._long_power.sum(axis=0) * self.bin_scale
@@ -398,6 +406,12 @@ class SpectralAnalyzer(Analyzer):
         values["spectrum.resonances"] = [
             [round(r.frequency_hz, 1), round(r.prominence_db, 2)] for r in found
         ]
+        key = key_of(self._key_table)
+        values["spectrum.key"] = key and f"{key[0]} {key[1]}"
+        values["spectrum.key_strength"] = key and key[2]
+        placed = strongest and key_without(self._key_table, strongest.frequency_hz)
+        values["spectrum.resonance_key_degree"] = (
+            degree_above(placed[0], strongest.frequency_hz) if strongest and placed else None)
         return cut_hz
 
     def _sibilance_values(self, silent: np.ndarray, out: Measurements) -> None:
