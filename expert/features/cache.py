@@ -40,6 +40,8 @@ def _well_formed(features: FeatureSet) -> bool:
                 and math.isfinite(value)
         elif spec.kind == "bool":
             ok = isinstance(value, bool)
+        elif spec.kind == "text":
+            ok = isinstance(value, str)
         else:
             ok = isinstance(value, list)
         if not ok:

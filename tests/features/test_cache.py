@@ -11,7 +11,7 @@ import soundfile as sf
 
 from expert.audio import open_audio
 from expert.features.cache import FeatureCache
-from expert.features.extract import assemble
+from expert.features.extract import assemble, extract
 from tests.conftest import music_like
 
 
@@ -43,3 +43,16 @@ def test_an_ffmpeg_upgrade_misses_for_what_ffmpeg_decodes(
     monkeypatch.setattr(av, "library_versions", newer)
     assert mp3_cache.get(str(mp3), {}) is None
     assert wav_cache.get(str(wav), {}) is not None  # libsndfile read it: still valid
+
+
+def test_every_kind_of_descriptor_comes_back(tmp_path: Path) -> None:
+    """A whole extraction (numbers, flags, lists and text such as spectrum.key) is served
+    from the cache as it was put: a kind the cache did not accept made every entry a miss."""
+    path = tmp_path / "a.wav"
+    sf.write(path, music_like(3.0), 44100)
+    features = extract(path, parallel=False)
+    assert isinstance(features.descriptors["spectrum.key"], str)
+    cache = FeatureCache(tmp_path / "cache")
+    cache.put(str(path), {}, features)
+    again = cache.get(str(path), {})
+    assert again is not None and again.descriptors == features.descriptors
