@@ -367,6 +367,15 @@ SPECS: tuple[DescriptorSpec, ...] = (
                "an octave from the resonance, which would pull the key to its own pitch.",
     ),
     DescriptorSpec(
+        name="spectrum.resonance_cents", unit="cents",
+        meaning="How far the strongest resonance lies from the nearest equal-tempered note "
+                "(-50 to +50): a held note of tuned instruments within a few cents, a "
+                "ringing body or an EQ band anywhere (null without a resonance).",
+        method="1200 log2(f / 440 Hz) less the nearest multiple of 100 (A4 = 440 Hz, ISO 16).",
+        gate=Gate(minimum=-50.0, maximum=50.0, reason="the nearest note is within half a "
+                                                        "semitone"),
+    ),
+    DescriptorSpec(
         name="spectrum.resonances", unit="[Hz, dB]", kind="list",
         meaning=(
             f"Up to {RESONANCE_MAX_COUNT} resonances as [frequency Hz, prominence dB], strongest "

@@ -9,6 +9,7 @@ from expert.features.base import AnalysisContext
 from expert.features.spectrum.key import (
     KEY_TABLE,
     KeyProfile,
+    cents_off_pitch,
     degree_above,
     key_of,
     key_without,
@@ -95,3 +96,10 @@ def test_no_key_in_silence_or_without_a_table() -> None:
                           ("G#", 415.3, 0), ("C", 261.6 * 2 ** (11.4 / 12), 11)])
 def test_degree_above_the_tonic(tonic: str, frequency_hz: float, degree: int) -> None:
     assert degree_above(tonic, frequency_hz) == degree
+
+
+@pytest.mark.parametrize(("frequency_hz", "cents"),
+                         [(440.0, 0.0), (1318.51, 0.0), (1200.0, 37.0), (1250.0, 7.6),
+                          (440.0 * 2 ** (-0.49 / 12), -49.0)])
+def test_cents_off_the_tempered_note(frequency_hz: float, cents: float) -> None:
+    assert cents_off_pitch(frequency_hz) == pytest.approx(cents, abs=0.1)

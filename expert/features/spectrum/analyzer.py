@@ -56,7 +56,13 @@ from expert.descriptors.stereo import (
 from expert.descriptors.stereo import SPECS as STEREO_SPECS
 from expert.descriptors.values import finite_or_none
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid, running
-from expert.features.spectrum.key import KEY_TABLE, degree_above, key_of, key_without
+from expert.features.spectrum.key import (
+    KEY_TABLE,
+    cents_off_pitch,
+    degree_above,
+    key_of,
+    key_without,
+)
 from expert.features.spectrum.shape import (
     SEGMENT_EXCESS_DB,
     cutoff,
@@ -412,6 +418,7 @@ class SpectralAnalyzer(Analyzer):
         placed = strongest and key_without(self._key_table, strongest.frequency_hz)
         values["spectrum.resonance_key_degree"] = (
             degree_above(placed[0], strongest.frequency_hz) if strongest and placed else None)
+        values["spectrum.resonance_cents"] = strongest and cents_off_pitch(strongest.frequency_hz)
         return cut_hz
 
     def _sibilance_values(self, silent: np.ndarray, out: Measurements) -> None:

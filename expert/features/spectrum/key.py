@@ -146,6 +146,13 @@ def key_without(table: np.ndarray | None, frequency_hz: float) -> tuple[str, str
     return key_of(table, near)
 
 
+def cents_off_pitch(frequency_hz: float) -> float:
+    """Cents (-50..+50) from the equal-tempered note nearest ``frequency_hz`` (A4 = 440 Hz,
+    ISO 16)."""
+    cents = 1200 * float(np.log2(frequency_hz / 440.0))
+    return round(cents - 100 * round(cents / 100), 1)
+
+
 def degree_above(tonic: str, frequency_hz: float) -> int:
     """Semitones (0-11) from ``tonic`` up to the equal-tempered note nearest ``frequency_hz``
     (A4 = 440 Hz)."""
