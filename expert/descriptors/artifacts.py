@@ -146,17 +146,18 @@ SPECS: tuple[DescriptorSpec, ...] = (
     ),
     DescriptorSpec(
         name="artifacts.hum_fine_salience_db", unit="dB",
-        meaning="As artifacts.hum_family_salience_db in bins eight times finer, less the other "
-                "mains family's: hum under bass so dense that it masks the 0.67 Hz bins "
+        meaning="As artifacts.hum_family_salience_db in bins eight times finer, less lines "
+                "hum does not make: hum under bass so dense that it masks the 0.67 Hz bins "
                 "(about 0 without hum; null under ~12 s of signal).",
         method="16384-sample Hann segments (~12 s, 0.085 Hz bins) of the decimated channels, "
                "overlapping by half; the line power the largest DFT at the harmonic for a grid "
                "-50..+50 mHz off nominal (ENTSO-E's normal band, times the harmonic), kept "
                "where it exceeds the DFT two bins beyond that band on both sides; background the "
                "mean of the lowest three quarters of the bins 0.5-3 Hz away. Per family the "
-               "second-strongest of harmonics 1-3, median over segments, less the other "
-               "family's when positive: a spectrum dense with steady partials puts some on "
-               "exact multiples of both 50 and 60 Hz, hum only on one.",
+               "second-strongest of harmonics 1-3, median over segments, less the larger "
+               "(when positive) of the other family's and of the lines at 1/2 and 3/2 of the "
+               "mains: steady partials dense enough to fall on multiples of both 50 and 60 Hz, "
+               "or on every multiple of 30 Hz, are not hum, which is one family.",
         references=(_ENTSOE,),
     ),
     DescriptorSpec(

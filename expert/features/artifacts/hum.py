@@ -97,7 +97,8 @@ class HumReading(NamedTuple):
     salience_db: float | None  # its best lasting line over the quiet passages' background
     harmonics: int | None  # its harmonics (1-6) at least PROMINENT_DB over the background
     family_salience_db: float | None  # its second-strongest of harmonics 1-3, typical segment
-    fine_salience_db: float | None  # the same in 0.085 Hz bins, less the other family's
+    fine_salience_db: float | None  # the same in 0.085 Hz bins, less the other family's and
+    #                                 the half-multiples' lines
 
 
 def _lowpass(taps: int, cutoff: float) -> np.ndarray:
