@@ -362,7 +362,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
                 "tonic up to the note nearest its frequency; 0 and 7, the tonic and the "
                 "dominant, are where a pedal note is held (null without a resonance or key).",
         method="12 log2(f / 440 Hz) rounded to the nearest semitone, less the tonic's pitch "
-               "class, modulo 12; the tonic is that of the key estimated as spectrum.key's "
+               "class, modulo 12 (f the line's pitch, as for spectrum.resonance_cents); the "
+               "tonic is that of the key estimated as spectrum.key's "
                "but from the registers (25-250-500-1000-2000-3500 Hz) more than a third of "
                "an octave from the resonance, which would pull the key to its own pitch.",
     ),
@@ -371,7 +372,12 @@ SPECS: tuple[DescriptorSpec, ...] = (
         meaning="How far the strongest resonance lies from the nearest equal-tempered note "
                 "(-50 to +50): a held note of tuned instruments within a few cents, a "
                 "ringing body or an EQ band anywhere (null without a resonance).",
-        method="1200 log2(f / 440 Hz) less the nearest multiple of 100 (A4 = 440 Hz, ISO 16).",
+        method="1200 log2(f / 440 Hz) less the nearest multiple of 100 (A4 = 440 Hz, ISO 16); "
+               "f is the line's pitch: the strongest bin of the long-term spectrum within "
+               "1/24 octave of the resonance, placed by a parabola through its log power and "
+               "its neighbours' (within 2 cents on a steady line at 130 Hz-1.3 kHz; the "
+               "1/48-octave cells of the resonance search are coarser than the bins below "
+               "~600 Hz).",
         gate=Gate(minimum=-50.0, maximum=50.0, reason="the nearest note is within half a "
                                                         "semitone"),
     ),

@@ -13,6 +13,7 @@ from expert.features.spectrum.key import (
     degree_above,
     key_of,
     key_without,
+    line_pitch_hz,
 )
 
 RATE = 44100
@@ -103,3 +104,16 @@ def test_degree_above_the_tonic(tonic: str, frequency_hz: float, degree: int) ->
                           (440.0 * 2 ** (-0.49 / 12), -49.0)])
 def test_cents_off_the_tempered_note(frequency_hz: float, cents: float) -> None:
     assert cents_off_pitch(frequency_hz) == pytest.approx(cents, abs=0.1)
+
+
+@pytest.mark.parametrize("frequency_hz", [130.06, 198.28, 309.34, 1333.82])
+def test_the_pitch_of_a_line_below_the_cells_resolution(frequency_hz: float) -> None:
+    # The spectral analyzer's ~186 ms Hann frame: 5.4 Hz bins, 36 cents at 260 Hz.
+    n_fft = 8192
+    t = np.arange(n_fft) / RATE
+    frame = np.hanning(n_fft) * np.sin(2 * np.pi * frequency_hz * t + 0.3)
+    power = np.abs(np.fft.rfft(frame)) ** 2 + 1e-9
+    bins_hz = np.fft.rfftfreq(n_fft, 1 / RATE)
+    for guess_hz in (frequency_hz * 2 ** (30 / 1200), frequency_hz * 2 ** (-30 / 1200)):
+        pitch_hz = line_pitch_hz(power, bins_hz, guess_hz)
+        assert 1200 * np.log2(pitch_hz / frequency_hz) == pytest.approx(0.0, abs=2.0)

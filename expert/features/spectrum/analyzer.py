@@ -62,6 +62,7 @@ from expert.features.spectrum.key import (
     degree_above,
     key_of,
     key_without,
+    line_pitch_hz,
 )
 from expert.features.spectrum.shape import (
     SEGMENT_EXCESS_DB,
@@ -415,10 +416,11 @@ class SpectralAnalyzer(Analyzer):
         key = key_of(self._key_table)
         values["spectrum.key"] = key and f"{key[0]} {key[1]}"
         values["spectrum.key_strength"] = key and key[2]
+        pitch_hz = strongest and line_pitch_hz(long_term, self.bins_hz, strongest.frequency_hz)
         placed = strongest and key_without(self._key_table, strongest.frequency_hz)
         values["spectrum.resonance_key_degree"] = (
-            degree_above(placed[0], strongest.frequency_hz) if strongest and placed else None)
-        values["spectrum.resonance_cents"] = strongest and cents_off_pitch(strongest.frequency_hz)
+            degree_above(placed[0], pitch_hz) if strongest and placed else None)
+        values["spectrum.resonance_cents"] = strongest and cents_off_pitch(pitch_hz)
         return cut_hz
 
     def _sibilance_values(self, silent: np.ndarray, out: Measurements) -> None:

@@ -146,6 +146,26 @@ def key_without(table: np.ndarray | None, frequency_hz: float) -> tuple[str, str
     return key_of(table, near)
 
 
+def line_pitch_hz(power: np.ndarray, bins_hz: np.ndarray, near_hz: float) -> float:
+    """The frequency of the spectral line nearest ``near_hz``: the strongest FFT bin within
+    a 1/24 octave (and one bin) of it, placed by a parabola through the log power of it and
+    its neighbours (Smith & Serra 1987). A resonance's frequency comes from 1/48-octave
+    cells, which below ~600 Hz are narrower than the FFT's bins: there it can be 25 cents
+    off a steady line, too coarse to tell whether the line is in tune; and it is measured
+    on the spectrum with its narrow lines opened away, so it sits on the line's skirt."""
+    step_hz = float(bins_hz[1] - bins_hz[0])
+    reach_hz = max(near_hz * (2 ** (1 / 24) - 1), step_hz)
+    lo = max(int(np.searchsorted(bins_hz, near_hz - reach_hz)), 1)
+    hi = min(int(np.searchsorted(bins_hz, near_hz + reach_hz, side="right")), len(bins_hz) - 1)
+    if hi <= lo:
+        return near_hz
+    k = lo + int(np.argmax(power[lo:hi]))
+    a, b, c = (float(v) for v in 10 * np.log10(np.maximum(power[k - 1:k + 2], 1e-30)))
+    curvature = a - 2 * b + c
+    offset = 0.0 if curvature >= 0 else float(np.clip(0.5 * (a - c) / curvature, -0.5, 0.5))
+    return float(bins_hz[k] + offset * step_hz)
+
+
 def cents_off_pitch(frequency_hz: float) -> float:
     """Cents (-50..+50) from the equal-tempered note nearest ``frequency_hz`` (A4 = 440 Hz,
     ISO 16)."""
