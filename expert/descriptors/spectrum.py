@@ -373,11 +373,10 @@ SPECS: tuple[DescriptorSpec, ...] = (
                 "(-50 to +50): a held note of tuned instruments within a few cents, a "
                 "ringing body or an EQ band anywhere (null without a resonance).",
         method="1200 log2(f / 440 Hz) less the nearest multiple of 100 (A4 = 440 Hz, ISO 16); "
-               "f is the line's pitch: the strongest bin of the long-term spectrum within "
-               "1/24 octave of the resonance, placed by a parabola through its log power and "
-               "its neighbours' (within 2 cents on a steady line at 130 Hz-1.3 kHz; the "
-               "1/48-octave cells of the resonance search are coarser than the bins below "
-               "~600 Hz).",
+               "f is the resonance's frequency; below ~370 Hz, where the 1/48-octave cells of "
+               "the resonance search are narrower than the FFT's bins, the strongest bin "
+               "within two of it, placed by a parabola through its log power and its "
+               "neighbours' (within 2 cents on a steady line at 98-310 Hz).",
         gate=Gate(minimum=-50.0, maximum=50.0, reason="the nearest note is within half a "
                                                         "semitone"),
     ),

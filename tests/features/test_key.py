@@ -106,14 +106,24 @@ def test_cents_off_the_tempered_note(frequency_hz: float, cents: float) -> None:
     assert cents_off_pitch(frequency_hz) == pytest.approx(cents, abs=0.1)
 
 
-@pytest.mark.parametrize("frequency_hz", [130.06, 198.28, 309.34, 1333.82])
-def test_the_pitch_of_a_line_below_the_cells_resolution(frequency_hz: float) -> None:
-    # The spectral analyzer's ~186 ms Hann frame: 5.4 Hz bins, 36 cents at 260 Hz.
+def _line_power(frequency_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Power spectrum of a steady sine in the spectral analyzer's ~186 ms Hann frame
+    (5.4 Hz bins, 36 cents at 260 Hz)."""
     n_fft = 8192
     t = np.arange(n_fft) / RATE
     frame = np.hanning(n_fft) * np.sin(2 * np.pi * frequency_hz * t + 0.3)
-    power = np.abs(np.fft.rfft(frame)) ** 2 + 1e-9
-    bins_hz = np.fft.rfftfreq(n_fft, 1 / RATE)
-    for guess_hz in (frequency_hz * 2 ** (30 / 1200), frequency_hz * 2 ** (-30 / 1200)):
-        pitch_hz = line_pitch_hz(power, bins_hz, guess_hz)
+    return np.abs(np.fft.rfft(frame)) ** 2 + 1e-9, np.fft.rfftfreq(n_fft, 1 / RATE)
+
+
+@pytest.mark.parametrize("frequency_hz", [98.0, 130.06, 198.28, 309.34])
+def test_the_pitch_of_a_low_line_comes_from_the_bins(frequency_hz: float) -> None:
+    power, bins_hz = _line_power(frequency_hz)
+    for guess_cents in (30.0, -30.0):
+        pitch_hz = line_pitch_hz(power, bins_hz, frequency_hz * 2 ** (guess_cents / 1200))
         assert 1200 * np.log2(pitch_hz / frequency_hz) == pytest.approx(0.0, abs=2.0)
+
+
+def test_above_the_bins_resolution_the_cells_estimate_stands() -> None:
+    # A partial inside a broad ring must not move the ring's frequency onto a note.
+    power, bins_hz = _line_power(1174.66)
+    assert line_pitch_hz(power, bins_hz, 1200.0) == 1200.0

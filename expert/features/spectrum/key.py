@@ -147,16 +147,21 @@ def key_without(table: np.ndarray | None, frequency_hz: float) -> tuple[str, str
 
 
 def line_pitch_hz(power: np.ndarray, bins_hz: np.ndarray, near_hz: float) -> float:
-    """The frequency of the spectral line nearest ``near_hz``: the strongest FFT bin within
-    a 1/24 octave (and one bin) of it, placed by a parabola through the log power of it and
-    its neighbours (Smith & Serra 1987). A resonance's frequency comes from 1/48-octave
-    cells, which below ~600 Hz are narrower than the FFT's bins: there it can be 25 cents
-    off a steady line, too coarse to tell whether the line is in tune; and it is measured
-    on the spectrum with its narrow lines opened away, so it sits on the line's skirt."""
+    """The pitch of a steady line found at ``near_hz`` by the 1/48-octave cells.
+
+    Where a cell is narrower than an FFT bin (below ~370 Hz with the analyzer's 5.4 Hz
+    bins) the cells interpolate between bins and, measured on the spectrum with its narrow
+    lines opened away, sit on the line's skirt: a line at 309.3 Hz (-10 cents) was read at
+    +21 cents. There the line is the strongest bin within the Hann window's main lobe (two
+    bins) of ``near_hz``, placed by a parabola through its log power and its neighbours'
+    (Smith & Serra 1987). Above, the cells are finer than the bins and their estimate
+    stands; a wider search there would find a note's partial inside a broad ring.
+    """
     step_hz = float(bins_hz[1] - bins_hz[0])
-    reach_hz = max(near_hz * (2 ** (1 / 24) - 1), step_hz)
-    lo = max(int(np.searchsorted(bins_hz, near_hz - reach_hz)), 1)
-    hi = min(int(np.searchsorted(bins_hz, near_hz + reach_hz, side="right")), len(bins_hz) - 1)
+    if near_hz * (2 ** (1 / 48) - 1) >= step_hz:
+        return near_hz
+    k0 = int(round(near_hz / step_hz))
+    lo, hi = max(k0 - 2, 1), min(k0 + 3, len(bins_hz) - 1)
     if hi <= lo:
         return near_hz
     k = lo + int(np.argmax(power[lo:hi]))
