@@ -7,8 +7,8 @@ explained, with its source, in ``corpus/README.md``. A label is the strongest of
 recipe says and what the meter says (present > unknown > absent), except that an injected
 problem the meter must see is present only when it does: a tonal one (a band-share change
 of at least ``TONAL_PRESENT_DB``), a true peak over the ceiling (``TP_CEILING_DBTP``),
-a loss of mono compatibility (a correlation fallen by ``MONO_PRESENT_DROP``); otherwise it is
-unknown.
+a loss of mono compatibility or a polarity inversion (a correlation fallen by
+``MONO_PRESENT_DROP``); otherwise it is unknown.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ TP_UNKNOWN_DBTP = -1.3
 CLIP_PRESENT_RUNS = 10  # runs of >= 3 samples at full scale
 CUTOFF_PRESENT_HZ = 16000.0  # below: audible band-limiting (a low-bit-rate encoder)
 CUTOFF_UNKNOWN_HZ = 18000.0  # 16-18 kHz: typical of 128-160 kbps encodes; a gray zone
-DC_PRESENT = 0.01  # -40 dBFS
+DC_PRESENT = 0.02  # -34 dBFS: 6 dB over the -40 dBFS of a DC fault (AR001's threshold)
+#: An excerpt's mean holds the music's own asymmetry too: a real-dev master with no offset
+#: held through it (journeys-end) has a 30 s mean of 0.0095. Between -60 and -34 dBFS the
+#: mean alone cannot tell an offset from the music, so it is unknown.
 DC_UNKNOWN = 0.001  # -60 dBFS
 BALANCE_UNKNOWN_DB = 1.5
 BALANCE_PRESENT_DB = 4.0
@@ -165,6 +168,14 @@ def label(
             if change < TONAL_PRESENT_DB:
                 lab.force(key, UNKNOWN, f"injected ({injected}) but the {band} share moved "
                           f"{change:+.1f} dB (< {TONAL_PRESENT_DB})")
+    # Inverting one channel of a master whose channels were anti-correlated makes them
+    # correlate: what a meter sees then is the cure of a polarity fault, not one.
+    if "polarity_inverted_channel" in present and reference is not None:
+        drop = reference["correlation"] - measured["correlation"]
+        if drop < MONO_PRESENT_DROP:
+            lab.force("polarity_inverted_channel", UNKNOWN, f"injected ({injected}) but the "
+                      f"channels' correlation fell {drop:+.3f} (< {MONO_PRESENT_DROP}) against "
+                      "the source's norm")
     if "poor_mono_compatibility" in present and reference is not None:
         drop = reference["correlation"] - measured["correlation"]
         if drop < MONO_PRESENT_DROP:

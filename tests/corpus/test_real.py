@@ -135,6 +135,26 @@ def test_an_injected_mono_loss_the_meter_cannot_see_is_unknown() -> None:
                         reference=ref, clean=False)
         assert state["poor_mono_compatibility"] == seen
 
+
+def test_an_inversion_that_makes_the_channels_correlate_is_unknown() -> None:
+    together = _music()
+    for part, seen in ((together * np.array([1.0, -1.0], dtype=np.float32), labels.UNKNOWN),
+                       (together, labels.PRESENT)):
+        ref = meter.measure(part)  # the first source is itself anti-correlated
+        flipped = part * np.array([1.0, -1.0], dtype=np.float32)
+        state = _labels(meter.measure(flipped), present=["polarity_inverted_channel"],
+                        reference=ref, clean=False)
+        assert state["polarity_inverted_channel"] == seen
+
+
+@pytest.mark.parametrize(("offset", "state"), [(0.0005, labels.ABSENT),
+                                                (0.012, labels.UNKNOWN),
+                                                (0.03, labels.PRESENT)])
+def test_a_mean_near_the_dc_threshold_is_unknown(offset: float, state: str) -> None:
+    measured = {**meter.measure(inject.normalise(_music())[0]), "dc_offset": offset}
+    assert _labels(measured, clean=False)["dc_offset"] == state
+
+
 def test_cutoff_of_a_low_passed_signal() -> None:
     x = inject.lowpass(_music(), np.random.default_rng(0), 11000)
     freqs, power, _ = meter.spectra(x)
