@@ -319,9 +319,10 @@ def test_results_do_not_depend_on_the_block_size(block_frames: int) -> None:
     signal[: rate] *= 0.05  # a quiet second, so that gating and LRA have work to do
     reference = measure_loudness(signal, rate, block_frames=100_000)[1]
     measured = measure_loudness(signal, rate, block_frames=block_frames)[1]
-    # Block edges change the float32 rounding of the K-weighting (~1e-8 LU), nothing more.
+    # Block edges change the float32 rounding of the K-weighting (~1e-8 LU) and of the true
+    # peak's polyphase filter (one float32 ulp of a peak is 1.04e-6 dB), nothing more.
     for name, value in reference.values.items():
-        assert measured.values[name] == pytest.approx(value, abs=1e-6), name
+        assert measured.values[name] == pytest.approx(value, abs=1e-5), name
     for name, series in reference.series.items():
         np.testing.assert_allclose(measured.series[name], series, atol=1e-6)
 
@@ -357,7 +358,13 @@ def test_provides_matches_the_catalogue() -> None:
 def test_stored_shelf_fit_matches_a_fresh_fit(rate_hz: int) -> None:
     start = kweighting._prewarped_stage(*kweighting.BS1770_SHELF_48K, rate_hz)
     fresh = kweighting._refined_shelf(start, rate_hz)
-    assert np.allclose(fresh, kweighting.FITTED_SHELF[rate_hz], rtol=0, atol=1e-9)
+    # The least-squares optimum is flat: scipy versions land up to ~2e-9 apart in the
+    # coefficients (8 kHz), 1e-9 dB apart in the response, which is what is measured with.
+    assert np.allclose(fresh, kweighting.FITTED_SHELF[rate_hz], rtol=0, atol=1e-7)
+    freqs_hz = np.geomspace(20.0, 0.49 * min(rate_hz, 48000), 200)
+    stored = np.asarray(kweighting.FITTED_SHELF[rate_hz], dtype=np.float64)
+    assert np.allclose(kweighting._magnitude_db(fresh, freqs_hz, rate_hz),
+                       kweighting._magnitude_db(stored, freqs_hz, rate_hz), rtol=0, atol=1e-6)
 
 
 def test_momentary_max_per_window_finds_a_short_burst() -> None:
