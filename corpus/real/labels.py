@@ -168,20 +168,17 @@ def label(
             if change < TONAL_PRESENT_DB:
                 lab.force(key, UNKNOWN, f"injected ({injected}) but the {band} share moved "
                           f"{change:+.1f} dB (< {TONAL_PRESENT_DB})")
-    # Inverting one channel of a master whose channels were anti-correlated makes them
-    # correlate: what a meter sees then is the cure of a polarity fault, not one.
-    if "polarity_inverted_channel" in present and reference is not None:
-        drop = reference["correlation"] - measured["correlation"]
-        if drop < MONO_PRESENT_DROP:
-            lab.force("polarity_inverted_channel", UNKNOWN, f"injected ({injected}) but the "
-                      f"channels' correlation fell {drop:+.3f} (< {MONO_PRESENT_DROP}) against "
-                      "the source's norm")
-    if "poor_mono_compatibility" in present and reference is not None:
-        drop = reference["correlation"] - measured["correlation"]
-        if drop < MONO_PRESENT_DROP:
-            lab.force("poor_mono_compatibility", UNKNOWN, f"injected ({injected}) but the "
-                      f"channels' correlation fell {drop:+.3f} (< {MONO_PRESENT_DROP}) against "
-                      "the source's norm: nothing cancels in mono that did not before")
+    # An injection the stereo meter must see: a loss of mono compatibility cancels only what
+    # was in phase before, and inverting one channel of an anti-correlated master makes it
+    # correlate (what a meter sees then is the cure of a polarity fault, not one).
+    for key, unseen in (("poor_mono_compatibility", ": nothing cancels in mono that did not "
+                         "before"), ("polarity_inverted_channel", "")):
+        if key in present and reference is not None:
+            drop = reference["correlation"] - measured["correlation"]
+            if drop < MONO_PRESENT_DROP:
+                lab.force(key, UNKNOWN, f"injected ({injected}) but the channels' correlation "
+                          f"fell {drop:+.3f} (< {MONO_PRESENT_DROP}) against the source's "
+                          f"norm{unseen}")
     # A limiter on sample peaks leaves the inter-sample peaks over only where the music
     # reached it: an excerpt that did not stays under the ceiling, whatever was injected.
     if "true_peak_over" in present and (tp is None or tp <= TP_CEILING_DBTP):
