@@ -119,11 +119,12 @@ def _line_power(frequency_hz: float) -> tuple[np.ndarray, np.ndarray]:
 def test_the_pitch_of_a_low_line_comes_from_the_bins(frequency_hz: float) -> None:
     power, bins_hz = _line_power(frequency_hz)
     for guess_cents in (30.0, -30.0):
-        pitch_hz = line_pitch_hz(power, bins_hz, frequency_hz * 2 ** (guess_cents / 1200))
+        pitch_hz = line_pitch_hz(power, bins_hz, frequency_hz * 2 ** (guess_cents / 1200),
+                                 cells_per_octave=48)
         assert 1200 * np.log2(pitch_hz / frequency_hz) == pytest.approx(0.0, abs=2.0)
 
 
 def test_above_the_bins_resolution_the_cells_estimate_stands() -> None:
     # A partial inside a broad ring must not move the ring's frequency onto a note.
     power, bins_hz = _line_power(1174.66)
-    assert line_pitch_hz(power, bins_hz, 1200.0) == 1200.0
+    assert line_pitch_hz(power, bins_hz, 1200.0, cells_per_octave=48) == 1200.0

@@ -129,11 +129,11 @@ class FineLineMeter:
         # The DFT at each probe frequency, factored as n = a * B + b (B = sqrt of the
         # segment): e^(-i w n) = e^(-i w a B) e^(-i w b), so two tables of B rows per probe
         # (150 kB) stand for the 9 MB of whole-segment sinusoids, for the same arithmetic.
-        step = math.isqrt(FINE_SEGMENT)
-        assert step * step == FINE_SEGMENT, "the factored DFT needs a square segment"
+        self._step = math.isqrt(FINE_SEGMENT)
+        assert self._step ** 2 == FINE_SEGMENT, "the factored DFT needs a square segment"
         omega = 2 * np.pi * probe_hz / rate_hz
-        inner = np.arange(step)[:, None] * omega[None, :]
-        outer = step * inner
+        inner = np.arange(self._step)[:, None] * omega[None, :]
+        outer = self._step * inner
         self._inner = (np.cos(inner), np.sin(inner))
         self._outer = (np.cos(outer), np.sin(outer))
         distance = np.abs(freqs[None, :] - lines_hz[:, None])
@@ -159,7 +159,7 @@ class FineLineMeter:
         power = (np.abs(np.fft.rfft(seg * self._window, axis=1)) ** 2).mean(axis=0) + 1e-30
         ring = np.array([np.sort(power[r])[:k].mean() for r, k in zip(self._rings, self._keep,
                                                                      strict=True)]) / self._bias
-        blocks = (seg * self._window).reshape(seg.shape[0] * self._inner[0].shape[0], -1)
+        blocks = (seg * self._window).reshape(seg.shape[0] * self._step, -1)
         cos_in, sin_in = (blocks @ table for table in self._inner)  # (channels * a, probes)
         cos_in, sin_in = (part.reshape(seg.shape[0], -1, part.shape[1])
                           for part in (cos_in, sin_in))

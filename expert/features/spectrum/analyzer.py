@@ -416,7 +416,8 @@ class SpectralAnalyzer(Analyzer):
         key = key_of(self._key_table)
         values["spectrum.key"] = key and f"{key[0]} {key[1]}"
         values["spectrum.key_strength"] = key and key[2]
-        pitch_hz = strongest and line_pitch_hz(long_term, self.bins_hz, strongest.frequency_hz)
+        pitch_hz = strongest and line_pitch_hz(long_term, self.bins_hz, strongest.frequency_hz,
+                                               cells_per_octave=CELLS_PER_OCTAVE)
         placed = strongest and key_without(self._key_table, strongest.frequency_hz)
         values["spectrum.resonance_key_degree"] = (
             degree_above(placed[0], pitch_hz) if strongest and placed else None)

@@ -29,6 +29,7 @@ import numpy as np
 
 from expert.features.base import AnalysisContext, Analyzer, Measurements
 from expert.features.essentia_algorithms import algorithm
+from expert.features.spectrum.shape import parabolic_offset
 
 #: The partial result: one row per entry of ``EXCLUDED``, [tonic (index into
 #: ``PITCH_CLASSES``), 1 for minor, strength], NaN where no frame had a tonal peak.
@@ -146,29 +147,30 @@ def key_without(table: np.ndarray | None, frequency_hz: float) -> tuple[str, str
     return key_of(table, near)
 
 
-def line_pitch_hz(power: np.ndarray, bins_hz: np.ndarray, near_hz: float) -> float:
-    """The pitch of a steady line found at ``near_hz`` by the 1/48-octave cells.
+def line_pitch_hz(power: np.ndarray, bins_hz: np.ndarray, near_hz: float, *,
+                  cells_per_octave: int) -> float:
+    """The pitch of a steady line found at ``near_hz`` by cells of 1/``cells_per_octave``
+    octave.
 
-    Where a cell is narrower than an FFT bin (below ~370 Hz with the analyzer's 5.4 Hz
-    bins) the cells interpolate between bins and, measured on the spectrum with its narrow
-    lines opened away, sit on the line's skirt: a line at 309.3 Hz (-10 cents) was read at
-    +21 cents. There the line is the strongest bin within the Hann window's main lobe (two
-    bins) of ``near_hz``, placed by a parabola through its log power and its neighbours'
-    (Smith & Serra 1987). Above, the cells are finer than the bins and their estimate
-    stands; a wider search there would find a note's partial inside a broad ring.
+    Where a cell is narrower than an FFT bin (below ~370 Hz with the analyzer's 1/48-octave
+    cells and 5.4 Hz bins) the cells interpolate between bins and, measured on the spectrum
+    with its narrow lines opened away, sit on the line's skirt: a line at 309.3 Hz (-10
+    cents) was read at +21 cents. There the line is the strongest bin within the Hann
+    window's main lobe (two bins) of ``near_hz``, placed by a parabola through its log power
+    and its neighbours' (Smith & Serra 1987). Above, the cells are finer than the bins and
+    their estimate stands; a wider search there would find a note's partial inside a broad
+    ring.
     """
     step_hz = float(bins_hz[1] - bins_hz[0])
-    if near_hz * (2 ** (1 / 48) - 1) >= step_hz:
+    if near_hz * (2 ** (1 / cells_per_octave) - 1) >= step_hz:
         return near_hz
     k0 = int(round(near_hz / step_hz))
     lo, hi = max(k0 - 2, 1), min(k0 + 3, len(bins_hz) - 1)
     if hi <= lo:
         return near_hz
     k = lo + int(np.argmax(power[lo:hi]))
-    a, b, c = (float(v) for v in 10 * np.log10(np.maximum(power[k - 1:k + 2], 1e-30)))
-    curvature = a - 2 * b + c
-    offset = 0.0 if curvature >= 0 else float(np.clip(0.5 * (a - c) / curvature, -0.5, 0.5))
-    return float(bins_hz[k] + offset * step_hz)
+    level_db = 10 * np.log10(np.maximum(power[k - 1:k + 2], 1e-30))
+    return float(bins_hz[k] + parabolic_offset(level_db, 1) * step_hz)
 
 
 def cents_off_pitch(frequency_hz: float) -> float:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 from expert.descriptors.spectrum import (
     CUTOFF_DROP_DB,
@@ -55,6 +58,8 @@ def overlap_weights(bins_hz: np.ndarray, lo_hz: np.ndarray, hi_hz: np.ndarray) -
         cols.append(np.full(int(keep.sum()), j))
         vals.append(overlap[keep])
     shape = (len(bins_hz), len(np.atleast_1d(lo_hz)))
+    from scipy import sparse  # 0.15 s to import: only where the layout is built
+
     return sparse.csr_array(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
     )
@@ -219,7 +224,7 @@ def resonances(
         persistence = float(np.max(persistence_pct[max(i - 1, 0) : i + 2]))
         if persistence < RESONANCE_MIN_PERSISTENCE_PCT:
             continue
-        position = i + _parabolic_offset(excess_db, i)
+        position = i + parabolic_offset(excess_db, i)
         below = i - cells_per_octave  # within 1/24 octave of half the frequency
         found.append(
             Resonance(
@@ -253,7 +258,7 @@ def _local_maxima(values: np.ndarray, height: float) -> np.ndarray:
     return np.unique(np.array(peaks, dtype=np.int64))
 
 
-def _parabolic_offset(level: np.ndarray, i: int) -> float:
+def parabolic_offset(level: np.ndarray, i: int) -> float:
     """Sub-cell position of the peak at ``i`` from a parabola through it and its neighbours."""
     if i == 0 or i == len(level) - 1:
         return 0.0
