@@ -77,7 +77,7 @@ def test_installed_package_lists_the_full_rulebase(installed: tuple[Path, Path],
     listed = json.loads(out.stdout)
     assert listed["errors"] == []
     # AR008, ST009, AL001-011, SM001-009
-    assert len(listed["rules"]) == len(load_rulebase().rules) == 60
+    assert len(listed["rules"]) == len(load_rulebase().rules) == 61
 
 
 def test_installed_package_diagnoses_a_file(installed: tuple[Path, Path], tmp_path: Path):

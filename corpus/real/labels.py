@@ -42,6 +42,10 @@ WIDE_UNKNOWN_DB = -1.0  # side about as loud as mid: correlation near or below 0
 CORRELATION_UNKNOWN = 0.0
 HUM_UNKNOWN_DB = 20.0  # a mains line 20 dB over its neighbours (may be a musical note)
 TONAL_PRESENT_DB = 2.0
+#: Infrasound (``meter.INFRASONIC_HZ``) at 1 % of the audible power or more: a master that
+#: holds this much has rumble of its own (or an inaudible effect), so its files cannot be
+#: said to be free of it. real-dev: 23 of 71 masters, every one electronic (median -28 dB).
+INFRASONIC_UNKNOWN_DB = -20.0
 #: An injected mono-compatibility problem is present only where the channels' correlation
 #: fell at least this much against the source's ``norm``: on real-dev, injections that do
 #: not touch the stereo image move it by up to 0.085 (95th percentile; by re-weighting the
@@ -150,6 +154,10 @@ def label(
     if measured["hum_prominence_db"] > HUM_UNKNOWN_DB:
         lab.say("hum", UNKNOWN, f"mains line {measured['hum_prominence_db']} dB over its "
                 "neighbours")
+    infrasonic = measured.get("infrasonic_db")
+    if infrasonic is not None and infrasonic > INFRASONIC_UNKNOWN_DB:
+        lab.say("sub_rumble", UNKNOWN, f"infrasound {infrasonic} dB re the audible power > "
+                f"{INFRASONIC_UNKNOWN_DB}")
     if clean_case and family == "orchestral/acoustic":
         lab.say("noise", UNKNOWN, "room noise of an acoustic recording cannot be asserted")
     if clean_case and measured.get("limiter_reduction_db", 0.0) > 3.0:

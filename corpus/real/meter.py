@@ -60,6 +60,18 @@ def band_shares_db(freqs: np.ndarray, power: np.ndarray) -> dict[str, float]:
             for name, (lo, hi) in BANDS_HZ.items()}
 
 
+#: Infrasound: below the 20 Hz where ISO 226:2003's equal-loudness contours start and under
+#: every note these sources play (the piano's lowest, A0, is 27.5 Hz). From two bins above DC.
+INFRASONIC_HZ = (10.0, 20.0)
+
+
+def infrasonic_db(freqs: np.ndarray, power: np.ndarray) -> float:
+    """The power of the bins in ``INFRASONIC_HZ`` against the 20 Hz - 16 kHz power, in dB."""
+    total = power[(freqs >= 20.0) & (freqs < 16000.0)].sum() + 1e-30
+    lo, hi = INFRASONIC_HZ
+    return round(10.0 * math.log10(power[(freqs >= lo) & (freqs < hi)].sum() / total + 1e-30), 2)
+
+
 #: A cliff's drop is measured against the bands from this many on (500 Hz above its band).
 _CUTOFF_GAP_BANDS = 3
 
@@ -159,6 +171,7 @@ def measure(x: np.ndarray) -> dict[str, float | int | dict[str, float] | None]:
         "sample_peak_dbfs": None if sample_peak == 0 else round(20 * math.log10(sample_peak), 2),
         "plr_db": None if lufs is None or peak is None else round(peak - lufs, 2),
         "band_shares_db": band_shares_db(freqs, power),
+        "infrasonic_db": infrasonic_db(freqs, power),
         "cutoff_hz": cutoff_hz(freqs, power),
         "hum_prominence_db": hum_prominence_db(freqs, power),
         "side_to_mid_db": None if mid_p == 0 else

@@ -38,6 +38,12 @@ NAMED_BANDS_HZ: dict[str, tuple[float, float]] = {
 #: bands (IEC 61260-1 upper edge of the 31.5 Hz band: 35.5 Hz). Little music lives here;
 #: rumble (stands, traffic, wind, handling noise, untreated synth subs) does.
 DEEP_SUB_HZ: tuple[float, float] = (20.0, 35.48)
+#: Infrasound: under the 20 Hz where ISO 226:2003's equal-loudness contours begin and under
+#: the lowest piano note (A0, 27.5 Hz). No instrument's fundamental lies here but the 32-foot
+#: organ stop's (down to C0 = 16.4 Hz); rumble that reaches the microphones (traffic, wind,
+#: handling, stands) does. The lower edge keeps two 5.4 Hz bins from DC, where the Hann
+#: window has its null.
+INFRASONIC_HZ: tuple[float, float] = (10.0, 20.0)
 
 ROLLOFF_FRACTION = 0.95
 #: A cutoff is where the long-term spectrum stays this far below its level an octave lower.
@@ -93,6 +99,7 @@ _REF_SERRA = (
     "J. Serra, Image Analysis and Mathematical Morphology, Academic Press, 1982 (opening)"
 )
 _REF_RBJ = "R. Bristow-Johnson, Cookbook formulae for audio EQ biquad filter coefficients"
+_REF_ISO226 = "ISO 226:2003, Acoustics - Normal equal-loudness-level contours (from 20 Hz)"
 
 _LTAS = (
     "Long-term average spectrum: Welch average of Hann-windowed STFT frames (186 ms, "
@@ -156,6 +163,23 @@ SPECS: tuple[DescriptorSpec, ...] = (
             "(21 Hz) lets a strong 40-45 Hz note leak a few per cent of its power into it."
         ),
         references=_REFS_BANDS + (_REF_WELCH,),
+    ),
+    DescriptorSpec(
+        name="spectrum.infrasonic_db", unit="dB", scope="both",
+        meaning=(
+            f"Power {INFRASONIC_HZ[0]:g}-{INFRASONIC_HZ[1]:g} Hz (infrasound: below hearing's "
+            "equal-loudness contours and every note but the 32-foot organ stop) against the "
+            "power 20 Hz-20 kHz: rumble that reached the recording, inaudible but taking headroom."
+        ),
+        method=(
+            _LTAS + f"10*log10(power {INFRASONIC_HZ[0]:g}-{INFRASONIC_HZ[1]:g} Hz / power 20 "
+            f"Hz-20 kHz), floored at {LEVEL_FLOOR_DB:g} dB. The lowest bin used is two bins "
+            "(10.8 Hz) from DC, where the periodic Hann window has its first null, so a DC "
+            "offset leaks in only through the steps at the file's ends (-31 dB re its power). "
+            "The 21.5 Hz bin counts for its part below 20 Hz, so a note at 27.5 Hz (A0) leaks "
+            "about 3 % of its power into the band, one at 31 Hz 0.1 %."
+        ),
+        references=_REFS_BANDS + (_REF_WELCH, _REF_ISO226),
     ),
     DescriptorSpec(
         name="spectrum.tilt_db_per_octave", unit="dB/oct", scope="both",

@@ -38,6 +38,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from expert.descriptors.spectrum import (
     AUDIBLE_HZ,
     DEEP_SUB_HZ,
+    INFRASONIC_HZ,
     NAMED_BANDS_HZ,
     PARTIAL_WIDTH_HZ,
     RESONANCE_RANGE_HZ,
@@ -106,8 +107,8 @@ class _Layout:
     """The frequency bands of one sample rate as sparse weight matrices over the FFT bins.
 
     Columns of ``bands``: the 31 1/3-octave bands, the named bands, 20-150 Hz, 20 Hz-20 kHz,
-    the outer 1/3-octave bands cut at 20 Hz and 20 kHz, the deep sub band and, last, the same
-    20 Hz-20 kHz weighted by the bin frequency (the centroid's numerator).
+    the outer 1/3-octave bands cut at 20 Hz and 20 kHz, the deep sub and infrasonic bands
+    and, last, the same 20 Hz-20 kHz weighted by the bin frequency (the centroid's numerator).
     """
 
     def __init__(self, bins_hz: np.ndarray, nyquist_hz: float) -> None:
@@ -124,12 +125,12 @@ class _Layout:
         lo = np.concatenate([
             self.third_lo, named[:, 0],
             [LOW_BAND_HZ[0], AUDIBLE_HZ[0], self.third_lo_cut[0], self.third_lo_cut[-1],
-             DEEP_SUB_HZ[0]],
+             DEEP_SUB_HZ[0], INFRASONIC_HZ[0]],
         ])
         hi = np.concatenate([
             self.third_hi, named[:, 1],
             [LOW_BAND_HZ[1], AUDIBLE_HZ[1], self.third_hi_cut[0], self.third_hi_cut[-1],
-             DEEP_SUB_HZ[1]],
+             DEEP_SUB_HZ[1], INFRASONIC_HZ[1]],
         ])
         weights = overlap_weights(bins_hz, lo, hi)
         n3, nn = len(centres), len(named)
@@ -139,7 +140,8 @@ class _Layout:
         self.total = n3 + nn + 1
         self.outer_cut = [n3 + nn + 2, n3 + nn + 3]
         self.deep_sub = n3 + nn + 4
-        self.centroid = n3 + nn + 5
+        self.infrasonic = n3 + nn + 5
+        self.centroid = n3 + nn + 6
         #: Dense weights of 20 Hz-20 kHz (for the stereo sums).
         self.audible = weights[:, [self.total]].toarray()[:, 0]
         self.bands = _hstack_column(weights, self.audible * bins_hz)
@@ -446,6 +448,7 @@ class SpectralAnalyzer(Analyzer):
         for j, name in enumerate(_BAND_NAMES):
             result[f"spectrum.{name}_db"] = np.where(lay.named_defined[j], named[:, j], np.nan)
         result["spectrum.deep_sub_db"] = level_db(bands[:, lay.deep_sub], total)
+        result["spectrum.infrasonic_db"] = level_db(bands[:, lay.infrasonic], total)
         use = lay.tilt_candidates & (lay.third_hi <= (cut_hz or np.inf))
         third = level_db(bands[:, lay.third], total[:, None])
         result["spectrum.tilt_db_per_octave"] = tilt_db_per_octave(
