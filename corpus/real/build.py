@@ -23,7 +23,7 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import soundfile as sf
@@ -60,7 +60,12 @@ class PackageEntry(BaseModel):
     archive: str | None = None
     stems: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    #: When given, only these tracks (their file names without extension) are sources.
+    include: list[str] = Field(default_factory=list)
     families: dict[str, str] = Field(default_factory=dict)
+    #: ``dev``: every source of the package goes to real-dev (a package added after
+    #: real-check was fixed, so that real-check stays the same test).
+    split: Literal["dev"] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> PackageEntry:
@@ -72,7 +77,7 @@ class PackageEntry(BaseModel):
     def spec(self) -> sources.PackageSpec:
         return sources.PackageSpec(self.name, self.version, self.family, self.tracks,
                                    self.archive, tuple(self.stems), dict(self.families),
-                                   tuple(self.exclude))
+                                   tuple(self.exclude), tuple(self.include), self.split)
 
 
 class CaseEntry(BaseModel):

@@ -47,6 +47,8 @@ class PackageSpec:
     stems: tuple[str, ...] = ()  # per-folder stem files summed into the mix
     families: dict[str, str] = field(default_factory=dict)  # per-track overrides
     exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()  # when given, only these tracks
+    split: str | None = None  # every source to this split (``dev``), else by hash
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Source:
     paths: tuple[Path, ...]  # where they are on disk
     duration_s: float
     sample_rate_hz: int
+    split: str | None = None  # fixed by the package (``PackageSpec.split``), else by hash
 
 
 def _run(cmd: list[str], *, cwd: Path | None = None, timeout: float = 600) -> str:
@@ -165,7 +168,8 @@ def probe(path: Path) -> tuple[float, int, int]:
 def list_sources(spec: PackageSpec, root: Path, *, min_duration_s: float) -> list[Source]:
     """The tracks of an unpacked package that are long enough, sorted by id."""
     base = root / "archive" if spec.archive else root
-    short = spec.name.removesuffix("-music").removeprefix("fretsonfire-songs-")
+    short = (spec.name.removesuffix("-music").removesuffix("-data")
+             .removeprefix("fretsonfire-songs-"))
     found: list[Source] = []
     if spec.stems:
         folders = sorted({p.parent for p in base.glob(spec.tracks)})
@@ -175,14 +179,15 @@ def list_sources(spec: PackageSpec, root: Path, *, min_duration_s: float) -> lis
         groups = [(p, (p,)) for p in sorted(base.glob(spec.tracks))]
     for key, paths in groups:
         name = key.stem if not spec.stems else key.name
-        if name in spec.exclude:
+        if name in spec.exclude or (spec.include and name not in spec.include):
             continue
         duration, rate, channels = probe(paths[0])
         if duration < min_duration_s or channels != 2:
             continue
         rel = tuple(str(p.relative_to(root)) for p in paths)
         found.append(Source(f"{short}/{slug(name)}", spec.name, spec.version,
-                            spec.families.get(name, spec.family), rel, paths, duration, rate))
+                            spec.families.get(name, spec.family), rel, paths, duration, rate,
+                            spec.split))
     return sorted(found, key=lambda s: s.id)
 
 
@@ -231,10 +236,11 @@ def split_of(sources: list[Source]) -> dict[str, str]:
     """Source id -> ``dev`` or ``check``: within each package and genre family, sources
     sorted by the SHA-256 of their id; every third (positions 2, 5, 8, ...) goes to
     ``check``. Grouping by package keeps the split of one package the same whether or not
-    the others could be fetched; every family gets about a third in ``check``."""
-    split: dict[str, str] = {}
-    for group in sorted({(s.package, s.family) for s in sources}):
-        ranked = sorted((s for s in sources if (s.package, s.family) == group),
+    the others could be fetched; every family gets about a third in ``check``. A package
+    that fixes its split (``Source.split``) sends every source there."""
+    split: dict[str, str] = {s.id: s.split for s in sources if s.split}
+    for group in sorted({(s.package, s.family) for s in sources if not s.split}):
+        ranked = sorted((s for s in sources if not s.split and (s.package, s.family) == group),
                         key=lambda s: hashlib.sha256(s.id.encode()).hexdigest())
         for i, s in enumerate(ranked):
             split[s.id] = "check" if i % 3 == 2 else "dev"

@@ -3,6 +3,7 @@ meter, and the CI subset built from Debian's archive and scored end to end."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,22 @@ def test_split_is_by_source_balanced_and_stable() -> None:
     # one package missing changes nothing for the others
     assert sources.split_of([s for s in pool if s.package != "rock"]) == {
         k: v for k, v in split.items() if not k.startswith("rock/")}
+
+
+def test_a_package_that_fixes_its_split_leaves_the_others_alone() -> None:
+    """A package added after real-check was fixed goes to real-dev whole, and real-check's
+    sources (and the split of every other package) stay what they were."""
+    pool = ([_source(i, "band/rock", "rock") for i in range(9)]
+            + [_source(i, "electronic/bass-heavy", "elec") for i in range(30)])
+    before = sources.split_of(pool)
+    late = [dataclasses.replace(_source(i, "band/rock", "late"), split="dev") for i in range(12)]
+    after = sources.split_of(pool + late)
+    assert {k: v for k, v in after.items() if not k.startswith("late/")} == before
+    assert all(after[s.id] == "dev" for s in late)
+    recipe = real.load_recipe()
+    check = real.plan(recipe, "real-check", pool)
+    assert real.plan(recipe, "real-check", pool + late) == check
+    assert set(real.plan(recipe, "real-dev", pool + late)) >= {s.id for s in late}
 
 
 def test_no_source_is_in_both_sets() -> None:
@@ -153,6 +170,22 @@ def test_an_inversion_that_makes_the_channels_correlate_is_unknown() -> None:
 def test_a_mean_near_the_dc_threshold_is_unknown(offset: float, state: str) -> None:
     measured = {**meter.measure(inject.normalise(_music())[0]), "dc_offset": offset}
     assert _labels(measured, clean=False)["dc_offset"] == state
+
+
+def test_a_master_holding_infrasound_is_unknown_for_rumble() -> None:
+    """The meter reads a rumble injection under 20 Hz, and a file holding infrasound over 1 %
+    of its power cannot be labelled free of rumble; the injected case stays present."""
+    clean = inject.normalise(_music())[0]
+    quiet = meter.measure(clean)
+    assert quiet["infrasonic_db"] < labels.INFRASONIC_UNKNOWN_DB
+    assert _labels(quiet, clean=False)["sub_rumble"] == labels.ABSENT
+    case = real.CaseEntry(id="t", inject=[{"rumble": {"level_db": 0}}])
+    audio, _ = real._produce(case, {"mix": _music()}, "seed")
+    rumbling = meter.measure(audio)
+    assert rumbling["infrasonic_db"] > -10.0
+    assert _labels(rumbling, clean=False)["sub_rumble"] == labels.UNKNOWN
+    assert _labels(rumbling, present=["sub_rumble"], clean=False)["sub_rumble"] == \
+        labels.PRESENT
 
 
 def test_cutoff_of_a_low_passed_signal() -> None:
