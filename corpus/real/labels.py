@@ -33,8 +33,13 @@ CUTOFF_UNKNOWN_HZ = 18000.0  # 16-18 kHz: typical of 128-160 kbps encodes; a gra
 DC_PRESENT = 0.02  # -34 dBFS: 6 dB over the -40 dBFS of a DC fault (AR001's threshold)
 #: An excerpt's mean holds the music's own asymmetry too: a real-dev master with no offset
 #: held through it (journeys-end) has a 30 s mean of 0.0095. Between -60 and -34 dBFS the
-#: mean alone cannot tell an offset from the music, so it is unknown.
+#: mean alone cannot tell an offset from the music, so it is unknown. Present also needs
+#: an offset held by nine sounding seconds in ten (``meter.held_offset``) of at least a DC
+#: fault's -40 dBFS: a real-dev master whose 1 s means wander from -0.005 to +0.06 (a metal
+#: track's infrasound; a fifth of its seconds negative) has an excerpt mean of 0.024 and
+#: no offset.
 DC_UNKNOWN = 0.001  # -60 dBFS
+DC_HELD_PRESENT = 0.01  # -40 dBFS
 BALANCE_UNKNOWN_DB = 1.5
 BALANCE_PRESENT_DB = 4.0
 NARROW_UNKNOWN_DB = -20.0  # side/mid: RTW normal range of correlation 0.3-0.7 ~ -10..-4 dB
@@ -127,9 +132,10 @@ def label(
     elif cutoff < CUTOFF_UNKNOWN_HZ:
         lab.say("band_limited", UNKNOWN, f"cut-off {cutoff:.0f} Hz in [{CUTOFF_PRESENT_HZ:.0f},"
                 f" {CUTOFF_UNKNOWN_HZ:.0f})")
-    dc = measured["dc_offset"]
-    if dc > DC_PRESENT:
-        lab.say("dc_offset", PRESENT, f"offset {dc} > {DC_PRESENT}")
+    dc, held = measured["dc_offset"], measured.get("dc_held", measured["dc_offset"])
+    if dc > DC_PRESENT and held > DC_HELD_PRESENT:
+        lab.say("dc_offset", PRESENT, f"offset {dc} > {DC_PRESENT}, nine seconds in ten "
+                f"holding {held} > {DC_HELD_PRESENT}")
     elif dc > DC_UNKNOWN:
         lab.say("dc_offset", UNKNOWN, f"offset {dc} > {DC_UNKNOWN}")
     if measured["identical_channels"]:

@@ -168,7 +168,8 @@ def test_an_inversion_that_makes_the_channels_correlate_is_unknown() -> None:
                                                 (0.012, labels.UNKNOWN),
                                                 (0.03, labels.PRESENT)])
 def test_a_mean_near_the_dc_threshold_is_unknown(offset: float, state: str) -> None:
-    measured = {**meter.measure(inject.normalise(_music())[0]), "dc_offset": offset}
+    measured = {**meter.measure(inject.normalise(_music())[0]), "dc_offset": offset,
+                "dc_held": offset}  # a constant offset: every second holds it
     assert _labels(measured, clean=False)["dc_offset"] == state
 
 
@@ -186,6 +187,18 @@ def test_a_master_holding_infrasound_is_unknown_for_rumble() -> None:
     assert _labels(rumbling, clean=False)["sub_rumble"] == labels.UNKNOWN
     assert _labels(rumbling, present=["sub_rumble"], clean=False)["sub_rumble"] == \
         labels.PRESENT
+
+
+def test_a_wandering_mean_is_no_dc_offset() -> None:
+    """An offset is present only where every second holds it: a mean that drifts from
+    negative to positive (infrasound) is unknown, a constant one present."""
+    music = inject.normalise(_music(seconds=6.0))[0]
+    t = np.arange(music.shape[0]) / SR
+    drift = (0.08 * (t / t[-1]) - 0.01).astype(np.float32)[:, None]  # -0.01 -> +0.07
+    for shifted, state in ((music + drift, labels.UNKNOWN), (music + 0.03, labels.PRESENT)):
+        measured = meter.measure(shifted)
+        assert measured["dc_offset"] > labels.DC_PRESENT
+        assert _labels(measured, clean=False)["dc_offset"] == state
 
 
 def test_cutoff_of_a_low_passed_signal() -> None:
