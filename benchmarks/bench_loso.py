@@ -1,6 +1,7 @@
 """How the envelopes of released music hold on music they were not learned from.
 
     python benchmarks/bench_loso.py [CORPUS_SET_DIR] [--jobs 2] [--keys all|changed]
+                                    [--by source|package]
 
 `mixexpert eval` on real-dev judges each file against envelopes learned from real-dev's
 clean controls, its own source's master among them: an in-sample figure. Here every
@@ -9,7 +10,10 @@ one source out, the learner of `python -m corpus.envelopes`), as a record the en
 never saw is judged. Prints the per-key F1 of both runs side by side, macro-F1, the clean
 controls with a false alarm and eval's clean false-alarm rate. The gap between the two is
 what in-sample tuning on real-dev hides; the held-out real-check is refused here, as in
-the learner (it is the test of the envelopes, never a fold of them).
+the learner (it is the test of the envelopes, never a fold of them). ``--by package``
+leaves out a whole Debian package at a time (its artists and its production with it), as
+music from a label the envelopes never heard is judged: real-check shares its packages
+with real-dev, so it cannot tell that.
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ from expert.rules.model import EnvelopeFileSpec  # noqa: E402
 from expert.rules.profiles import with_envelopes  # noqa: E402
 
 
-def envelopes_without(rows: list[dict], source: str) -> EnvelopeFileSpec:
-    """The envelopes the learner makes from every clean row but ``source``'s."""
-    kept = [r for r in rows if r["source"] != source]
+def envelopes_without(rows: list[dict], left_out: str, sources: set[str]) -> EnvelopeFileSpec:
+    """The envelopes the learner makes from every clean row but those of ``sources`` (the
+    fold named ``left_out``)."""
+    kept = [r for r in rows if r["source"] not in sources]
     return EnvelopeFileSpec.model_validate(envelopes_of(
-        kept, source=f"learned from {len(kept)} clean files without {source}",
+        kept, source=f"learned from {len(kept)} clean files without {left_out}",
         command="benchmarks/bench_loso.py"))
 
 
@@ -54,7 +59,9 @@ def main() -> int:
     parser.add_argument("--keys", choices=("all", "changed"), default="all",
                         help="print every key's row, or only those whose F1 differs")
     parser.add_argument("--details", action="store_true",
-                        help="list the controls alarmed only with their source left out")
+                        help="list the controls alarmed only with their fold left out")
+    parser.add_argument("--by", choices=("source", "package"), default="source",
+                        help="what one fold leaves out: a source, or a whole package")
     args = parser.parse_args()
     manifest = load_manifest(args.corpus)
     if manifest.set in FORBIDDEN_SETS or args.corpus.name in FORBIDDEN_SETS:
@@ -66,13 +73,17 @@ def main() -> int:
     session = detector.session
     in_sample = score(outcomes_for(manifest, run_detector(detector, paths, jobs=args.jobs)))
 
-    by_source: dict[str, list[int]] = defaultdict(list)
+    by_fold: dict[str, list[int]] = defaultdict(list)
+    fold_sources: dict[str, set[str]] = defaultdict(set)
     for i, entry in enumerate(manifest.files):
-        by_source[str(getattr(entry, "source", ""))].append(i)
+        fold = str(getattr(entry, args.by, ""))
+        by_fold[fold].append(i)
+        fold_sources[fold].add(str(getattr(entry, "source", "")))
     learned_profile = session.profile
     found: list[list[str] | None] = [None] * len(paths)
-    for source, mine in sorted(by_source.items()):
-        session.profile = with_envelopes(learned_profile, envelopes_without(rows, source))
+    for fold, mine in sorted(by_fold.items()):
+        session.profile = with_envelopes(learned_profile,
+                                         envelopes_without(rows, fold, fold_sources[fold]))
         session.engine = Engine(session.rulebase, session.profile)
         results = run_detector(detector, [paths[i] for i in mine], jobs=args.jobs)
         for i, result in zip(mine, results, strict=True):
@@ -81,7 +92,8 @@ def main() -> int:
 
     before = {p.problem: p for p in in_sample.problems}
     alarms_in, alarms_out = control_false_alarms(in_sample), control_false_alarms(held_out)
-    print(f"{manifest.set or args.corpus}: {len(paths)} files, {len(by_source)} sources")
+    print(f"{manifest.set or args.corpus}: {len(paths)} files, {len(by_fold)} {args.by}s "
+          "(one left out at a time)")
     print(f"{'problem':26s} {'F1 in-sample':>13s} {'left out':>9s} "
           f"{'controls alarmed in-sample':>27s} {'left out':>9s}")
     for p in held_out.problems:
