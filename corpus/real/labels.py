@@ -49,7 +49,7 @@ HUM_UNKNOWN_DB = 20.0  # a mains line 20 dB over its neighbours (may be a musica
 TONAL_PRESENT_DB = 2.0
 #: Infrasound (``meter.INFRASONIC_HZ``) at 1 % of the audible power or more: a master that
 #: holds this much has rumble of its own (or an inaudible effect), so its files cannot be
-#: said to be free of it. real-dev: 23 of 71 masters, every one electronic (median -28 dB).
+#: said to be free of it. real-dev: 25 of 104 masters, all but one electronic (median -28 dB).
 INFRASONIC_UNKNOWN_DB = -20.0
 #: An injected mono-compatibility problem is present only where the channels' correlation
 #: fell at least this much against the source's ``norm``: on real-dev, injections that do
