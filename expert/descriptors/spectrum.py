@@ -175,7 +175,8 @@ SPECS: tuple[DescriptorSpec, ...] = (
             _LTAS + f"10*log10(power {INFRASONIC_HZ[0]:g}-{INFRASONIC_HZ[1]:g} Hz / power 20 "
             f"Hz-20 kHz), floored at {LEVEL_FLOOR_DB:g} dB. The lowest bin used is two bins "
             "(10.8 Hz) from DC, where the periodic Hann window has its first null, so a DC "
-            "offset leaks in only through the steps at the file's ends (-31 dB re its power). "
+            "offset leaks in only through the steps at the file's ends (-31 dB re its power "
+            "in a 10 s file, less in a longer one). "
             "The 21.5 Hz bin counts for its part below 20 Hz, so a note at 27.5 Hz (A0) leaks "
             "about 3 % of its power into the band, one at 31 Hz 0.1 %."
         ),
