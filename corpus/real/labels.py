@@ -6,7 +6,8 @@ and the spread of the clean sources (``spread.yaml``). Each rule is written once
 explained, with its source, in ``corpus/README.md``. A label is the strongest of what the
 recipe says and what the meter says (present > unknown > absent), except that an injected
 problem the meter must see is present only when it does: a tonal one (a band-share change
-of at least ``TONAL_PRESENT_DB``), a true peak over the ceiling (``TP_CEILING_DBTP``),
+of at least ``TONAL_PRESENT_DB``), a true peak over the ceiling (``TP_CEILING_DBTP``), a
+clip (``CLIP_PRESENT_RUNS`` runs at full scale),
 a loss of mono compatibility or a polarity inversion (a correlation fallen by
 ``MONO_PRESENT_DROP``); otherwise it is unknown.
 """
@@ -195,6 +196,11 @@ def label(
                           f"norm{unseen}")
     # A limiter on sample peaks leaves the inter-sample peaks over only where the music
     # reached it: an excerpt that did not stays under the ceiling, whatever was injected.
+    # A clip injected into a quiet master (a loud one normalised down) may reach full scale
+    # nowhere, or in a run or two: present takes what the meter calls clipping on its own.
+    if "clipping" in present and runs < CLIP_PRESENT_RUNS:
+        lab.force("clipping", UNKNOWN, f"injected ({injected}) but {runs} runs of samples "
+                  f"reached full scale (< {CLIP_PRESENT_RUNS})")
     if "true_peak_over" in present and (tp is None or tp <= TP_CEILING_DBTP):
         lab.force("true_peak_over", UNKNOWN, f"injected ({injected}) but the true peak is {tp} "
                   f"dBTP, not over the {TP_CEILING_DBTP} dBTP ceiling")

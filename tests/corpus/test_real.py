@@ -201,6 +201,16 @@ def test_a_wandering_mean_is_no_dc_offset() -> None:
         assert _labels(measured, clean=False)["dc_offset"] == state
 
 
+def test_an_injected_clip_the_meter_does_not_call_clipping_is_unknown() -> None:
+    quiet = meter.measure(inject.normalise(_music())[0])
+    assert quiet["clipped_runs"] == 0
+    assert _labels(quiet, present=["clipping"], clean=False)["clipping"] == labels.UNKNOWN
+    once = {**quiet, "clipped_runs": 1}
+    assert _labels(once, present=["clipping"], clean=False)["clipping"] == labels.UNKNOWN
+    clipped = {**quiet, "clipped_runs": labels.CLIP_PRESENT_RUNS}
+    assert _labels(clipped, present=["clipping"], clean=False)["clipping"] == labels.PRESENT
+
+
 def test_cutoff_of_a_low_passed_signal() -> None:
     x = inject.lowpass(_music(), np.random.default_rng(0), 11000)
     freqs, power, _ = meter.spectra(x)
