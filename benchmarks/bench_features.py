@@ -1,7 +1,7 @@
 """Speed and memory of the full extraction against two anchors, measured in one run.
 
     python benchmarks/bench_features.py [--skip-long] [--out DIR] [--formats] [--codec-check]
-                                        [--tree BASE --tree HEAD [--compiled]]
+                                        [--all] [--tree BASE --tree HEAD [--compiled]]
 
 Generates (once, cached in benchmarks/out/) a 4-minute 44.1 kHz and a 60-minute 48 kHz
 stereo 16-bit WAV of deterministic music-like noise, then times whole processes:
@@ -27,8 +27,11 @@ ffmpeg and under 200 MB.
 is kept for the next run) as MP3, M4A/AAC, Ogg Vorbis, Opus and FLAC and prints our peak
 RSS and wall time per format (issue 14: under 300 MB for every format). ``--codec-check``
 prints the cost of ``--codec-check`` on the 4-minute file against the plain extraction
-(target: within 2x). Both print the load average, since wall times on a busy machine are
-inflated (peak RSS is not).
+(target: within 2x). ``--all`` prints every figure of issue 14 in one run: the 4- and
+60-minute files, then the formats, the codec check, a batch of short files
+(``bench_batch.py``'s, ``--jobs 2``, beside the issue's anchor: 358 files of 30 s in 33 s)
+and re-judging that batch from cached descriptors (target: 0.3 s a file). Every section
+prints the load average, since wall times on a busy machine are inflated (peak RSS is not).
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -183,14 +185,8 @@ def formats(source: Path, folder: Path) -> None:
 
 def codec_cost(file: Path, repeat: int) -> None:
     """Wall time of --codec-check against the plain extraction, same file, same run."""
-    commands = {"plain": ours(file), "--codec-check": ours(file, "--codec-check")}
-    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
-    for _ in range(repeat):  # interleaved, so a change of the machine's load hits both
-        for name, cmd in commands.items():
-            results[name].append(measure(cmd))
-    runs: dict[str, Any] = {
-        name: (statistics.median(r[0] for r in rs), max(r[1] for r in rs))
-        for name, rs in results.items()}
+    runs = run({"plain": (ours(file), None),
+                "--codec-check": (ours(file, "--codec-check"), None)}, repeat)
     ratio = runs["--codec-check"][0] / runs["plain"][0]
     print(f"\ncodec check on the 4-minute file ({load_average()})")
     for name, (wall, rss, _pss) in runs.items():
@@ -278,6 +274,9 @@ def main() -> None:
                         "and head, back to back in one run); default: as installed")
     parser.add_argument("--compiled", action="store_true",
                         help="write each tree's bytecode first, as an installed wheel has it")
+    parser.add_argument("--all", action="store_true",
+                        help="every figure of issue 14 in one run (formats, codec check, batch "
+                        "and cached re-run after the two files)")
     args = parser.parse_args()
     if shutil.which("ffmpeg") is None:
         raise SystemExit("needs ffmpeg (scripts/install-system-deps.sh)")
@@ -327,6 +326,39 @@ def main() -> None:
             print(f"  {name}: <= 0.8x ffmpeg (issue 14): {wall / ff:.2f}x "
                   f"{verdict(wall <= 0.8 * ff)}; peak RSS < 200 MB: {rss:.0f} MB "
                   f"{verdict(rss < 200)} (PSS {pss:.0f} MB)")
+    if args.all:
+        formats(long, args.formats_dir)
+        codec_cost(short, args.repeat)
+        batch(args.out / "batch", args.repeat)
+
+
+#: Issue 14's batch anchor: 358 real-dev excerpts of 30 s with ``--jobs 2`` in 33 s.
+ANCHOR_AUDIO_S_PER_S = 358 * 30 / 33
+BATCH_FILES = 100
+
+
+def batch(folder: Path, repeat: int) -> None:
+    """Throughput of a batch of short files on two cores (against the anchor), and the
+    re-run of the same batch judged from cached descriptors, as after a rule edit."""
+    from bench_batch import make_batch, timed
+
+    audio_s = make_batch(folder, BATCH_FILES)
+    walls = [timed(None, folder, 2) for _ in range(repeat)]
+    wall = statistics.median(walls)
+    rate = audio_s / wall
+    print(f"\n{BATCH_FILES} files of 5-30 s ({audio_s / 60:.1f} min of audio), --jobs 2 "
+          f"({load_average()})")
+    print(f"  mixexpert diagnose: {wall:.2f} s, {rate:.0f} s of audio a second; the anchor "
+          f"{ANCHOR_AUDIO_S_PER_S:.0f}: {rate / ANCHOR_AUDIO_S_PER_S:.2f}x, >= 1.5x (issue "
+          f"14) {verdict(rate >= 1.5 * ANCHOR_AUDIO_S_PER_S)}")
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "MIXEXPERT_CACHE_DIR": cache}
+        cmd = [sys.executable, "-m", "expert.cli", "diagnose", str(folder), "--jobs", "2",
+               "--format", "json", "--output", os.devnull]
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)  # fills the cache
+        cached = statistics.median(measure(cmd, env)[0] for _ in range(repeat))
+    print(f"  re-judged from cached descriptors: {cached:.2f} s, {cached / BATCH_FILES:.3f} s "
+          f"a file, <= 0.3 s (issue 14) {verdict(cached / BATCH_FILES <= 0.3)}")
 
 if __name__ == "__main__":
     main()
