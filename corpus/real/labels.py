@@ -133,7 +133,7 @@ def label(
     elif cutoff < CUTOFF_UNKNOWN_HZ:
         lab.say("band_limited", UNKNOWN, f"cut-off {cutoff:.0f} Hz in [{CUTOFF_PRESENT_HZ:.0f},"
                 f" {CUTOFF_UNKNOWN_HZ:.0f})")
-    dc, held = measured["dc_offset"], measured.get("dc_held", measured["dc_offset"])
+    dc, held = measured["dc_offset"], measured["dc_held"]
     if dc > DC_PRESENT and held > DC_HELD_PRESENT:
         lab.say("dc_offset", PRESENT, f"offset {dc} > {DC_PRESENT}, nine seconds in ten "
                 f"holding {held} > {DC_HELD_PRESENT}")
@@ -161,8 +161,8 @@ def label(
     if measured["hum_prominence_db"] > HUM_UNKNOWN_DB:
         lab.say("hum", UNKNOWN, f"mains line {measured['hum_prominence_db']} dB over its "
                 "neighbours")
-    infrasonic = measured.get("infrasonic_db")
-    if infrasonic is not None and infrasonic > INFRASONIC_UNKNOWN_DB:
+    infrasonic = measured["infrasonic_db"]
+    if infrasonic > INFRASONIC_UNKNOWN_DB:
         lab.say("sub_rumble", UNKNOWN, f"infrasound {infrasonic} dB re the audible power > "
                 f"{INFRASONIC_UNKNOWN_DB}")
     if clean_case and family == "orchestral/acoustic":

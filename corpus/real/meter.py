@@ -17,6 +17,9 @@ from scipy import signal
 from corpus import dsp
 
 NFFT = 8192
+#: Infrasound: below the 20 Hz where ISO 226:2003's equal-loudness contours start and under
+#: every note these sources play (the piano's lowest, A0, is 27.5 Hz). From two bins above DC.
+INFRASONIC_HZ = (10.0, 20.0)
 #: Band edges (Hz) of the shares the tonal labels compare; one place for them.
 BANDS_HZ: dict[str, tuple[float, float]] = {
     "sub": (20.0, 60.0),
@@ -52,24 +55,13 @@ def spectra(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None]:
     return freqs, np.mean(mono_frames, axis=0), corr
 
 
-def band_shares_db(freqs: np.ndarray, power: np.ndarray) -> dict[str, float]:
+def band_shares_db(freqs: np.ndarray, power: np.ndarray,
+                   bands: dict[str, tuple[float, float]] = BANDS_HZ) -> dict[str, float]:
     """Each band's share of the 20 Hz - 16 kHz power, in dB (10 log10 of the fraction)."""
     total = power[(freqs >= 20.0) & (freqs < 16000.0)].sum() + 1e-30
     return {name: round(10.0 * math.log10(power[(freqs >= lo) & (freqs < hi)].sum() / total
                                           + 1e-30), 2)
-            for name, (lo, hi) in BANDS_HZ.items()}
-
-
-#: Infrasound: below the 20 Hz where ISO 226:2003's equal-loudness contours start and under
-#: every note these sources play (the piano's lowest, A0, is 27.5 Hz). From two bins above DC.
-INFRASONIC_HZ = (10.0, 20.0)
-
-
-def infrasonic_db(freqs: np.ndarray, power: np.ndarray) -> float:
-    """The power of the bins in ``INFRASONIC_HZ`` against the 20 Hz - 16 kHz power, in dB."""
-    total = power[(freqs >= 20.0) & (freqs < 16000.0)].sum() + 1e-30
-    lo, hi = INFRASONIC_HZ
-    return round(10.0 * math.log10(power[(freqs >= lo) & (freqs < hi)].sum() / total + 1e-30), 2)
+            for name, (lo, hi) in bands.items()}
 
 
 #: A cliff's drop is measured against the bands from this many on (500 Hz above its band).
@@ -192,7 +184,7 @@ def measure(x: np.ndarray) -> dict[str, float | int | dict[str, float] | None]:
         "sample_peak_dbfs": None if sample_peak == 0 else round(20 * math.log10(sample_peak), 2),
         "plr_db": None if lufs is None or peak is None else round(peak - lufs, 2),
         "band_shares_db": band_shares_db(freqs, power),
-        "infrasonic_db": infrasonic_db(freqs, power),
+        "infrasonic_db": band_shares_db(freqs, power, {"infra": INFRASONIC_HZ})["infra"],
         "cutoff_hz": cutoff_hz(freqs, power),
         "hum_prominence_db": hum_prominence_db(freqs, power),
         "side_to_mid_db": None if mid_p == 0 else
