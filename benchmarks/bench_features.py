@@ -255,6 +255,35 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+#: Issue 14's batch anchor: 358 real-dev excerpts of 30 s with ``--jobs 2`` in 33 s.
+ANCHOR_AUDIO_S_PER_S = 358 * 30 / 33
+BATCH_FILES = 100
+
+
+def batch(folder: Path, repeat: int) -> None:
+    """Throughput of a batch of short files on two cores (against the anchor), and the
+    re-run of the same batch judged from cached descriptors, as after a rule edit."""
+    from bench_batch import make_batch, timed
+
+    audio_s = make_batch(folder, BATCH_FILES)
+    walls = [timed(None, folder, 2) for _ in range(repeat)]
+    wall = statistics.median(walls)
+    rate = audio_s / wall
+    print(f"\n{BATCH_FILES} files of 5-30 s ({audio_s / 60:.1f} min of audio), --jobs 2 "
+          f"({load_average()})")
+    print(f"  mixexpert diagnose: {wall:.2f} s, {rate:.0f} s of audio a second; the anchor "
+          f"{ANCHOR_AUDIO_S_PER_S:.0f}: {rate / ANCHOR_AUDIO_S_PER_S:.2f}x, >= 1.5x (issue "
+          f"14) {verdict(rate >= 1.5 * ANCHOR_AUDIO_S_PER_S)}")
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "MIXEXPERT_CACHE_DIR": cache}
+        cmd = [sys.executable, "-m", "expert.cli", "diagnose", str(folder), "--jobs", "2",
+               "--format", "json", "--output", os.devnull]
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)  # fills the cache
+        cached = statistics.median(measure(cmd, env)[0] for _ in range(repeat))
+    print(f"  re-judged from cached descriptors: {cached:.2f} s, {cached / BATCH_FILES:.3f} s "
+          f"a file, <= 0.3 s (issue 14) {verdict(cached / BATCH_FILES <= 0.3)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-long", action="store_true", help="only the 4-minute file")
@@ -331,34 +360,6 @@ def main() -> None:
         codec_cost(short, args.repeat)
         batch(args.out / "batch", args.repeat)
 
-
-#: Issue 14's batch anchor: 358 real-dev excerpts of 30 s with ``--jobs 2`` in 33 s.
-ANCHOR_AUDIO_S_PER_S = 358 * 30 / 33
-BATCH_FILES = 100
-
-
-def batch(folder: Path, repeat: int) -> None:
-    """Throughput of a batch of short files on two cores (against the anchor), and the
-    re-run of the same batch judged from cached descriptors, as after a rule edit."""
-    from bench_batch import make_batch, timed
-
-    audio_s = make_batch(folder, BATCH_FILES)
-    walls = [timed(None, folder, 2) for _ in range(repeat)]
-    wall = statistics.median(walls)
-    rate = audio_s / wall
-    print(f"\n{BATCH_FILES} files of 5-30 s ({audio_s / 60:.1f} min of audio), --jobs 2 "
-          f"({load_average()})")
-    print(f"  mixexpert diagnose: {wall:.2f} s, {rate:.0f} s of audio a second; the anchor "
-          f"{ANCHOR_AUDIO_S_PER_S:.0f}: {rate / ANCHOR_AUDIO_S_PER_S:.2f}x, >= 1.5x (issue "
-          f"14) {verdict(rate >= 1.5 * ANCHOR_AUDIO_S_PER_S)}")
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "MIXEXPERT_CACHE_DIR": cache}
-        cmd = [sys.executable, "-m", "expert.cli", "diagnose", str(folder), "--jobs", "2",
-               "--format", "json", "--output", os.devnull]
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)  # fills the cache
-        cached = statistics.median(measure(cmd, env)[0] for _ in range(repeat))
-    print(f"  re-judged from cached descriptors: {cached:.2f} s, {cached / BATCH_FILES:.3f} s "
-          f"a file, <= 0.3 s (issue 14) {verdict(cached / BATCH_FILES <= 0.3)}")
 
 if __name__ == "__main__":
     main()
