@@ -34,6 +34,10 @@ class AudioError(MixExpertError):
         self.path = path
         self.reason = message
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Rebuilt from both arguments: an analysis process sends its error to the parent.
+        return type(self), (self.path, self.reason)
+
 
 class RuleError(MixExpertError):
     """A rule or profile file is invalid; the message carries ``file:line:col``."""
@@ -50,6 +54,9 @@ class Interrupted(MixExpertError):
         super().__init__(f"interrupted; {len(done)} of {total} files done")
         self.done = done
         self.total = total
+
+    def __reduce__(self) -> tuple[type, tuple[list, int]]:  # type: ignore[type-arg]
+        return type(self), (self.done, self.total)
 
 
 class UsageError(MixExpertError):
