@@ -161,6 +161,20 @@ SPECS: tuple[DescriptorSpec, ...] = (
         references=(_ENTSOE,),
     ),
     DescriptorSpec(
+        name="artifacts.hum_comb_db", unit="dB",
+        meaning="How strongly a comb of steady lines through the hum family's harmonics 1-3 "
+                "(a pattern repeating at an exact period: loops, programmed drums; lines 1-12 "
+                "Hz apart) stands where the mains lines are: their neighbours at the comb's "
+                "spacing. About 0-5 without such a comb; a mains line no stronger than its "
+                "comb is the music's, not hum (null under ~12 s of signal).",
+        method="The mean power spectrum of the fine salience's segments (0.085 Hz bins); a "
+               "line is a local maximum over the median of the bins within 2 Hz (dB, 0 "
+               "elsewhere), taken within one bin of where the comb puts it. Each of harmonics "
+               "1-3 of the family read as the n-th line of a comb of spacing h f / n between "
+               "1 and 12 Hz: the weakest of the comb's lines n-2, n-1, n+1, n+2; the "
+               "family's value the best over harmonics and spacings.",
+    ),
+    DescriptorSpec(
         name="artifacts.hum_harmonics", unit="count",
         meaning="How many of the first 6 harmonics of the hum family are salient (>= 12 dB): "
                 "mains hum brings its harmonic family, a stray tone does not.",

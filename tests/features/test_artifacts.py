@@ -391,9 +391,35 @@ def test_a_sound_of_period_two_mains_cycles_is_not_fine_hum() -> None:
     assert hum["artifacts.hum_fine_salience_db"] > 12
 
 
+def _loop(seconds: float, period_s: float, level_dbfs: float, seed: int = 5) -> np.ndarray:
+    """A drum-like burst (20 ms of decaying noise, the same every time) repeated at exactly
+    ``period_s``: steady lines on every multiple of 1 / period_s."""
+    period = round(period_s * RATE)
+    burst = np.random.default_rng(seed).standard_normal(period) * np.exp(
+        -np.arange(period) / (0.02 * RATE))
+    x = np.tile(burst, int(seconds / period_s) + 1)[:int(seconds * RATE)]
+    x *= 10 ** (level_dbfs / 20) / np.sqrt(np.mean(x**2))
+    return np.stack([x, x], axis=1).astype(np.float32)
+
+
+def test_a_loop_on_the_tempo_is_a_comb_hum_stands_alone_in() -> None:
+    """A loop repeating every 31/60 s (a beat at 116 BPM) puts steady lines every 1.94 Hz,
+    on 60, 120 and 180 Hz (the 31st, 62nd, 93rd) but not on 30 or 90: the fine salience
+    reads it as 60 Hz hum, the comb as one line among neighbours as strong. Hum under the
+    same bass stands alone."""
+    bed = _bass_bed(25.0, -40.0)
+    loop = analyse(bed + _loop(25.0, 31 / 60, -18.0)).values
+    assert loop["artifacts.hum_frequency_hz"] == 60.0
+    assert loop["artifacts.hum_fine_salience_db"] > 8.5  # over AR002's fine threshold
+    assert loop["artifacts.hum_comb_db"] > loop["artifacts.hum_fine_salience_db"]
+    hum = analyse(sig.add_hum(bed, RATE, 60.0, -40.0)).values
+    assert hum["artifacts.hum_fine_salience_db"] > 12
+    assert hum["artifacts.hum_comb_db"] < 4
+
+
 def test_fine_hum_needs_one_long_segment() -> None:
     v = analyse(sig.add_hum(sig.music(10.0, RATE, breakdown=None), RATE, 50.0, -40.0)).values
-    assert v["artifacts.hum_fine_salience_db"] is None
+    assert v["artifacts.hum_fine_salience_db"] is None and v["artifacts.hum_comb_db"] is None
     assert v["artifacts.hum_family_salience_db"] is not None
 
 

@@ -233,6 +233,7 @@ class ArtifactsAnalyzer(Analyzer):
         v["artifacts.hum_harmonics"] = hum.harmonics
         v["artifacts.hum_family_salience_db"] = hum.family_salience_db
         v["artifacts.hum_fine_salience_db"] = hum.fine_salience_db
+        v["artifacts.hum_comb_db"] = hum.comb_db
         if hum.salience_db is None:
             m.notes.append("hum: under ~1.5 s of signal, too short to resolve 50/60 Hz lines")
 

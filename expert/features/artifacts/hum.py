@@ -49,6 +49,17 @@ some fall on exact multiples of 50 Hz puts them on those of 60 Hz as well, and a
 whose period is a whole number of mains periods (a sample loop of exactly 1/30 s: lines on
 every multiple of 30 Hz) on the half-multiples, where hum is one family with the mains as
 its fundamental.
+
+A pattern that repeats at an exact period (a sample loop, programmed drums locked to the
+tempo: a bar, a beat or a subdivision) makes a *comb*: steady lines on every multiple of
+1/period, 1-12 Hz apart, and some fall on mains harmonics (at 100 BPM the eighth notes
+repeat at 3.33 Hz, whose 18th and 36th multiples are 60 and 120 Hz). Hum stands alone on
+its harmonics; a comb member has neighbours at the same spacing. The *comb* reading looks,
+in the mean fine spectrum, at each of harmonics 1-3 as the n-th line of a comb of spacing
+h f / n (1-12 Hz) and keeps the weakest of the comb's four nearest lines (n-1, n+1, n-2,
+n+2: lines over the median of the bins within 2 Hz, local maxima found within one bin);
+the family's comb is the best such weakest line. A hum that happens to sit on the music's
+comb cannot be told from it by this measure.
 """
 
 from __future__ import annotations
@@ -88,6 +99,9 @@ GRID_DEVIATIONS_HZ = (-0.05, -0.025, 0.0, 0.025, 0.05)  # mains off its nominal 
 #: Lines measured per family, in multiples of the mains: harmonics 1-3, then 1/2 and 3/2,
 #: where hum has none and a sound whose period is twice the mains' has its odd partials.
 FINE_MULTIPLES = (1.0, 2.0, 3.0, 0.5, 1.5)
+COMB_SPACING_HZ = (1.0, 12.0)  # a bar at 60 BPM .. a sixteenth at 180 BPM
+COMB_NEIGHBOURS = (-2, -1, 1, 2)  # the comb's lines nearest the harmonic, in spacings
+COMB_MEDIAN_HZ = 2.0  # a line's background: the median of the bins this far on each side
 
 
 class HumReading(NamedTuple):
@@ -99,6 +113,7 @@ class HumReading(NamedTuple):
     family_salience_db: float | None  # its second-strongest of harmonics 1-3, typical segment
     fine_salience_db: float | None  # the same in 0.085 Hz bins, less the other family's and
     #                                 the half-multiples' lines
+    comb_db: float | None  # the music's own comb of lines through a harmonic 1-3 (module doc)
 
 
 def _lowpass(taps: int, cutoff: float) -> np.ndarray:
@@ -116,6 +131,10 @@ class FineLineMeter:
         self._window = np.hanning(FINE_SEGMENT)
         self._seg = np.zeros((0, 0))
         bin_hz = rate_hz / FINE_SEGMENT
+        self._bin_hz = bin_hz
+        top_hz = max(FAMILIES_HZ) * FAMILY_HARMONICS + 2 * COMB_SPACING_HZ[1] + 2 * COMB_MEDIAN_HZ
+        self._comb_bins = min(int(math.ceil(top_hz / bin_hz)) + 2, FINE_SEGMENT // 2 + 1)
+        self._power_sum = np.zeros(self._comb_bins)  # the comb's mean spectrum, summed
         freqs = np.fft.rfftfreq(FINE_SEGMENT, 1 / rate_hz)
         harmonic = np.tile(FINE_MULTIPLES, len(FAMILIES_HZ))
         lines_hz = np.repeat(FAMILIES_HZ, len(FINE_MULTIPLES)) * harmonic
@@ -157,6 +176,7 @@ class FineLineMeter:
         if 10 * math.log10(max(float(np.mean(seg * seg)), 1e-24)) <= SILENT_DB:
             return
         power = (np.abs(np.fft.rfft(seg * self._window, axis=1)) ** 2).mean(axis=0) + 1e-30
+        self._power_sum += power[:self._comb_bins]
         ring = np.array([np.sort(power[r])[:k].mean() for r, k in zip(self._rings, self._keep,
                                                                      strict=True)]) / self._bias
         blocks = (seg * self._window).reshape(seg.shape[0] * self._step, -1)
@@ -179,6 +199,34 @@ class FineLineMeter:
         typical = np.median(np.asarray(self.line_db), axis=0).reshape(len(FAMILIES_HZ), -1)
         harmonics = typical[:, :FAMILY_HARMONICS]
         return np.sort(harmonics, axis=1)[:, -2], typical[:, FAMILY_HARMONICS:].max(axis=1)
+
+    def comb_db(self) -> np.ndarray | None:
+        """Per family: the best, over harmonics 1-3 and comb spacings, of the weakest of the
+        comb's four lines nearest the harmonic (dB over their background; 0 if none)."""
+        if not self.line_db:
+            return None
+        power = self._power_sum / len(self.line_db) + 1e-30
+        half = int(round(COMB_MEDIAN_HZ / self._bin_hz))
+        background = np.median(sliding_window_view(np.pad(power, half, mode="edge"),
+                                                   2 * half + 1), axis=1)
+        inner = power[1:-1]
+        peaked = (inner >= power[:-2]) & (inner >= power[2:])
+        line_db = np.zeros_like(power)
+        line_db[1:-1] = np.where(peaked, np.maximum(10 * np.log10(inner / background[1:-1]), 0), 0)
+        # A comb's line may fall a bin from where the spacing puts it (the spacing is known
+        # to the harmonic's bin only): the strongest line within one bin.
+        near_db = np.maximum(np.maximum(line_db, np.roll(line_db, 1)), np.roll(line_db, -1))
+        low_hz, high_hz = COMB_SPACING_HZ
+        best = np.zeros(len(FAMILIES_HZ))
+        for i, family_hz in enumerate(FAMILIES_HZ):
+            for harmonic in range(1, FAMILY_HARMONICS + 1):
+                line_hz = family_hz * harmonic
+                n = np.arange(math.ceil(line_hz / high_hz), math.floor(line_hz / low_hz) + 1)
+                spacing_hz = line_hz / n
+                neighbours = (n[:, None] + np.array(COMB_NEIGHBOURS)) * spacing_hz[:, None]
+                index = np.clip(np.rint(neighbours / self._bin_hz).astype(int), 0, power.size - 1)
+                best[i] = max(best[i], float(near_db[index].min(axis=1).max()))
+        return best
 
 
 class HumMeter:
@@ -262,7 +310,7 @@ class HumMeter:
         levels = np.asarray(self.levels_db)
         valid = levels > SILENT_DB
         if not np.any(valid):
-            return HumReading(None, None, None, None, None)
+            return HumReading(None, None, None, None, None, None)
         line = np.asarray(self.line_db)[valid]
         ring = np.asarray(self.ring_db)[valid]
         quiet = levels[valid] <= levels[valid].min() + QUIET_RANGE_DB
@@ -284,6 +332,8 @@ class HumMeter:
         strongest = np.maximum(best, together)
         fam = int(np.argmax(strongest if specific is None else np.maximum(strongest, specific)))
         count = int(np.sum(salience[fam] >= PROMINENT_DB))
+        comb = self._fine.comb_db()
         return HumReading(FAMILIES_HZ[fam], round(float(best[fam]), 2), count,
                           round(float(together[fam]), 2),
-                          None if specific is None else round(float(specific[fam]), 2))
+                          None if specific is None else round(float(specific[fam]), 2),
+                          None if comb is None else round(float(comb[fam]), 2))
