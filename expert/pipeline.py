@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,6 @@ from expert.descriptors.featureset import FeatureSet
 from expert.descriptors.stems import StemSetFacts
 from expert.errors import AudioError, Interrupted, MixExpertError
 from expert.features.cache import FeatureCache
-from expert.features.measure import measure, measure_traced  # noqa: F401 - for the catalogue
-from expert.options import RunOptions
 from expert.report.models import (
     FileReport,
     IgnoredRule,
@@ -32,6 +31,55 @@ from expert.report.models import (
     ThresholdChange,
     verdict_of,
 )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked for on the command line (or an API caller)."""
+
+    profile: str | None = None  # None: the project's profile, else rules.model.DEFAULT_PROFILE
+    genre: str | None = None
+    reference: tuple[str, ...] = ()  # files or folders; several are averaged
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    rule_paths: tuple[str, ...] = ()
+    project_dir: str = "."  # where the search for project settings starts (the audio's)
+    config: str | None = None  # an explicit project settings file (--config)
+    codec_check: bool = False
+    downmix: bool = False
+    use_cache: bool = True
+    cache_dir: str | None = None
+    near_misses: int = 5
+    explain: bool = False
+    jobs: int = 1
+
+
+def measure(path: str, options: RunOptions, *, parallel: bool = True) -> FeatureSet:
+    """Extract (or fetch from the cache) the feature set of one file."""
+    return measure_traced(path, options, parallel=parallel)[0]
+
+
+def measure_traced(
+    path: str, options: RunOptions, *, parallel: bool = True
+) -> tuple[FeatureSet, bool]:
+    """``measure``, and whether the features came from the cache (nothing was decoded)."""
+    from expert.audio.reader import check_input
+    from expert.features.extract import extract
+
+    check_input(path)  # before the cache: no result for a file that can no longer be read
+    key = {"codec_check": options.codec_check, "downmix": options.downmix}
+    cache = FeatureCache(Path(options.cache_dir) if options.cache_dir else None)
+    if options.use_cache and (hit := cache.get(path, key)) is not None:
+        return hit, True
+    try:
+        features = extract(
+            path, codec_check=options.codec_check, downmix=options.downmix, parallel=parallel
+        )
+    except OSError as exc:  # e.g. EIO, or the file replaced by a folder while read
+        raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
+    if options.use_cache:
+        cache.put(path, key, features)
+    return features, False
 
 
 def measure_stem_set(paths: Sequence[str], mix: str | None, options: RunOptions

@@ -21,8 +21,6 @@ from expert.commands._common import (
     refuse_overwriting_inputs,
 )
 from expert.errors import ExitStatus, Interrupted, UsageError
-from expert.features import head_start
-from expert.options import RunOptions
 from expert.report.formats import REPORT_FORMATS
 from expert.severity import SEVERITIES, SEVERITY_RANK
 
@@ -130,7 +128,9 @@ def project_start(paths: list[str]) -> str:
     return os.path.commonpath(folders)
 
 
-def options_from(args: argparse.Namespace) -> RunOptions:
+def options_from(args: argparse.Namespace):  # noqa: ANN201 - RunOptions, imported lazily
+    from expert.pipeline import RunOptions
+
     return RunOptions(
         profile=args.profile,
         genre=args.genre,
@@ -173,25 +173,19 @@ def check_outputs(args: argparse.Namespace, files: list[str], *,
 
 
 def run(args: argparse.Namespace) -> int:
+    from expert.pipeline import Session, iter_batch, run_batch
+    from expert.report.models import Report
+    from expert.report.output import emit
+
     files = input_files(args.paths)
     check_outputs(args, files)
     if args.format == "html":
         from expert.report.html import require_plotting
 
         require_plotting()
-    options = options_from(args)
     if wants_catalogue(args):
-        return run_catalogue_command(args, files, options)
-    with head_start.measuring(files, options):  # while the rules load
-        return _diagnose(args, files, options)
-
-
-def _diagnose(args: argparse.Namespace, files: list[str], options: RunOptions) -> int:
-    from expert.pipeline import Session, iter_batch, run_batch
-    from expert.report.models import Report
-    from expert.report.output import emit
-
-    session = Session(options)
+        return run_catalogue_command(args, files, options_from(args))
+    session = Session(options_from(args))
     if args.format == "rich" and not args.output:
         from expert.report.batch import print_batch
         from expert.report.terminal import console

@@ -11,8 +11,6 @@ from expert.commands._common import (
     refuse_overwriting_inputs,
 )
 from expert.errors import ExitStatus, Interrupted
-from expert.features import head_start
-from expert.options import RunOptions
 from expert.report.formats import FORMATS
 
 
@@ -23,6 +21,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from expert.pipeline import RunOptions, features_report, map_files
+    from expert.report.models import Report
+    from expert.report.output import emit
+
     options = RunOptions(
         codec_check=args.codec_check,
         downmix=args.downmix,
@@ -31,15 +33,6 @@ def run(args: argparse.Namespace) -> int:
     )
     files = input_files(args.paths)
     refuse_overwriting_inputs(args.output, files)
-    with head_start.measuring(files, options):  # while the report models load
-        return _measure(args, files, options)
-
-
-def _measure(args: argparse.Namespace, files: list[str], options: RunOptions) -> int:
-    from expert.pipeline import features_report, map_files
-    from expert.report.models import Report
-    from expert.report.output import emit
-
     profile = {"name": None, "description": "features only: no profile applied"}
     try:
         reports = map_files(

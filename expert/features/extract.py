@@ -30,7 +30,6 @@ from expert.descriptors.featureset import FeatureSet, Timeline
 from expert.descriptors.values import finite_or_none
 from expert.errors import AudioError, MixExpertError
 from expert.features.base import AnalysisContext, Analyzer, Measurements, TimeGrid
-from expert.features.head_start import die_with_parent
 from expert.features.registry import process_groups
 
 PARALLEL_MIN_S = 60.0
@@ -92,7 +91,6 @@ def _run_group(source: AudioSource, paths: Sequence[str],
 
 def _child(conn: Any, source: AudioSource, paths: Sequence[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    die_with_parent()
     try:
         result: Any = ("ok", _run_group(source, paths))
     except MixExpertError as exc:

@@ -42,8 +42,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                         *COMMAND_LINE),
     "expert.fileio": (*COMMAND_LINE,),
     "expert.errors": ("expert.",),
-    # built by a command before anything heavy is imported (the head start)
-    "expert.options": ("expert.", *NUMERICAL, "pydantic"),
     "expert.severity": ("expert.", "pydantic"),
 }
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import time
 from typing import Any
 
 import numpy as np
 import pytest
 
+from expert.errors import AudioError, Interrupted
 from expert.features import extract as extract_module
 from expert.features.base import Measurements
 from expert.features.registry import process_groups
@@ -121,3 +123,12 @@ def test_the_true_peak_measured_apart_reads_as_the_loudness_meters_own(
         assert features.descriptors[key] == pytest.approx(own.values[key], abs=1e-6), key
     assert features.timeline.series["loudness.true_peak_dbtp"] == pytest.approx(
         list(own.series["loudness.true_peak_dbtp"]), abs=1e-6)
+
+
+@pytest.mark.parametrize("error", [AudioError("a.wav", "truncated"), Interrupted([1, 2], 7)])
+def test_errors_cross_the_process_boundary(error: Exception) -> None:
+    """The analysis child sends its error to the parent pickled; an exception whose
+    constructor takes other arguments than its message does not unpickle by default."""
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and str(copy) == str(error)
+    assert copy.__dict__ == error.__dict__
