@@ -70,6 +70,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from expert.features.base import running
+
 FAMILIES_HZ = (50.0, 60.0)
 HARMONICS = 6
 #: Harmonics whose salience stands for the family (1-based, inclusive).
@@ -99,7 +101,7 @@ GRID_DEVIATIONS_HZ = (-0.05, -0.025, 0.0, 0.025, 0.05)  # mains off its nominal 
 #: Lines measured per family, in multiples of the mains: harmonics 1-3, then 1/2 and 3/2,
 #: where hum has none and a sound whose period is twice the mains' has its odd partials.
 FINE_MULTIPLES = (1.0, 2.0, 3.0, 0.5, 1.5)
-COMB_SPACING_HZ = (1.0, 12.0)  # a bar at 60 BPM .. a sixteenth at 180 BPM
+COMB_SPACING_HZ = (1.0, 12.0)  # a beat at 60 BPM .. a sixteenth at 180 BPM
 COMB_NEIGHBOURS = (-2, -1, 1, 2)  # the comb's lines nearest the harmonic, in spacings
 COMB_MEDIAN_HZ = 2.0  # a line's background: the median of the bins this far on each side
 
@@ -215,7 +217,7 @@ class FineLineMeter:
         line_db[1:-1] = np.where(peaked, np.maximum(10 * np.log10(inner / background[1:-1]), 0), 0)
         # A comb's line may fall a bin from where the spacing puts it (the spacing is known
         # to the harmonic's bin only): the strongest line within one bin.
-        near_db = np.maximum(np.maximum(line_db, np.roll(line_db, 1)), np.roll(line_db, -1))
+        near_db = running(np.maximum, line_db, 3, 1)
         low_hz, high_hz = COMB_SPACING_HZ
         best = np.zeros(len(FAMILIES_HZ))
         for i, family_hz in enumerate(FAMILIES_HZ):
