@@ -65,6 +65,7 @@ comb cannot be told from it by this measure.
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -125,44 +126,69 @@ def _lowpass(taps: int, cutoff: float) -> np.ndarray:
     return (h / h.sum()).astype(np.float64)
 
 
+def _read_only(*tables: np.ndarray) -> None:
+    """Tables built once per rate are shared by every meter of that rate: none may write."""
+    for table in tables:
+        table.flags.writeable = False
+
+
+class _FineLayout(NamedTuple):
+    """``FineLineMeter``'s tables, which depend on the decimated rate only."""
+
+    window: np.ndarray
+    bin_hz: float
+    comb_bins: int
+    n_dev: int
+    step: int
+    inner: tuple[np.ndarray, np.ndarray]
+    outer: tuple[np.ndarray, np.ndarray]
+    rings: list[np.ndarray]
+    keep: list[int]
+    bias: np.ndarray
+
+
+@cache
+def _fine_layout(rate_hz: float) -> _FineLayout:
+    """Built once per decimated rate: per file, they cost a batch of short files ~4 ms each."""
+    bin_hz = rate_hz / FINE_SEGMENT
+    top_hz = max(FAMILIES_HZ) * FAMILY_HARMONICS + 2 * COMB_SPACING_HZ[1] + 2 * COMB_MEDIAN_HZ
+    comb_bins = min(int(math.ceil(top_hz / bin_hz)) + 2, FINE_SEGMENT // 2 + 1)
+    freqs = np.fft.rfftfreq(FINE_SEGMENT, 1 / rate_hz)
+    harmonic = np.tile(FINE_MULTIPLES, len(FAMILIES_HZ))
+    lines_hz = np.repeat(FAMILIES_HZ, len(FINE_MULTIPLES)) * harmonic
+    deviation_hz = np.array(GRID_DEVIATIONS_HZ)
+    # Probes: the line under each grid deviation, then two bins beyond that band each side.
+    line_probes = lines_hz[:, None] + harmonic[:, None] * deviation_hz
+    flanks = np.stack([line_probes[:, 0] - 2 * bin_hz, line_probes[:, -1] + 2 * bin_hz],
+                      axis=1)
+    probe_hz = np.concatenate([line_probes, flanks], axis=1).ravel()
+    # The DFT at each probe frequency, factored as n = a * B + b (B = sqrt of the
+    # segment): e^(-i w n) = e^(-i w a B) e^(-i w b), so two tables of B rows per probe
+    # (150 kB) stand for the 9 MB of whole-segment sinusoids, for the same arithmetic.
+    step = math.isqrt(FINE_SEGMENT)
+    assert step ** 2 == FINE_SEGMENT, "the factored DFT needs a square segment"
+    omega = 2 * np.pi * probe_hz / rate_hz
+    inner = np.arange(step)[:, None] * omega[None, :]
+    outer = step * inner
+    distance = np.abs(freqs[None, :] - lines_hz[:, None])
+    rings = [np.nonzero((d >= FINE_RING_HZ[0]) & (d <= FINE_RING_HZ[1]))[0] for d in distance]
+    keep = [int(FINE_RING_KEEP * r.size) for r in rings]
+    bias = np.array([_trim_bias(r.size, k) for r, k in zip(rings, keep, strict=True)])
+    layout = _FineLayout(np.hanning(FINE_SEGMENT), bin_hz, comb_bins, len(GRID_DEVIATIONS_HZ),
+                         step, (np.cos(inner), np.sin(inner)), (np.cos(outer), np.sin(outer)),
+                         rings, keep, bias)
+    _read_only(layout.window, *layout.inner, *layout.outer, *rings, bias)
+    return layout
+
+
 class FineLineMeter:
     """The fine salience (module doc): mains lines in ~12 s segments of the decimated
     channels, each segment's line-over-background per family and harmonic 1-3."""
 
     def __init__(self, rate_hz: float) -> None:
-        self._window = np.hanning(FINE_SEGMENT)
+        self._layout = _fine_layout(rate_hz)
         self._seg = np.zeros((0, 0))
-        bin_hz = rate_hz / FINE_SEGMENT
-        self._bin_hz = bin_hz
-        top_hz = max(FAMILIES_HZ) * FAMILY_HARMONICS + 2 * COMB_SPACING_HZ[1] + 2 * COMB_MEDIAN_HZ
-        self._comb_bins = min(int(math.ceil(top_hz / bin_hz)) + 2, FINE_SEGMENT // 2 + 1)
-        self._power_sum = np.zeros(self._comb_bins)  # the comb's mean spectrum, summed
-        freqs = np.fft.rfftfreq(FINE_SEGMENT, 1 / rate_hz)
-        harmonic = np.tile(FINE_MULTIPLES, len(FAMILIES_HZ))
-        lines_hz = np.repeat(FAMILIES_HZ, len(FINE_MULTIPLES)) * harmonic
-        deviation_hz = np.array(GRID_DEVIATIONS_HZ)
-        # Probes: the line under each grid deviation, then two bins beyond that band each side.
-        line_probes = lines_hz[:, None] + harmonic[:, None] * deviation_hz
-        flanks = np.stack([line_probes[:, 0] - 2 * bin_hz, line_probes[:, -1] + 2 * bin_hz],
-                          axis=1)
-        self._n_dev = len(GRID_DEVIATIONS_HZ)
-        probe_hz = np.concatenate([line_probes, flanks], axis=1).ravel()
-        # The DFT at each probe frequency, factored as n = a * B + b (B = sqrt of the
-        # segment): e^(-i w n) = e^(-i w a B) e^(-i w b), so two tables of B rows per probe
-        # (150 kB) stand for the 9 MB of whole-segment sinusoids, for the same arithmetic.
-        self._step = math.isqrt(FINE_SEGMENT)
-        assert self._step ** 2 == FINE_SEGMENT, "the factored DFT needs a square segment"
-        omega = 2 * np.pi * probe_hz / rate_hz
-        inner = np.arange(self._step)[:, None] * omega[None, :]
-        outer = self._step * inner
-        self._inner = (np.cos(inner), np.sin(inner))
-        self._outer = (np.cos(outer), np.sin(outer))
-        distance = np.abs(freqs[None, :] - lines_hz[:, None])
-        self._rings = [np.nonzero((d >= FINE_RING_HZ[0]) & (d <= FINE_RING_HZ[1]))[0]
-                       for d in distance]
-        self._keep = [int(FINE_RING_KEEP * r.size) for r in self._rings]
-        self._bias = np.array([_trim_bias(r.size, k) for r, k in zip(self._rings, self._keep,
-                                                                       strict=True)])
+        self._power_sum = np.zeros(self._layout.comb_bins)  # the comb's mean spectrum, summed
         self.line_db: list[np.ndarray] = []  # per segment: (families * multiples,)
 
     def process(self, decimated: np.ndarray) -> None:
@@ -177,20 +203,21 @@ class FineLineMeter:
     def _analyse(self, seg: np.ndarray) -> None:
         if 10 * math.log10(max(float(np.mean(seg * seg)), 1e-24)) <= SILENT_DB:
             return
-        power = (np.abs(np.fft.rfft(seg * self._window, axis=1)) ** 2).mean(axis=0) + 1e-30
-        self._power_sum += power[:self._comb_bins]
-        ring = np.array([np.sort(power[r])[:k].mean() for r, k in zip(self._rings, self._keep,
-                                                                     strict=True)]) / self._bias
-        blocks = (seg * self._window).reshape(seg.shape[0] * self._step, -1)
-        cos_in, sin_in = (blocks @ table for table in self._inner)  # (channels * a, probes)
+        layout = self._layout
+        power = (np.abs(np.fft.rfft(seg * layout.window, axis=1)) ** 2).mean(axis=0) + 1e-30
+        self._power_sum += power[:layout.comb_bins]
+        ring = np.array([np.sort(power[r])[:k].mean()
+                         for r, k in zip(layout.rings, layout.keep, strict=True)]) / layout.bias
+        blocks = (seg * layout.window).reshape(seg.shape[0] * layout.step, -1)
+        cos_in, sin_in = (blocks @ table for table in layout.inner)  # (channels * a, probes)
         cos_in, sin_in = (part.reshape(seg.shape[0], -1, part.shape[1])
                           for part in (cos_in, sin_in))
-        cos_out, sin_out = self._outer
+        cos_out, sin_out = layout.outer
         real = (cos_out * cos_in - sin_out * sin_in).sum(axis=1)
         imag = (cos_out * sin_in + sin_out * cos_in).sum(axis=1)
         probe = ((real ** 2 + imag ** 2).mean(axis=0) + 1e-30).reshape(ring.size, -1)
-        line = probe[:, :self._n_dev].max(axis=1)
-        peaked = line > probe[:, self._n_dev:].max(axis=1)
+        line = probe[:, :layout.n_dev].max(axis=1)
+        peaked = line > probe[:, layout.n_dev:].max(axis=1)
         self.line_db.append(10 * np.log10(np.where(peaked, line, ring) / ring))
 
     def result(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -208,7 +235,7 @@ class FineLineMeter:
         if not self.line_db:
             return None
         power = self._power_sum / len(self.line_db) + 1e-30
-        half = int(round(COMB_MEDIAN_HZ / self._bin_hz))
+        half = int(round(COMB_MEDIAN_HZ / self._layout.bin_hz))
         background = np.median(sliding_window_view(np.pad(power, half, mode="edge"),
                                                    2 * half + 1), axis=1)
         inner = power[1:-1]
@@ -226,40 +253,62 @@ class FineLineMeter:
                 n = np.arange(math.ceil(line_hz / high_hz), math.floor(line_hz / low_hz) + 1)
                 spacing_hz = line_hz / n
                 neighbours = (n[:, None] + np.array(COMB_NEIGHBOURS)) * spacing_hz[:, None]
-                index = np.clip(np.rint(neighbours / self._bin_hz).astype(int), 0, power.size - 1)
+                index = np.clip(np.rint(neighbours / self._layout.bin_hz).astype(int), 0,
+                                power.size - 1)
                 best[i] = max(best[i], float(near_db[index].min(axis=1).max()))
         return best
+
+
+class _CoarseLayout(NamedTuple):
+    """``HumMeter``'s decimation and tables, which depend on the file's rate only."""
+
+    q1: int  # the boxcar's factor, to ~5.5 kHz
+    q2: int  # the FIR stage's factor, to ~1.4 kHz
+    rate2: float  # the decimated rate
+    fir: np.ndarray
+    window: np.ndarray
+    rings: np.ndarray
+    probes: np.ndarray
+
+
+@cache
+def _coarse_layout(rate_hz: int) -> _CoarseLayout:
+    """Built once per rate, as ``_fine_layout``."""
+    q1 = max(1, round(rate_hz / 5512.5))
+    rate1 = rate_hz / q1
+    q2 = max(1, round(rate1 / 1400.0))
+    rate2 = rate1 / q2
+    fir = _lowpass(63, 500.0 / rate1)
+    window = np.hanning(SEGMENT)
+    freqs = np.fft.rfftfreq(SEGMENT, 1 / rate2)
+    bin_hz = rate2 / SEGMENT
+    lines_hz = np.array([fam * h for fam in FAMILIES_HZ for h in range(1, HARMONICS + 1)])
+    rings = []
+    for f in lines_hz:
+        centre = int(round(f / bin_hz))
+        inner = int(np.ceil((max(0.4, 0.005 * f) + 1.5) / bin_hz))
+        side = centre + inner + np.arange(RING_BINS)
+        rings.append(np.concatenate([centre - inner - np.arange(RING_BINS), side]))
+    ring_bins = np.clip(np.stack(rings), 0, freqs.size - 1)
+    # DFT rows (cosine, then sine) at each line and one bin below and above it, with the
+    # Hann window and no normalisation, as the FFT bins are, so line and ring compare.
+    probe_hz = (lines_hz[:, None] + bin_hz * np.array([-1.0, 0.0, 1.0])).reshape(-1, 1)
+    phase = 2 * np.pi * probe_hz * np.arange(SEGMENT) / rate2
+    probes = np.concatenate([np.cos(phase), np.sin(phase)]) * window
+    _read_only(fir, window, ring_bins, probes)
+    return _CoarseLayout(q1, q2, rate2, fir, window, ring_bins, probes)
 
 
 class HumMeter:
     """Streams the channels through the decimator and keeps per-segment line statistics."""
 
     def __init__(self, rate_hz: int) -> None:
-        self.q1 = max(1, round(rate_hz / 5512.5))
-        rate1 = rate_hz / self.q1
-        self.q2 = max(1, round(rate1 / 1400.0))
-        self.rate2 = rate1 / self.q2
-        self._fir = _lowpass(63, 500.0 / rate1)
+        (self.q1, self.q2, self.rate2, self._fir, self._window, self._rings,
+         self._probes) = _coarse_layout(rate_hz)
         self._rest1 = np.zeros((0, 0), np.float32)  # samples waiting for a full boxcar
         self._hist = np.zeros((0, 0))  # stage-1 history for the FIR (zeros before the start)
         self._phase = 0  # offset of the next kept FIR output in the next chunk
         self._seg = np.zeros((0, 0))
-        self._window = np.hanning(SEGMENT)
-        freqs = np.fft.rfftfreq(SEGMENT, 1 / self.rate2)
-        bin_hz = self.rate2 / SEGMENT
-        lines_hz = np.array([fam * h for fam in FAMILIES_HZ for h in range(1, HARMONICS + 1)])
-        rings = []
-        for f in lines_hz:
-            centre = int(round(f / bin_hz))
-            inner = int(np.ceil((max(0.4, 0.005 * f) + 1.5) / bin_hz))
-            side = centre + inner + np.arange(RING_BINS)
-            rings.append(np.concatenate([centre - inner - np.arange(RING_BINS), side]))
-        self._rings = np.clip(np.stack(rings), 0, freqs.size - 1)
-        # DFT rows (cosine, then sine) at each line and one bin below and above it, with the
-        # Hann window and no normalisation, as the FFT bins are, so line and ring compare.
-        probe_hz = (lines_hz[:, None] + bin_hz * np.array([-1.0, 0.0, 1.0])).reshape(-1, 1)
-        phase = 2 * np.pi * probe_hz * np.arange(SEGMENT) / self.rate2
-        self._probes = np.concatenate([np.cos(phase), np.sin(phase)]) * self._window
         self._fine = FineLineMeter(self.rate2)
         self.levels_db: list[float] = []
         self.line_db: list[np.ndarray] = []
