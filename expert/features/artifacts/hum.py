@@ -303,13 +303,12 @@ class HumMeter:
     """Streams the channels through the decimator and keeps per-segment line statistics."""
 
     def __init__(self, rate_hz: int) -> None:
-        (self.q1, self.q2, self.rate2, self._fir, self._window, self._rings,
-         self._probes) = _coarse_layout(rate_hz)
+        self._layout = _coarse_layout(rate_hz)
         self._rest1 = np.zeros((0, 0), np.float32)  # samples waiting for a full boxcar
         self._hist = np.zeros((0, 0))  # stage-1 history for the FIR (zeros before the start)
         self._phase = 0  # offset of the next kept FIR output in the next chunk
         self._seg = np.zeros((0, 0))
-        self._fine = FineLineMeter(self.rate2)
+        self._fine = FineLineMeter(self._layout.rate2)
         self.levels_db: list[float] = []
         self.line_db: list[np.ndarray] = []
         self.ring_db: list[np.ndarray] = []
@@ -317,26 +316,28 @@ class HumMeter:
     def process(self, x: np.ndarray) -> None:
         """``x``: the next samples, (channels, n) at the file's rate. Channels are analysed
         separately and their powers averaged, so hum survives a polarity-inverted channel."""
+        layout = self._layout
+        q1, fir = layout.q1, layout.fir
         data = np.concatenate([self._rest1, x], axis=1) if self._rest1.size else x
-        usable = data.shape[1] // self.q1 * self.q1
+        usable = data.shape[1] // q1 * q1
         self._rest1 = data[:, usable:].copy()
         if usable == 0:
             return
         # The boxcar's mean as q1 strided sums in float64, a third faster than the reduction
         # over a short last axis; a sum of q1 float32 values is exact in float64 whatever the
         # order, so the numbers are the same.
-        stage1 = data[:, :usable:self.q1].astype(np.float64)
-        for offset in range(1, self.q1):
-            stage1 += data[:, offset:usable:self.q1]
-        stage1 /= self.q1
+        stage1 = data[:, :usable:q1].astype(np.float64)
+        for offset in range(1, q1):
+            stage1 += data[:, offset:usable:q1]
+        stage1 /= q1
         padded = np.concatenate([self._hist, stage1], axis=1) if self._hist.size else np.pad(
-            stage1, ((0, 0), (self._fir.size - 1, 0)))
+            stage1, ((0, 0), (fir.size - 1, 0)))
         # Only the FIR outputs the second stage keeps (every q2-th): windows of the input
         # times the reversed taps, as the convolution's output at each of them.
-        windows = sliding_window_view(padded, self._fir.size, axis=1)
-        kept = windows[:, self._phase::self.q2] @ self._fir[::-1]
-        self._hist = padded[:, -(self._fir.size - 1):]
-        self._phase = (self._phase - windows.shape[1]) % self.q2
+        windows = sliding_window_view(padded, fir.size, axis=1)
+        kept = windows[:, self._phase::layout.q2] @ fir[::-1]
+        self._hist = padded[:, -(fir.size - 1):]
+        self._phase = (self._phase - windows.shape[1]) % layout.q2
         self._fine.process(kept)
         self._seg = np.concatenate([self._seg, kept], axis=1) if self._seg.size else kept
         while self._seg.shape[1] >= SEGMENT:
@@ -347,9 +348,10 @@ class HumMeter:
         """``seg``: (channels, SEGMENT) decimated samples."""
         rms = math.sqrt(float(np.mean(seg * seg)))
         self.levels_db.append(20 * math.log10(max(rms, 1e-12)))
-        power = (np.abs(np.fft.rfft(seg * self._window, axis=1)) ** 2).mean(axis=0) + 1e-30
-        ring = np.sort(power[self._rings], axis=1)[:, :RING_KEEP].mean(axis=1) / _RING_BIAS
-        parts = self._probes @ np.ascontiguousarray(seg.T)  # (2 * lines * 3, channels)
+        layout = self._layout
+        power = (np.abs(np.fft.rfft(seg * layout.window, axis=1)) ** 2).mean(axis=0) + 1e-30
+        ring = np.sort(power[layout.rings], axis=1)[:, :RING_KEEP].mean(axis=1) / _RING_BIAS
+        parts = layout.probes @ np.ascontiguousarray(seg.T)  # (2 * lines * 3, channels)
         half = parts.shape[0] // 2
         probe = ((parts[:half] ** 2 + parts[half:] ** 2).mean(axis=1) + 1e-30).reshape(-1, 3)
         peaked = probe[:, 1] > np.maximum(probe[:, 0], probe[:, 2])
